@@ -1,0 +1,79 @@
+# gewe-sdk: the project's front door. `make help` lists the targets.
+# Everything a target needs (the .venv from pinned requirements, Prism from npm) is installed
+# by the Makefile itself, so a fresh clone needs only python3 (3.11+), node and npm.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+VENV_STAMP := $(VENV)/.installed
+PRISM_DIR := .tools/prism
+PRISM := $(PRISM_DIR)/node_modules/.bin/prism
+export GEWE_PRISM := $(abspath $(PRISM))
+PYTEST_ARGS ?=
+
+.PHONY: help venv prism spec generate check lint typecheck test unit wheel publish demo bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): requirements/dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(VENV_STAMP) ## Create .venv from requirements/dev.txt and install the SDK into it (editable)
+
+$(PRISM): tools/prism/package.json tools/prism/package-lock.json
+	mkdir -p $(PRISM_DIR)
+	cp tools/prism/package.json tools/prism/package-lock.json $(PRISM_DIR)/
+	cd $(PRISM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+prism: $(PRISM) ## Install the pinned Prism mock server into .tools/ (git-ignored)
+
+spec: $(VENV_STAMP) ## Bundle openapi/exports/ into openapi/gewe.yaml
+	$(PY) -m tools.gewe_spec --exports openapi/exports --out openapi/gewe.yaml
+
+generate: $(VENV_STAMP) ## Regenerate generated/gewe_api from openapi/gewe.yaml
+	$(PY) tools/generate.py
+
+check: $(VENV_STAMP) ## Fail if openapi/gewe.yaml or generated/ is stale or hand-edited
+	$(PY) -m tools.gewe_spec --exports openapi/exports --out openapi/gewe.yaml --check
+	$(PY) tools/generate.py --check
+
+lint: $(VENV_STAMP) ## ruff over the hand-written code
+	$(BIN)/ruff check overrides tools tests bench
+	$(BIN)/ruff format --check overrides tools tests bench
+
+typecheck: $(VENV_STAMP) ## mypy --strict over overrides/ and generated/
+	$(BIN)/mypy --strict overrides/gewe generated/gewe_api
+
+unit: $(VENV_STAMP) ## Only the fast tests (no Prism, no wheels)
+	$(PY) -m pytest -m "not prism and not slow" $(PYTEST_ARGS)
+
+test: $(VENV_STAMP) $(PRISM) check lint typecheck ## Everything CI runs: check, lint, types and the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/
+	rm -rf dist
+	$(PY) -m build --wheel --no-isolation --outdir dist .
+
+publish: wheel ## Upload dist/ to the index in GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_INDEX_PASSWORD)
+	$(PY) tools/publish.py dist
+
+demo: $(VENV_STAMP) $(PRISM) ## Start Prism as the GeWe cloud and fetch a group QR through the SDK
+	$(PY) tools/demo.py
+
+bench: $(VENV_STAMP) ## Run bench/ and write docs/benchmarks.md (not part of `make test`)
+	$(PY) bench/run.py
+
+clean: ## Remove build output and caches (keeps .venv and .tools)
+	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -not -path './.tools/*' -prune -exec rm -rf {} +

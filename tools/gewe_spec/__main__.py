@@ -1,0 +1,35 @@
+"""`python -m tools.gewe_spec [--exports DIR] [--out FILE] [--check]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import SpecError, bundle, dump, write_atomically
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gewe-spec", description=__doc__)
+    parser.add_argument("--exports", type=Path, default=Path("openapi/exports"))
+    parser.add_argument("--out", type=Path, default=Path("openapi/gewe.yaml"))
+    parser.add_argument("--check", action="store_true", help="fail if --out is not what the exports give")
+    args = parser.parse_args(argv)
+    try:
+        text = dump(bundle(args.exports, notice=lambda msg: print(msg, file=sys.stderr)))
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
+        if current != text:
+            print(f"stale: {args.out} differs from what {args.exports} gives; run `make spec`", file=sys.stderr)
+            return 1
+        return 0
+    write_atomically(args.out, text)
+    print(f"wrote {args.out} ({text.count(chr(10))} lines)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
