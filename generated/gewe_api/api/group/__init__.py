@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 __all__ = ("AsyncGroupResource", "GroupResource")
 
+#: Every operation of this module: method name -> ("module.operation", HTTP path).
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "get_chatroom_qr_code": (
+        "group.getChatroomQrCode",
+        "/gewe/v2/api/group/getChatroomQrCode",
+    ),
+}
+
 
 class GroupResource:
     """Synchronous methods for the `group` module."""

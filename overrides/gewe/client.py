@@ -1,0 +1,326 @@
+"""`GeweClient` and `AsyncGeweClient`: one configured client for every operation in the spec.
+
+    from gewe import GeweClient
+
+    with GeweClient() as client:  # token, app id and base URL from GEWE_TOKEN, GEWE_APP_ID, GEWE_BASE_URL
+        qr = client.group.get_chatroom_qr_code(chatroom_id="34757816141@chatroom")
+
+Every module of the spec is an attribute (`client.group`, created on first use), with one typed
+method per operation (generated from the spec; see generated/gewe_api/api/). The client sets
+the `X-GEWE-TOKEN` header once on a keep-alive connection pool, fills in `appId`, checks GeWe's
+`{ret, msg, data}` envelope, maps failures to `gewe.errors`, and retries by `gewe.retry`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+import httpx
+from gewe_api import AuthenticatedClient
+from gewe_api.api import AsyncResources, Resources
+
+from ._version import __version__
+from .envelope import redact, unwrap
+from .errors import GeweConfigError, GeweConnectionError, GeweTimeoutError
+from .retry import RetryPolicy, is_read_only
+
+if TYPE_CHECKING:
+    from .resources.group import AsyncGroupResource, GroupResource
+
+T = TypeVar("T")
+logger = logging.getLogger("gewe")
+
+DEFAULT_BASE_URL = "http://api.geweapi.com"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+TOKEN_HEADER = "X-GEWE-TOKEN"
+
+
+class _Settings:
+    """What both clients are configured with; the token never leaves through repr or errors."""
+
+    def __init__(
+        self,
+        token: str | None,
+        app_id: str | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        retry_policy: RetryPolicy | None,
+    ) -> None:
+        token = token if token is not None else os.environ.get("GEWE_TOKEN")
+        if not token:
+            raise GeweConfigError("no GeWe token: pass token=... or set GEWE_TOKEN")
+        base_url = base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL
+        if not base_url.startswith(("http://", "https://")):
+            raise GeweConfigError(f"base_url must start with http:// or https://, got {base_url!r}")
+        if max_retries < 0:
+            raise GeweConfigError("max_retries must be >= 0")
+        self.token = token  # never in repr, logs or errors: see describe() and redact()
+        self.app_id = app_id if app_id is not None else (os.environ.get("GEWE_APP_ID") or None)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.headers = {TOKEN_HEADER: token, "User-Agent": f"gewe-sdk/{__version__}"}
+
+    def resolve_app_id(self, app_id: str | None) -> str:
+        resolved = app_id if app_id is not None else self.app_id
+        if not resolved:
+            raise GeweConfigError("no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID")
+        return resolved
+
+    def call_timeout(self, timeout: float | None) -> httpx.Timeout | Any:
+        return httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+
+    def transport_error(self, exc: Exception, operation: str) -> GeweConnectionError:
+        kind = GeweTimeoutError if isinstance(exc, httpx.TimeoutException) else GeweConnectionError
+        detail = redact(str(exc), self.token) or type(exc).__name__
+        return kind(f"{type(exc).__name__}: {detail}", operation=operation)
+
+    def generated_client(self) -> AuthenticatedClient:
+        return AuthenticatedClient(
+            base_url=self.base_url, token=self.token, prefix="", auth_header_name=TOKEN_HEADER, timeout=self.timeout
+        )
+
+    def describe(self, cls: type) -> str:
+        return f"{cls.__name__}(base_url={self.base_url!r}, app_id={self.app_id!r}, token='***')"
+
+
+class _Call(Generic[T]):
+    """One call's attempts: decides, after each, between a result, an error and a retry."""
+
+    __slots__ = ("attempt", "operation", "parse", "policy", "read_only", "settings", "started")
+
+    def __init__(
+        self,
+        settings: _Settings,
+        operation: str,
+        parse: Callable[[dict[str, Any]], T] | None,
+        idempotent: bool | None,
+    ) -> None:
+        self.settings = settings
+        self.operation = operation
+        self.parse = parse
+        self.policy = settings.retry_policy
+        self.read_only = is_read_only(operation) if idempotent is None else idempotent
+        self.started = time.perf_counter()
+        self.attempt = 0
+
+    def failed(self, exc: httpx.TransportError) -> float:
+        """The wait before retrying after a transport error; raises when not to retry."""
+        delay = self.policy.after_exception(exc, self.attempt, self.read_only)
+        if delay is None:
+            self._log(f"failed ({type(exc).__name__})")
+            raise self.settings.transport_error(exc, self.operation) from None
+        return self._retrying(delay, type(exc).__name__)
+
+    def answered(self, response: httpx.Response) -> float | None:
+        """The wait before retrying after this reply, or None when it is the answer."""
+        delay = self.policy.after_response(response, self.attempt, self.read_only)
+        return None if delay is None else self._retrying(delay, f"HTTP {response.status_code}")
+
+    def result(self, response: httpx.Response) -> T:
+        try:
+            value = unwrap(response, self.operation, self.parse, self.settings.token)
+        except Exception as exc:
+            self._log(f"failed ({type(exc).__name__})")
+            raise
+        self._log("ret=200")
+        return value
+
+    def _retrying(self, delay: float, why: str) -> float:
+        self.attempt += 1
+        logger.info(
+            "%s: %s; retry %d/%d in %.2f s", self.operation, why, self.attempt, self.policy.max_retries, delay
+        )
+        return delay
+
+    def _log(self, outcome: str) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            ms = (time.perf_counter() - self.started) * 1000
+            logger.debug("%s %s in %.1f ms (attempts: %d)", self.operation, outcome, ms, self.attempt + 1)
+
+
+class GeweClient(Resources):
+    """A synchronous GeWe client. Use it as a context manager, or call `close()`.
+
+    Args:
+        token: the GeWe API token (default: GEWE_TOKEN). Required.
+        app_id: the bot's device id, filled into every call's `appId` (default: GEWE_APP_ID).
+        base_url: the API root (default: GEWE_BASE_URL, else http://api.geweapi.com).
+        timeout: seconds, or an httpx.Timeout, for each attempt.
+        max_retries: retries after the first attempt; see `gewe.retry` for which failures.
+        retry_policy: a full `RetryPolicy`, instead of `max_retries`.
+        transport: an httpx transport, e.g. `httpx.HTTPTransport(proxy=...)` or a mock in tests.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        app_id: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._http = httpx.Client(
+            base_url=self._settings.base_url,
+            headers=self._settings.headers,
+            timeout=self._settings.timeout,
+            transport=transport,
+        )
+
+    @property
+    def app_id(self) -> str | None:
+        return self._settings.app_id
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @cached_property
+    def group(self) -> GroupResource:
+        from .resources.group import GroupResource
+
+        return GroupResource(self)
+
+    @cached_property
+    def generated(self) -> AuthenticatedClient:
+        """A `gewe_api.AuthenticatedClient` with this client's settings, for the generated functions."""
+        return self._settings.generated_client()
+
+    def resolve_app_id(self, app_id: str | None) -> str:
+        return self._settings.resolve_app_id(app_id)
+
+    def invoke(
+        self,
+        operation: str,
+        path: str,
+        body: dict[str, Any],
+        parse: Callable[[dict[str, Any]], T] | None,
+        *,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
+        call = _Call(self._settings, operation, parse, idempotent)
+        call_timeout = self._settings.call_timeout(timeout)
+        while True:
+            try:
+                response = self._http.post(path, json=body, timeout=call_timeout)
+            except httpx.TransportError as exc:
+                delay = call.failed(exc)
+            else:
+                delay = call.answered(response)
+                if delay is None:
+                    return call.result(response)
+            time.sleep(delay)
+
+    def close(self) -> None:
+        self._http.close()
+        if "generated" in self.__dict__:
+            self.generated.get_httpx_client().close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return self._settings.describe(type(self))
+
+
+class AsyncGeweClient(AsyncResources):
+    """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
+
+    Use it as an async context manager, or call `await client.close()`.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        app_id: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._http = httpx.AsyncClient(
+            base_url=self._settings.base_url,
+            headers=self._settings.headers,
+            timeout=self._settings.timeout,
+            transport=transport,
+        )
+
+    @property
+    def app_id(self) -> str | None:
+        return self._settings.app_id
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @cached_property
+    def group(self) -> AsyncGroupResource:
+        from .resources.group import AsyncGroupResource
+
+        return AsyncGroupResource(self)
+
+    @cached_property
+    def generated(self) -> AuthenticatedClient:
+        """A `gewe_api.AuthenticatedClient` with this client's settings, for the generated functions."""
+        return self._settings.generated_client()
+
+    def resolve_app_id(self, app_id: str | None) -> str:
+        return self._settings.resolve_app_id(app_id)
+
+    async def invoke(
+        self,
+        operation: str,
+        path: str,
+        body: dict[str, Any],
+        parse: Callable[[dict[str, Any]], T] | None,
+        *,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
+        call = _Call(self._settings, operation, parse, idempotent)
+        call_timeout = self._settings.call_timeout(timeout)
+        while True:
+            try:
+                response = await self._http.post(path, json=body, timeout=call_timeout)
+            except httpx.TransportError as exc:
+                delay = call.failed(exc)
+            else:
+                delay = call.answered(response)
+                if delay is None:
+                    return call.result(response)
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        if "generated" in self.__dict__:
+            await self.generated.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return self._settings.describe(type(self))

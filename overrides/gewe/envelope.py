@@ -1,0 +1,85 @@
+"""GeWe's reply envelope `{ret, msg, data}`: from an HTTP reply to typed data or a typed error.
+
+Nothing a server sends can escape from here as KeyError, TypeError, ValueError or
+AttributeError: every shape that is not a successful envelope becomes a GeweError subclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from .errors import GeweAPIError, GeweHTTPError
+
+T = TypeVar("T")
+EXCERPT_CHARS = 200
+REDACTED = "***"
+
+
+def redact(value: Any, secret: str) -> Any:
+    """`value` with every occurrence of `secret` in its strings replaced, recursively."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)
+    if isinstance(value, dict):
+        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, secret) for v in value]
+    return value
+
+
+def excerpt(response: httpx.Response, secret: str) -> str:
+    text = response.content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    text = redact(text, secret)
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def unwrap(
+    response: httpx.Response,
+    operation: str,
+    parse: Callable[[dict[str, Any]], T] | None,
+    secret: str,
+) -> T:
+    """The reply's `data`, parsed by `parse` (or as is when `parse` is None)."""
+
+    def bad(message: str) -> GeweHTTPError:
+        return GeweHTTPError(
+            message,
+            status_code=response.status_code,
+            body_excerpt=excerpt(response, secret),
+            operation=operation,
+        )
+
+    if not 200 <= response.status_code < 300:
+        raise bad("unexpected HTTP status")
+    try:
+        payload = response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise bad("reply is not JSON") from None
+    if not isinstance(payload, dict) or "ret" not in payload:
+        raise bad("reply is not GeWe's {ret, msg, data} envelope")
+    ret, msg, data = payload["ret"], payload.get("msg"), payload.get("data")
+    if type(ret) is not int:
+        raise bad(f"reply's 'ret' is {type(ret).__name__}, not an integer")
+    if msg is not None and not isinstance(msg, str):
+        raise bad(f"reply's 'msg' is {type(msg).__name__}, not a string")
+    if ret != 200:
+        code = data.get("code") if isinstance(data, dict) else None
+        raise GeweAPIError(
+            ret=ret,
+            msg=redact(msg, secret),
+            code=None if code is None else str(code),
+            operation=operation,
+            data=redact(data, secret),
+        )
+    if parse is None:
+        return data  # type: ignore[no-any-return]
+    if not isinstance(data, dict):
+        raise bad("reply's 'data' is missing or not an object")
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise bad(f"reply's 'data' does not match the spec ({type(exc).__name__}: {redact(str(exc), secret)})") from None

@@ -1,0 +1,87 @@
+"""`GroupQrCode`: what `client.group.get_chatroom_qr_code(...)` returns.
+
+It is the generated `GroupGetChatroomQrCodeData` (so it fits wherever that type is expected) plus when
+it was fetched, and helpers for the image, its expiry and the join link inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, Self
+
+from attrs import Attribute, define, field
+from gewe_api.models import GroupGetChatroomQrCodeData
+
+from .expiry import parse_qr_expiry
+from .images import Image, decode_image
+from .qr import decode_qr_url
+
+__all__ = ["GroupQrCode"]
+
+
+def _check_aware(_instance: object, _attribute: Attribute[datetime], value: datetime) -> None:
+    """attrs validator: `fetched_at` must be a timezone-aware datetime."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"fetched_at must be a datetime, not {type(value).__name__}")
+    if value.utcoffset() is None:
+        raise ValueError("fetched_at must be timezone-aware (e.g. datetime.now(timezone.utc))")
+
+
+@define(repr=False)
+class GroupQrCode(GroupGetChatroomQrCodeData):
+    """A group's QR code, as GeWe returned it, with when it was fetched.
+
+    Attributes:
+        qr_base_64: the QR image as base64 (GeWe's `qrBase64`).
+        qr_tips: GeWe's tip about the code's validity (`qrTips`).
+        fetched_at: when the reply arrived; timezone-aware. Not part of `to_dict()`, which stays GeWe's
+            wire format.
+
+    `image` and `url` are computed on first use and then kept, so treat the fields as read-only.
+    """
+
+    fetched_at: datetime = field(kw_only=True, validator=_check_aware)
+
+    @classmethod
+    def from_data(cls, data: GroupGetChatroomQrCodeData, fetched_at: datetime) -> Self:
+        """Wrap the generated model (its `additional_properties` included) with its fetch time."""
+        qr = cls(qr_base_64=data.qr_base_64, qr_tips=data.qr_tips, fetched_at=fetched_at)
+        qr.additional_properties = dict(data.additional_properties)
+        return qr
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any], fetched_at: datetime | None = None) -> Self:
+        """Build from GeWe's `data` object; `fetched_at` defaults to now (UTC)."""
+        data = GroupGetChatroomQrCodeData.from_dict(src_dict)
+        return cls.from_data(data, fetched_at if fetched_at is not None else datetime.now(UTC))
+
+    @cached_property
+    def image(self) -> Image:
+        """The decoded QR image (raises GeweImageError if `qr_base_64` is not a valid image)."""
+        return decode_image(self.qr_base_64)
+
+    @property
+    def tips(self) -> str:
+        """GeWe's tip, e.g. `该二维码7天内(1月5日前)有效，重新进入将更新`."""
+        return self.qr_tips
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the code stops working, in Asia/Shanghai time (see `gewe.expiry.parse_qr_expiry`)."""
+        return parse_qr_expiry(self.qr_tips, self.fetched_at)
+
+    @cached_property
+    def url(self) -> str:
+        """The join link in the QR code, `https://weixin.qq.com/g/...`.
+
+        Needs the `qr` extra: raises GeweDependencyError without it, GeweImageError if no QR code is found.
+        """
+        return decode_qr_url(self.image)
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupQrCode(qr_tips={self.qr_tips!r}, fetched_at={self.fetched_at!r}, "
+            f"qr_base_64=<{len(self.qr_base_64)} chars>)"
+        )

@@ -1,0 +1,95 @@
+"""The retry policy: which failures are retried, how often, and how long to wait.
+
+GeWe is a messaging API, and every call is a POST, so HTTP methods say nothing about safety.
+The rule is:
+
+* A failure **before the request was sent** (the connection could not be opened, or no pooled
+  connection came free in time) is retried for every operation: the server never saw it.
+* A timeout after sending, a dropped connection, HTTP 429 and HTTP 502/503/504 are retried only
+  for **read-only** operations, or when the caller says the call is idempotent
+  (`idempotent=True` on the method). An operation is read-only when its name starts with one of
+  `READ_ONLY_PREFIXES` followed by an upper-case letter or the end (`getChatroomQrCode`,
+  `fetchContactsList`, `checkOnline`, `search`). Sending a message, adding a friend or creating
+  a group is never repeated: it may already have happened.
+* `ret: 500` is GeWe's business answer and is never retried.
+
+Waits back off exponentially with jitter (`base_delay * 2**attempt`, capped at `max_delay`, then
+scaled by a random factor in [0.5, 1]), and a `Retry-After` header (seconds or an HTTP date) is
+honoured when it asks for at most `max_retry_after` seconds; one asking for longer ends the retries.
+
+We hand-write this small policy rather than use tenacity or stamina: the SDK keeps its runtime
+dependencies to httpx, attrs and python-dateutil, and httpx-retries decides safety by HTTP
+method, which cannot tell `getChatroomQrCode` from `postText` when both are POSTs.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import time
+
+import attrs
+import httpx
+
+READ_ONLY_PREFIXES = ("get", "fetch", "check", "search", "query", "list", "find", "download")
+_READ_ONLY = re.compile(rf"^(?:{'|'.join(READ_ONLY_PREFIXES)})(?:[A-Z0-9]|$)")
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Raised before a single byte of the request left this machine.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def is_read_only(operation: str) -> bool:
+    """Whether an operation ("module.operation" or just "operation") only reads."""
+    return _READ_ONLY.match(operation.rpartition(".")[2]) is not None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How a client retries. `max_retries` is the number of retries after the first attempt."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    def backoff(self, attempt: int) -> float:
+        """The wait before retry number `attempt + 1`, with jitter."""
+        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+
+    def after_exception(self, exc: Exception, attempt: int, read_only: bool) -> float | None:
+        """Seconds to wait before retrying after a transport error, or None to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(exc, _NOT_SENT) or (read_only and isinstance(exc, httpx.TransportError)):
+            return self.backoff(attempt)
+        return None
+
+    def after_response(self, response: httpx.Response, attempt: int, read_only: bool) -> float | None:
+        """Seconds to wait before retrying after this reply, or None to keep the reply."""
+        if response.status_code not in RETRY_STATUSES or not read_only or attempt >= self.max_retries:
+            return None
+        asked = _retry_after(response)
+        if asked is None:
+            return self.backoff(attempt)
+        return asked if asked <= self.max_retry_after else None

@@ -1,0 +1,45 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.loopback import FaultServer, fault_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "gewe.yaml"
+# A recognisable fake token: tests assert it never shows in a repr, log line or error.
+TOKEN = "tok-SECRET-5f3a9c"
+APP_ID = "wx_app_123"
+
+
+@cache
+def spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    return loaded
+
+
+def qr_example() -> dict[str, Any]:
+    """The group-QR reply example from the spec (a real QR JPEG and its tips)."""
+    op = spec()["paths"]["/gewe/v2/api/group/getChatroomQrCode"]["post"]
+    example: dict[str, Any] = op["responses"]["200"]["content"]["application/json"]["example"]
+    return example
+
+
+@pytest.fixture(autouse=True)
+def _no_gewe_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start without GEWE_* settings from the machine they run on."""
+    for name in ("GEWE_TOKEN", "GEWE_APP_ID", "GEWE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with fault_server() as srv:
+        yield srv

@@ -1,0 +1,72 @@
+"""Run the same call through GeweClient or AsyncGeweClient, so each test has its async twin."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from gewe import AsyncGeweClient, GeweClient
+from gewe.retry import RetryPolicy
+
+MODES = ("sync", "async")
+# Retries in tests wait milliseconds, not seconds; the policy's rules are what is under test.
+FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.005)
+
+
+def client_kwargs(**overrides: Any) -> dict[str, Any]:
+    from tests.conftest import APP_ID, TOKEN
+
+    kwargs: dict[str, Any] = {"token": TOKEN, "app_id": APP_ID, "retry_policy": FAST, "timeout": 5.0}
+    kwargs.update(overrides)
+    return kwargs
+
+
+def qr(mode: str, *, transport: httpx.MockTransport | None = None, **overrides: Any) -> Any:
+    """`client.group.get_chatroom_qr_code(chatroom_id=...)` in the given mode."""
+    return call(mode, "group", "get_chatroom_qr_code", {"chatroom_id": "34757816141@chatroom"}, transport, **overrides)
+
+
+def call(
+    mode: str,
+    module: str,
+    method: str,
+    kwargs: dict[str, Any],
+    transport: httpx.MockTransport | None = None,
+    **overrides: Any,
+) -> Any:
+    settings = client_kwargs(**overrides)
+    if mode == "sync":
+        with GeweClient(**settings, transport=transport) as client:
+            return getattr(getattr(client, module), method)(**kwargs)
+
+    async def run() -> Any:
+        async with AsyncGeweClient(**settings, transport=transport) as client:
+            return await getattr(getattr(client, module), method)(**kwargs)
+
+    return asyncio.run(run())
+
+
+def invoke(
+    mode: str,
+    operation: str,
+    transport: httpx.MockTransport | None = None,
+    body: dict[str, Any] | None = None,
+    idempotent: bool | None = None,
+    **overrides: Any,
+) -> Any:
+    """`client.invoke(...)` for any operation name (the retry rules depend on the name)."""
+    module, _, name = operation.partition(".")
+    path = f"/gewe/v2/api/{module}/{name}"
+    settings = client_kwargs(**overrides)
+    body = body if body is not None else {"appId": settings["app_id"]}
+    if mode == "sync":
+        with GeweClient(**settings, transport=transport) as client:
+            return client.invoke(operation, path, body, None, idempotent=idempotent)
+
+    async def run() -> Any:
+        async with AsyncGeweClient(**settings, transport=transport) as client:
+            return await client.invoke(operation, path, body, None, idempotent=idempotent)
+
+    return asyncio.run(run())
