@@ -68,7 +68,7 @@ wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/
 publish: wheel ## Upload dist/ to the index in GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_INDEX_PASSWORD)
 	$(PY) tools/publish.py dist
 
-demo: $(VENV_STAMP) $(PRISM) ## Start Prism as the GeWe cloud and fetch a group QR through the SDK
+demo: $(VENV_STAMP) $(PRISM) check ## Start Prism as the GeWe cloud and fetch a group QR through the SDK
 	$(PY) tools/demo.py
 
 bench: $(VENV_STAMP) ## Run bench/ and write docs/benchmarks.md (not part of `make test`)

@@ -48,7 +48,11 @@ class _UsageError(Exception):
 
 def _client(args: argparse.Namespace) -> GeweClient:
     return GeweClient(
-        token=args.token, app_id=args.app_id, base_url=args.base_url, timeout=args.timeout, max_retries=args.retries
+        token=args.token,
+        app_id=args.app_id,
+        base_url=args.base_url,
+        timeout=args.timeout,
+        max_retries=args.retries,
     )
 
 

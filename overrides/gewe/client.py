@@ -72,7 +72,9 @@ class _Settings:
     def resolve_app_id(self, app_id: str | None) -> str:
         resolved = app_id if app_id is not None else self.app_id
         if not resolved:
-            raise GeweConfigError("no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID")
+            raise GeweConfigError(
+                "no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID"
+            )
         return resolved
 
     def call_timeout(self, timeout: float | None) -> httpx.Timeout | Any:
@@ -85,7 +87,11 @@ class _Settings:
 
     def generated_client(self) -> AuthenticatedClient:
         return AuthenticatedClient(
-            base_url=self.base_url, token=self.token, prefix="", auth_header_name=TOKEN_HEADER, timeout=self.timeout
+            base_url=self.base_url,
+            token=self.token,
+            prefix="",
+            auth_header_name=TOKEN_HEADER,
+            timeout=self.timeout,
         )
 
     def describe(self, cls: type) -> str:
@@ -220,9 +226,10 @@ class GeweClient(Resources):
             except httpx.TransportError as exc:
                 delay = call.failed(exc)
             else:
-                delay = call.answered(response)
-                if delay is None:
+                wait = call.answered(response)
+                if wait is None:
                     return call.result(response)
+                delay = wait
             time.sleep(delay)
 
     def close(self) -> None:
@@ -306,9 +313,10 @@ class AsyncGeweClient(AsyncResources):
             except httpx.TransportError as exc:
                 delay = call.failed(exc)
             else:
-                delay = call.answered(response)
-                if delay is None:
+                wait = call.answered(response)
+                if wait is None:
                     return call.result(response)
+                delay = wait
             await asyncio.sleep(delay)
 
     async def close(self) -> None:

@@ -7,7 +7,7 @@ AttributeError: every shape that is not a successful envelope becomes a GeweErro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -33,7 +33,7 @@ def redact(value: Any, secret: str) -> Any:
 
 def excerpt(response: httpx.Response, secret: str) -> str:
     text = response.content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = redact(text, secret)
+    text = text.replace(secret, REDACTED) if secret else text
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
@@ -76,10 +76,12 @@ def unwrap(
             data=redact(data, secret),
         )
     if parse is None:
-        return data  # type: ignore[no-any-return]
+        return cast(T, data)
     if not isinstance(data, dict):
         raise bad("reply's 'data' is missing or not an object")
     try:
         return parse(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise bad(f"reply's 'data' does not match the spec ({type(exc).__name__}: {redact(str(exc), secret)})") from None
+        raise bad(
+            f"reply's 'data' does not match the spec ({type(exc).__name__}: {redact(str(exc), secret)})"
+        ) from None

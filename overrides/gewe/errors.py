@@ -36,7 +36,9 @@ class GeweAPIError(GeweError):
         data: the envelope's raw `data`, whatever it was.
     """
 
-    def __init__(self, *, ret: int, msg: str | None, code: str | None, operation: str, data: Any = None) -> None:
+    def __init__(
+        self, *, ret: int, msg: str | None, code: str | None, operation: str, data: Any = None
+    ) -> None:
         self.ret = ret
         self.msg = msg
         self.code = code

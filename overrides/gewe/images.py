@@ -95,10 +95,12 @@ class Image:
         target is unchanged and the temporary file is removed.
 
         Raises:
-            GeweError: the folder does not exist (none is created), the path is a folder, or the
-                write failed (the OSError is chained).
+            GeweError: the path names no file or is a folder, its folder does not exist (none is
+                created), or the write failed (the OSError is chained).
         """
         target = Path(path)
+        if not target.name or target.name == "..":
+            raise GeweError(f"cannot save image to {str(path)!r}: it names no file")
         if not target.suffix:
             target = target.with_name(target.name + self.extension)
         folder = target.parent

@@ -75,7 +75,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The wait before retry number `attempt + 1`, with jitter."""
-        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+        return min(self.max_delay, self.base_delay * 2.0**attempt) * random.uniform(0.5, 1.0)
 
     def after_exception(self, exc: Exception, attempt: int, read_only: bool) -> float | None:
         """Seconds to wait before retrying after a transport error, or None to give up."""

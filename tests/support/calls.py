@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import httpx
-
 from gewe import AsyncGeweClient, GeweClient
 from gewe.retry import RetryPolicy
 
@@ -25,7 +24,9 @@ def client_kwargs(**overrides: Any) -> dict[str, Any]:
 
 def qr(mode: str, *, transport: httpx.MockTransport | None = None, **overrides: Any) -> Any:
     """`client.group.get_chatroom_qr_code(chatroom_id=...)` in the given mode."""
-    return call(mode, "group", "get_chatroom_qr_code", {"chatroom_id": "34757816141@chatroom"}, transport, **overrides)
+    return call(
+        mode, "group", "get_chatroom_qr_code", {"chatroom_id": "34757816141@chatroom"}, transport, **overrides
+    )
 
 
 def call(

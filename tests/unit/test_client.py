@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from gewe import (
     AsyncGeweClient,
     GeweAPIError,
@@ -19,6 +18,7 @@ from gewe import (
     GeweHTTPError,
 )
 from gewe.group_qr import GroupQrCode
+
 from tests.conftest import APP_ID, TOKEN, qr_example
 from tests.support.calls import MODES, call, invoke, qr
 
@@ -64,7 +64,7 @@ def test_token_header_and_app_id_are_set_by_the_client(mode: str) -> None:
 
 def test_methods_take_no_token_and_default_app_id() -> None:
     for cls in (GeweClient, AsyncGeweClient):
-        method = getattr(cls(token=TOKEN).group, "get_chatroom_qr_code")
+        method = cls(token=TOKEN).group.get_chatroom_qr_code
         params = inspect.signature(method).parameters
         assert "token" not in params
         assert params["app_id"].default is None
@@ -74,7 +74,9 @@ def test_methods_take_no_token_and_default_app_id() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_app_id_per_call_overrides_the_client(mode: str) -> None:
     rec = Recorder(success())
-    call(mode, "group", "get_chatroom_qr_code", {"chatroom_id": "1@chatroom", "app_id": "other"}, rec.transport)
+    call(
+        mode, "group", "get_chatroom_qr_code", {"chatroom_id": "1@chatroom", "app_id": "other"}, rec.transport
+    )
     assert json.loads(rec.requests[0].content)["appId"] == "other"
 
 
@@ -141,10 +143,15 @@ def test_generated_client_is_configured_like_the_client() -> None:
 # --- envelope errors ------------------------------------------------------------------------
 
 ERROR_REPLIES: dict[str, tuple[httpx.Response, type[GeweError]]] = {
-    "ret500-data-null": (httpx.Response(200, json={"ret": 500, "msg": "群不存在", "data": None}), GeweAPIError),
+    "ret500-data-null": (
+        httpx.Response(200, json={"ret": 500, "msg": "群不存在", "data": None}),
+        GeweAPIError,
+    ),
     "ret500-no-data": (httpx.Response(200, json={"ret": 500, "msg": "失败"}), GeweAPIError),
     "ret500-code": (
-        httpx.Response(200, json={"ret": 500, "msg": "失败", "data": {"code": "-1", "msg": "二维码获取失败"}}),
+        httpx.Response(
+            200, json={"ret": 500, "msg": "失败", "data": {"code": "-1", "msg": "二维码获取失败"}}
+        ),
         GeweAPIError,
     ),
     "msg-null": (httpx.Response(200, json={"ret": 500, "msg": None, "data": None}), GeweAPIError),
@@ -157,7 +164,10 @@ ERROR_REPLIES: dict[str, tuple[httpx.Response, type[GeweError]]] = {
     "msg-number": (httpx.Response(200, json={"ret": 200, "msg": 5, "data": QR_DATA}), GeweHTTPError),
     "payload-list": (httpx.Response(200, json=[1, 2]), GeweHTTPError),
     "no-ret": (httpx.Response(200, json={"msg": "ok", "data": QR_DATA}), GeweHTTPError),
-    "data-null-on-success": (httpx.Response(200, json={"ret": 200, "msg": "ok", "data": None}), GeweHTTPError),
+    "data-null-on-success": (
+        httpx.Response(200, json={"ret": 200, "msg": "ok", "data": None}),
+        GeweHTTPError,
+    ),
     "data-list": (httpx.Response(200, json={"ret": 200, "msg": "ok", "data": [QR_DATA]}), GeweHTTPError),
     "data-missing-field": (
         httpx.Response(200, json={"ret": 200, "msg": "ok", "data": {"qrTips": "x"}}),
@@ -208,7 +218,11 @@ def test_token_echoed_by_the_server_is_redacted(mode: str, caplog: pytest.LogCap
     echo = {"ret": 500, "msg": f"token {TOKEN} is invalid", "data": {"code": "-1", "msg": f"bad {TOKEN}"}}
     with pytest.raises(GeweAPIError) as info:
         qr(mode, transport=Recorder(echo).transport)
-    assert TOKEN not in str(info.value) and TOKEN not in repr(info.value.data) and TOKEN not in str(info.value.msg)
+    assert (
+        TOKEN not in str(info.value)
+        and TOKEN not in repr(info.value.data)
+        and TOKEN not in str(info.value.msg)
+    )
     assert "***" in str(info.value)
     with pytest.raises(GeweHTTPError) as http_info:
         qr(mode, transport=Recorder(httpx.Response(500, text=f"denied for {TOKEN}")).transport)
@@ -217,7 +231,9 @@ def test_token_echoed_by_the_server_is_redacted(mode: str, caplog: pytest.LogCap
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_log_lines_name_operation_and_outcome_never_the_token(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_log_lines_name_operation_and_outcome_never_the_token(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="gewe")
     qr(mode, transport=Recorder(success()).transport)
     messages = [r.getMessage() for r in caplog.records if r.name == "gewe"]

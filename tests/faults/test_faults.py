@@ -1,0 +1,193 @@
+"""Fault injection against a real HTTP server on 127.0.0.1 (real sockets, no mock transport).
+
+Every fault ends in the documented typed error, or in success after bounded retries; the
+server's request count proves what was retried and what never was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from gewe import (
+    GeweAPIError,
+    GeweClient,
+    GeweConnectionError,
+    GeweHTTPError,
+    GeweImageError,
+    GeweTimeoutError,
+)
+from gewe.group_qr import GroupQrCode
+
+from tests.conftest import TOKEN, qr_example
+from tests.support.calls import MODES, invoke, qr
+from tests.support.loopback import FaultServer, Step, closed_port, ok, reply
+
+QR = qr_example()["data"]
+WRITE = "message.postText"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_success_over_a_real_socket(server: FaultServer, mode: str) -> None:
+    server.script([ok(QR)])
+    result = qr(mode, base_url=server.base_url)
+    assert isinstance(result, GroupQrCode)
+    assert result.image.mime_type == "image/jpeg"
+    (seen,) = server.requests
+    assert seen.path == "/gewe/v2/api/group/getChatroomQrCode"
+    assert seen.headers["X-GEWE-TOKEN"] == TOKEN
+    assert seen.json()["chatroomId"] == "34757816141@chatroom"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("payload", "code", "msg"),
+    [
+        ({"ret": 500, "msg": "失败", "data": None}, None, "失败"),
+        ({"ret": 500, "msg": "失败"}, None, "失败"),
+        ({"ret": 500, "msg": "失败", "data": {"code": "-1", "msg": "获取群二维码失败"}}, "-1", "失败"),
+        ({"ret": 500, "msg": None, "data": None}, None, None),
+    ],
+    ids=["data-null", "data-missing", "data-code", "msg-null"],
+)
+def test_business_errors(
+    server: FaultServer, mode: str, payload: dict[str, object], code: str | None, msg: str | None
+) -> None:
+    server.script([reply(payload)])
+    with pytest.raises(GeweAPIError) as info:
+        qr(mode, base_url=server.base_url)
+    assert (info.value.ret, info.value.code, info.value.msg) == (500, code, msg)
+    assert server.count == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_http_502_html_page(server: FaultServer, mode: str) -> None:
+    page = reply(b"<html><h1>502 Bad Gateway</h1></html>", status=502, headers={"Content-Type": "text/html"})
+    server.script([page])
+    with pytest.raises(GeweHTTPError) as info:
+        invoke(mode, WRITE, base_url=server.base_url)
+    assert info.value.status_code == 502 and "Bad Gateway" in info.value.body_excerpt
+    assert server.count == 1  # never re-sent: postText may have been delivered
+    server.script([page])
+    with pytest.raises(GeweHTTPError):
+        qr(mode, base_url=server.base_url)
+    assert server.count == 3  # read-only: first attempt + 2 retries
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_truncated_json(server: FaultServer, mode: str) -> None:
+    server.script([reply(b'{"ret": 200, "msg": "ok", "data": {"qrBase64": "/9j/')])
+    with pytest.raises(GeweHTTPError, match="not JSON"):
+        qr(mode, base_url=server.base_url)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_body_shorter_than_its_content_length(server: FaultServer, mode: str) -> None:
+    body = json.dumps({"ret": 200, "msg": "ok", "data": QR}).encode()
+    server.script([Step(body=body[:40], declared_length=len(body))])
+    with pytest.raises(GeweConnectionError):
+        invoke(mode, WRITE, base_url=server.base_url)
+    assert server.count == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"ret": "200", "msg": "ok", "data": QR},
+        {"ret": 200, "msg": ["ok"], "data": QR},
+        {"ret": 200, "msg": "ok", "data": "qr"},
+        {"ret": 200, "msg": "ok", "data": {"qrBase64": "/9j/"}},
+        [200, "ok"],
+    ],
+    ids=["ret-str", "msg-list", "data-str", "data-incomplete", "not-an-object"],
+)
+def test_wrong_types(server: FaultServer, mode: str, payload: object) -> None:
+    server.script([reply(payload)])
+    with pytest.raises(GeweHTTPError):
+        qr(mode, base_url=server.base_url)
+    assert server.count == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_invalid_base64_in_the_qr_field(server: FaultServer, mode: str) -> None:
+    server.script([ok({"qrBase64": "not base64 at all!!", "qrTips": QR["qrTips"]})])
+    result = qr(mode, base_url=server.base_url)
+    with pytest.raises(GeweImageError):
+        _ = result.image
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reply_slower_than_the_timeout(server: FaultServer, mode: str) -> None:
+    server.script([Step(body=b"{}", delay=2.0)])
+    started = time.monotonic()
+    with pytest.raises(GeweTimeoutError):
+        invoke(mode, WRITE, base_url=server.base_url, timeout=0.3)
+    assert time.monotonic() - started < 1.5  # one attempt; did not wait for the slow reply
+    assert server.count == 1
+
+    server.script([Step(body=b"{}", delay=2.0)])
+    with pytest.raises(GeweTimeoutError):
+        qr(mode, base_url=server.base_url, timeout=0.3)
+    assert server.count == 3  # read-only: retried, and bounded
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_connection_reset_mid_reply(server: FaultServer, mode: str) -> None:
+    body = json.dumps({"ret": 200, "msg": "ok", "data": QR}).encode()
+    server.script([Step(body=body, reset_after=20)])
+    with pytest.raises(GeweConnectionError):
+        invoke(mode, WRITE, base_url=server.base_url)
+    assert server.count == 1
+
+    server.script([Step(body=body, reset_after=20), ok(QR)])
+    assert isinstance(qr(mode, base_url=server.base_url), GroupQrCode)
+    assert server.count == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_503s_that_clear_after_two_tries(server: FaultServer, mode: str) -> None:
+    busy = reply(b"busy", status=503)
+    server.script([busy, busy, ok(QR)])
+    assert isinstance(qr(mode, base_url=server.base_url), GroupQrCode)
+    assert server.count == 3
+
+    server.script([busy, busy, ok({"msgId": 1})])
+    with pytest.raises(GeweHTTPError) as info:
+        invoke(mode, WRITE, base_url=server.base_url)
+    assert info.value.status_code == 503
+    assert server.count == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_429_with_retry_after(server: FaultServer, mode: str) -> None:
+    server.script([reply(b"slow down", status=429, headers={"Retry-After": "1"}), ok(QR)])
+    assert isinstance(qr(mode, base_url=server.base_url), GroupQrCode)
+    assert server.count == 2
+    first, second = server.requests
+    # The server saw the retry no sooner than Retry-After asked (the backoff alone is milliseconds).
+    assert second.at - first.at >= 0.95
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_connection_refused_is_retried_then_typed(mode: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(GeweConnectionError) as info:
+        invoke(mode, WRITE, base_url=f"http://127.0.0.1:{closed_port()}")
+    assert not isinstance(info.value, GeweTimeoutError)
+    assert time.monotonic() - started < 5
+
+
+def test_generated_functions_work_with_the_configured_client(server: FaultServer) -> None:
+    from gewe_api.api.group import group_get_chatroom_qr_code
+    from gewe_api.models import GroupGetChatroomQrCodeRequest, GroupGetChatroomQrCodeResponse
+
+    server.script([ok(QR)])
+    with GeweClient(token=TOKEN, base_url=server.base_url) as client:
+        response = group_get_chatroom_qr_code.sync(
+            client=client.generated, body=GroupGetChatroomQrCodeRequest(app_id="a", chatroom_id="1@chatroom")
+        )
+    assert isinstance(response, GroupGetChatroomQrCodeResponse)
+    assert response.ret == 200
+    assert server.requests[0].headers["X-GEWE-TOKEN"] == TOKEN
