@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gewe import GeweClient, GeweDependencyError, GeweError  # noqa: E402
-
 from tools.servers import PrismServer, ServerError  # noqa: E402
 
 OUTPUT = ROOT / "build" / "demo" / "group-qr"

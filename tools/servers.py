@@ -3,7 +3,8 @@
 Every server runs in its own process group with its output going to a log file (never a pipe that
 could fill up), binds to 127.0.0.1 on a free port, and is stopped by its PID: SIGTERM to the group,
 then SIGKILL after a grace period. Servers still running when the interpreter exits are stopped
-too, so a failing test or a Ctrl-C leaves no orphan behind.
+too, and on Linux the kernel stops them if this process is killed outright (see `start_server`),
+so a failing test, a Ctrl-C or a killed test run leaves no orphan behind.
 
 This module imports nothing from the project, so `tools/demo.py` can use it as `servers` or the
 tests as `tools.servers`.
@@ -18,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -164,20 +166,26 @@ def start_server(
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 30.0,
-    ready: Callable[[str], bool] | None = None,
+    ready: str | Callable[[str], bool] | None = None,
+    die_with_parent: bool = True,
 ) -> ServerProcess:
     """Start `cmd` (which must listen on host:port) and return once it accepts connections.
 
-    `ready`, if given, must also return True for the server's output so far: it tells our server
-    apart from anything else that grabbed the port in the meantime. Raises ServerError, quoting
-    the server's output, if it exits or is not ready within `timeout` seconds; it is then stopped.
+    `ready`, if given, is text the server's output must contain, or a function that must return
+    True for that output: it tells our server apart from anything else that grabbed the port in
+    the meantime. Raises ServerError, quoting the server's output, if it exits or is not ready
+    within `timeout` seconds; it is then stopped.
+
+    With `die_with_parent` (Linux, with util-linux's `setpriv`), the kernel also sends the server
+    SIGTERM if this process dies without stopping it (e.g. killed by SIGKILL). Note that this
+    fires when the *thread* that started the server ends, so start servers from the main thread.
     """
     name = name or Path(os.fspath(cmd[0])).name
     fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     log_path = Path(log_name)
     with os.fdopen(fd, "wb") as log:
         proc = subprocess.Popen(
-            [os.fspath(c) for c in cmd],
+            _death_signal_prefix(die_with_parent) + [os.fspath(c) for c in cmd],
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
@@ -185,6 +193,8 @@ def start_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop_pid gets its children too
         )
+    if isinstance(ready, str):
+        ready = _contains(ready)
     server = ServerProcess(proc, host, port, log_path, name)
     _running[proc.pid] = server
     try:
@@ -206,6 +216,12 @@ def start_server(
     except BaseException:
         server.stop()
         raise
+
+
+def _death_signal_prefix(wanted: bool) -> list[str]:
+    """`setpriv --pdeathsig TERM --` where available: the server dies with us, even on SIGKILL."""
+    setpriv = shutil.which("setpriv") if wanted and sys.platform == "linux" else None
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def _contains(marker: str) -> Callable[[str], bool]:
@@ -303,19 +319,13 @@ class PrismServer:
             return self
         if not self.spec.is_file():
             raise ServerError(f"no spec at {self.spec}")
-        env = dict(os.environ)
-        # The `prism` script is `#!/usr/bin/env node`: make sure this node is found even when PATH
-        # is minimal, and keep Prism's output free of colour codes.
-        node = shutil.which("node")
-        if node is not None:
-            env["PATH"] = str(Path(node).parent) + os.pathsep + env.get("PATH", "")
-        env["NO_COLOR"] = "1"
-        env["FORCE_COLOR"] = "0"
+        if shutil.which("node") is None:  # the `prism` script starts with `#!/usr/bin/env node`
+            raise ServerError("Prism needs Node.js, but `node` is not on PATH")
+        env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}  # plain text in its output
         last: ServerError | None = None
         # A port found free can be taken before Prism binds it; then Prism dies and we retry.
         for _ in range(1 if self.requested_port else self.attempts):
             port = self.requested_port or free_port()
-            marker = f"Prism is listening on http://{LOOPBACK}:{port}"
             try:
                 self.server = start_server(
                     self.command(port),
@@ -324,7 +334,7 @@ class PrismServer:
                     cwd=ROOT,
                     env=env,
                     timeout=self.timeout,
-                    ready=_contains(marker),
+                    ready=f"Prism is listening on http://{LOOPBACK}:{port}",
                 )
                 return self
             except ServerError as exc:

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
+
 from gewe_api import AuthenticatedClient
 from gewe_api.api import AsyncResources, Resources
 

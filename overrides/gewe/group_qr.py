@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any, Self
 
 from attrs import Attribute, define, field
+
 from gewe_api.models import GroupGetChatroomQrCodeData
 
 from .expiry import parse_qr_expiry

@@ -10,6 +10,7 @@ import json
 import time
 
 import pytest
+
 from gewe import (
     GeweAPIError,
     GeweClient,
@@ -19,7 +20,6 @@ from gewe import (
     GeweTimeoutError,
 )
 from gewe.group_qr import GroupQrCode
-
 from tests.conftest import TOKEN, qr_example
 from tests.support.calls import MODES, invoke, qr
 from tests.support.loopback import FaultServer, Step, closed_port, ok, reply

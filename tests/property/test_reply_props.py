@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import httpx
-from gewe import GeweClient, GeweError
-from gewe.group_qr import GroupQrCode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gewe import GeweClient, GeweError
+from gewe.group_qr import GroupQrCode
 from tests.conftest import APP_ID, TOKEN
 from tests.support.calls import FAST
 

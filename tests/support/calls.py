@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+
 from gewe import AsyncGeweClient, GeweClient
 from gewe.retry import RetryPolicy
 

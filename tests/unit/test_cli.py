@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from gewe.cli import main
 
+from gewe.cli import main
 from tests.conftest import APP_ID, TOKEN, qr_example
 from tests.support.loopback import FaultServer, ok, reply
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from gewe import (
     AsyncGeweClient,
     GeweAPIError,
@@ -18,7 +19,6 @@ from gewe import (
     GeweHTTPError,
 )
 from gewe.group_qr import GroupQrCode
-
 from tests.conftest import APP_ID, TOKEN, qr_example
 from tests.support.calls import MODES, call, invoke, qr
 

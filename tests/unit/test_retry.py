@@ -7,9 +7,9 @@ import time
 
 import httpx
 import pytest
+
 from gewe import GeweAPIError, GeweConnectionError, GeweHTTPError, GeweTimeoutError
 from gewe.retry import RetryPolicy, is_read_only
-
 from tests.support.calls import MODES, invoke
 
 

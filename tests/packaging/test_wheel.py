@@ -1,0 +1,202 @@
+"""The gewe-sdk wheel: what is in it, its metadata, and a fresh venv using it against Prism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from email.message import Message
+from email.parser import Parser
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.packaging.helpers import ROOT, SPEC, Venv, project_version, run
+from tools.servers import PrismServer
+
+pytestmark = pytest.mark.slow
+
+PACKAGES = {"gewe": ROOT / "overrides" / "gewe", "gewe_api": ROOT / "generated" / "gewe_api"}
+RUNTIME_DEPENDENCIES = {"httpx", "attrs", "python-dateutil"}
+QR_PATH = "/gewe/v2/api/group/getChatroomQrCode"
+CHATROOM = "34757816141@chatroom"
+
+
+def _names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.namelist()
+
+
+def _dist_info(wheel: Path) -> str:
+    assert wheel.name.startswith(f"gewe_sdk-{project_version()}-"), wheel.name
+    return f"gewe_sdk-{project_version()}.dist-info"
+
+
+def _read(wheel: Path, name: str) -> str:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(name).decode("utf-8")
+
+
+def _metadata(wheel: Path) -> Message:
+    return Parser().parsestr(_read(wheel, f"{_dist_info(wheel)}/METADATA"))
+
+
+def _qr_reply_example() -> dict[str, Any]:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    reply = spec["paths"][QR_PATH]["post"]["responses"]["200"]["content"]["application/json"]
+    example: dict[str, Any] = reply["example"]
+    return example
+
+
+# --- the wheel file ------------------------------------------------------------------------------------
+
+
+def test_wheel_is_named_from_the_single_version_source(wheel: Path) -> None:
+    assert wheel.name == f"gewe_sdk-{project_version()}-py3-none-any.whl"
+    assert _metadata(wheel)["Name"] == "gewe-sdk"
+    assert _metadata(wheel)["Version"] == project_version()
+
+
+def test_wheel_holds_exactly_the_two_packages_typed_and_no_tests(wheel: Path) -> None:
+    names = _names(wheel)
+    tops = {PurePosixPath(n).parts[0] for n in names}
+    assert tops == {"gewe", "gewe_api", _dist_info(wheel)}
+    assert "gewe/py.typed" in names
+    assert "gewe_api/py.typed" in names
+    for name in names:
+        parts = PurePosixPath(name).parts
+        assert not {"tests", "test", "__pycache__"} & set(parts), name
+        assert not parts[-1].startswith("test_") and parts[-1] != "conftest.py", name
+        assert not name.endswith((".pyc", ".pyo")), name
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_wheel_holds_every_source_file_of_each_package(wheel: Path, package: str) -> None:
+    source = PACKAGES[package]
+    expected = {
+        f"{package}/{p.relative_to(source).as_posix()}"
+        for p in source.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    in_wheel = {n for n in _names(wheel) if n.startswith(f"{package}/")}
+    assert in_wheel == expected
+
+
+def test_wheel_depends_only_on_httpx_attrs_dateutil_plus_the_qr_extra(wheel: Path) -> None:
+    meta = _metadata(wheel)
+    assert meta.get_all("Provides-Extra") == ["qr"]
+    assert meta["Requires-Python"] == ">=3.11"
+    base, qr = set(), set()
+    for line in meta.get_all("Requires-Dist") or []:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        if req.marker is None:
+            base.add(name)
+        else:
+            # Only the qr extra may add requirements.
+            assert req.marker.evaluate({"extra": "qr"}), line
+            assert not req.marker.evaluate({"extra": ""}), line
+            qr.add(name)
+    assert base == RUNTIME_DEPENDENCIES
+    assert qr, "the qr extra should require its QR decoder"
+    assert not qr & base
+
+
+def test_wheel_declares_the_gewe_console_script(wheel: Path) -> None:
+    entry_points = _read(wheel, f"{_dist_info(wheel)}/entry_points.txt")
+    section = entry_points.split("[console_scripts]", 1)[1].split("[", 1)[0]
+    scripts = dict(line.replace(" ", "").split("=", 1) for line in section.strip().splitlines())
+    assert scripts == {"gewe": "gewe.cli:main"}
+    assert "gewe/cli.py" in _names(wheel)
+
+
+def test_wheel_records_the_spec_it_was_built_from(wheel: Path) -> None:
+    digest = hashlib.sha256(SPEC.read_bytes()).hexdigest()
+    assert f'SPEC_SHA256 = "{digest}"' in _read(wheel, "gewe_api/_spec.py")
+
+
+# --- the wheel installed in a fresh venv ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def installed(make_venv: Any, wheel: Path, wheelhouse: Path) -> Venv:
+    """A fresh venv with the wheel and its dependencies (offline, from the wheelhouse) and nothing else."""
+    venv: Venv = make_venv("wheel-install")
+    venv.install("--no-index", "--find-links", wheelhouse, wheel)
+    return venv
+
+
+IMPORT_REPORT = """
+import json, gewe, gewe_api
+print(json.dumps({
+    "gewe": gewe.__file__, "gewe_api": gewe_api.__file__,
+    "version": gewe.__version__, "spec_sha256": gewe.SPEC_SHA256,
+}))
+"""
+
+
+def test_installed_wheel_imports_from_the_venv_and_records_its_spec(installed: Venv) -> None:
+    report = json.loads(installed.python_code(IMPORT_REPORT).stdout)
+    for package in ("gewe", "gewe_api"):
+        assert Path(report[package]).is_relative_to(installed.path), report[package]
+    assert report["version"] == project_version()
+    assert report["spec_sha256"] == hashlib.sha256(SPEC.read_bytes()).hexdigest()
+
+
+FIND_MODULES = """
+import importlib.util, json, sys
+print(json.dumps([name for name in sys.argv[1:] if importlib.util.find_spec(name)]))
+"""
+
+
+def test_installed_wheel_has_only_its_runtime_dependencies(installed: Venv) -> None:
+    # The extra's packages, and the dev tools of this checkout, must not be needed nor present.
+    others = ["zxingcpp", "PIL", "yaml", "pytest", "openapi_python_client", "pydantic", "six"]
+    assert json.loads(installed.python_code(FIND_MODULES, *others).stdout) == []
+    assert json.loads(installed.python_code(FIND_MODULES, "httpx", "attrs", "dateutil").stdout) == [
+        "httpx",
+        "attrs",
+        "dateutil",
+    ]
+
+
+CALL_QR = """
+import json, sys
+from gewe import GeweClient
+from gewe_api.models import GroupGetChatroomQrCodeData
+with GeweClient(token="wheel-test-token", app_id="wx_wheel", base_url=sys.argv[1], max_retries=0) as client:
+    qr = client.group.get_chatroom_qr_code(chatroom_id=sys.argv[2])
+print(json.dumps({
+    "is_data_model": isinstance(qr, GroupGetChatroomQrCodeData),
+    "data": qr.to_dict(),
+    "mime_type": qr.image.mime_type,
+}))
+"""
+
+
+@pytest.mark.prism
+def test_installed_wheel_fetches_the_group_qr_from_prism(installed: Venv, prism: PrismServer) -> None:
+    result = json.loads(installed.python_code(CALL_QR, prism.base_url, CHATROOM).stdout)
+    assert result["is_data_model"] is True
+    assert result["data"] == _qr_reply_example()["data"]
+    assert result["mime_type"] == "image/jpeg"
+
+
+@pytest.mark.prism
+def test_installed_console_script_calls_prism(installed: Venv, prism: PrismServer) -> None:
+    gewe = installed.bin / "gewe"
+    version = run([gewe, "--version"], cwd=installed.path, env=installed.env())
+    assert version.stdout.strip() == f"gewe-sdk {project_version()}"
+    env = installed.env(
+        {"GEWE_TOKEN": "wheel-test-token", "GEWE_APP_ID": "wx_wheel", "GEWE_BASE_URL": prism.base_url}
+    )
+    reply = run(
+        [gewe, "call", "group", "getChatroomQrCode", "--json", json.dumps({"chatroomId": CHATROOM})],
+        cwd=installed.path,
+        env=env,
+    )
+    assert json.loads(reply.stdout) == _qr_reply_example()["data"]
