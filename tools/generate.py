@@ -59,7 +59,11 @@ def _display(path: Path) -> str:
 
 
 def generate_into(dest: Path, spec: Path = SPEC) -> None:
-    """Generate the package for `spec` into `dest` (which must not exist) and finish it."""
+    """Generate the package for `spec` into `dest` (which must not exist) and finish it.
+
+    The ruff configuration goes beside `dest`, so `dest` should sit in a folder of its own (main()
+    uses a temporary one).
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     (dest.parent / "ruff.toml").write_text(RUFF_CONFIG, encoding="utf-8")
     env = dict(os.environ)
@@ -74,6 +78,7 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
         str(CONFIG),
         "--meta",
         "none",
+        "--fail-on-warning",
         "--custom-template-path",
         str(TEMPLATES),
         "--output-path",
@@ -82,8 +87,9 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     proc = subprocess.run(cmd, cwd=dest.parent, env=env, capture_output=True, text=True, check=False)
     output = (proc.stdout + proc.stderr).strip()
     # The generator reports endpoints or models it had to skip as warnings; a normalized spec
-    # must generate cleanly, so any warning is an error here.
-    if proc.returncode != 0 or "Warning" in output or "error" in output.lower() or not dest.is_dir():
+    # must generate cleanly, so any warning is an error here (--fail-on-warning, and its message
+    # in case a warning slips through without the exit code).
+    if proc.returncode != 0 or "encountered while generating" in output or not dest.is_dir():
         raise GenerateError(f"openapi-python-client failed on {_display(spec)}:\n{output}")
     shutil.rmtree(dest / ".ruff_cache", ignore_errors=True)
     mark = MARK.format(v=version("openapi-python-client"))
@@ -92,12 +98,17 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     (dest / "py.typed").write_text("", encoding="utf-8")
     digest = hashlib.sha256(spec.read_bytes()).hexdigest()
     (dest / "_spec.py").write_text(
-        f'{mark}"""The spec this package was generated from."""\n\nSPEC_SHA256 = "{digest}"\n', encoding="utf-8"
+        f'{mark}"""The spec this package was generated from."""\n\nSPEC_SHA256 = "{digest}"\n',
+        encoding="utf-8",
     )
 
 
 def _tree(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def stale_files(fresh: Path, current: Path) -> list[str]:
@@ -108,9 +119,15 @@ def stale_files(fresh: Path, current: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--spec", type=Path, default=SPEC, help="the normalized spec (default: openapi/gewe.yaml)")
-    parser.add_argument("--out", type=Path, default=OUT, help="the package folder (default: generated/gewe_api)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--spec", type=Path, default=SPEC, help="the normalized spec (default: openapi/gewe.yaml)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="the package folder (default: generated/gewe_api)"
+    )
     parser.add_argument("--check", action="store_true", help="fail, naming files, if --out is stale")
     args = parser.parse_args(argv)
     spec: Path = args.spec
@@ -130,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             stale = stale_files(fresh, out)
             if stale:
                 print(
-                    f"stale: {_display(out)} does not match {_display(spec)}; run `make generate`:", file=sys.stderr
+                    f"stale: {_display(out)} does not match {_display(spec)}; run `make generate`:",
+                    file=sys.stderr,
                 )
                 for name in stale:
                     print(f"  {_display(out)}/{name}", file=sys.stderr)

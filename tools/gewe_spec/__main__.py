@@ -10,6 +10,7 @@ from . import SpecError, bundle, dump, write_atomically
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Bundle (or with --check, compare); 1 and one `error: <file>: <problem>` line on bad input."""
     parser = argparse.ArgumentParser(prog="gewe-spec", description=__doc__)
     parser.add_argument("--exports", type=Path, default=Path("openapi/exports"))
     parser.add_argument("--out", type=Path, default=Path("openapi/gewe.yaml"))
@@ -23,10 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
         if current != text:
-            print(f"stale: {args.out} differs from what {args.exports} gives; run `make spec`", file=sys.stderr)
+            print(
+                f"stale: {args.out} differs from what {args.exports} gives; run `make spec`", file=sys.stderr
+            )
             return 1
         return 0
-    write_atomically(args.out, text)
+    try:
+        write_atomically(args.out, text)
+    except OSError as exc:
+        print(f"error: {args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"wrote {args.out} ({text.count(chr(10))} lines)", file=sys.stderr)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class SpecError(Exception):
-    """A problem with an export page; `source` names the file, relative to the exports folder."""
+    """A problem with an export page; `source` names the file (or the exports folder)."""
 
     def __init__(self, source: str, problem: str) -> None:
         super().__init__(f"{source}: {problem}")

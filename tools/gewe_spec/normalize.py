@@ -1,18 +1,19 @@
 """Generic rules that turn one exported operation into its normalized form.
 
 No rule here knows any particular endpoint. Each operation gets:
-- one ASCII tag for its module, taken from the path;
+- one ASCII tag for its module, taken from the path (the page's own tag becomes its description);
 - an operationId and model names derived from module + last path segment (see names.py);
 - the per-operation X-GEWE-TOKEN header replaced by the `GeweToken` apiKey scheme;
 - a required requestBody when its schema has required properties;
-- a reply envelope {ret, msg, data} that also accepts GeWe's error replies;
-- every object schema hoisted into components under a derived name (never a schema title);
-- examples kept, Apifox noise dropped.
+- a reply envelope {ret, msg, data} that also accepts GeWe's error replies (msg and data
+  nullable, data not required);
+- local `$ref`s to the page's components inlined, then every object and enum schema hoisted into
+  components under a name derived from where it is used (never from a schema title);
+- examples kept, Apifox noise (`x-apifox-*`, titles, `additionalProperties` on scalars) dropped.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +23,15 @@ from .names import OperationNames, property_class_part
 TOKEN_HEADER = "X-GEWE-TOKEN"
 SECURITY_SCHEME = "GeweToken"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-# Keys that only describe the schema for humans in Apifox, or that openapi-python-client would
-# turn into names we do not want (titles are often Chinese).
-_DROPPED_SCHEMA_KEYS = {"title"}
+REF_PREFIX = "#/components/"
+# Schema keys that only label a schema for humans in Apifox; openapi-python-client would turn a
+# title into a class name (often a Chinese one).
+_DROPPED_SCHEMA_KEYS = frozenset({"title"})
+_KEPT_OPERATION_KEYS = ("summary", "description", "deprecated")
 
 
 def strip_vendor_noise(node: Any) -> Any:
-    """A deep copy without `x-apifox-*`/`x-run-in-apifox` keys."""
+    """A deep copy without `x-apifox*`/`x-run-in-apifox` keys."""
     if isinstance(node, dict):
         return {
             k: strip_vendor_noise(v)
@@ -49,165 +52,262 @@ class Normalized:
     tag_description: str = ""
 
 
-class _Hoister:
-    """Moves object schemas into components, naming each from its parent and property."""
+class RefResolver:
+    """Inlines local `#/components/...` refs of one page, so names come from where schemas are used."""
 
-    def __init__(self, source: str, components: dict[str, Any]) -> None:
+    def __init__(self, source: str, components: Any) -> None:
         self.source = source
-        self.components = components  # the page's own components, to resolve local $refs
-        self.schemas: dict[str, dict[str, Any]] = {}
+        self.components = components if isinstance(components, dict) else {}
 
-    def resolve(self, schema: Any, seen: tuple[str, ...] = ()) -> Any:
-        """Inline local `#/components/schemas/...` refs, so names come from where they are used."""
+    def target(self, ref: str) -> Any:
+        """The object `ref` points at in the page's components."""
+        if not ref.startswith(REF_PREFIX):
+            raise SpecError(
+                self.source, f"unsupported $ref {ref!r}: only refs into the page's own components work"
+            )
+        node: Any = self.components
+        for part in ref[len(REF_PREFIX) :].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or part not in node:
+                raise SpecError(self.source, f"unresolvable $ref {ref!r}")
+            node = node[part]
+        return node
+
+    def deref(self, node: Any, seen: tuple[str, ...] = ()) -> Any:
+        """`node`, or what its `$ref` points at (following chains of refs)."""
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(self.source, f"recursive $ref {ref!r} is not supported")
+            seen = (*seen, ref)
+            node = self.target(ref)
+        return node
+
+    def schema(self, schema: Any, seen: tuple[str, ...] = ()) -> Any:
+        """A schema with every local ref inside it inlined (recursive schemas are an error)."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            ref = schema["$ref"]
+            if ref in seen:
+                raise SpecError(self.source, f"recursive $ref {ref!r} is not supported")
+            resolved = self.schema(self.target(ref), (*seen, ref))
+            # Apifox writes a description beside a $ref for the place it is used; keep it there.
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            return {**resolved, **siblings} if isinstance(resolved, dict) and siblings else resolved
         if not isinstance(schema, dict):
             return schema
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            prefix = "#/components/schemas/"
-            name = ref[len(prefix) :] if ref.startswith(prefix) else None
-            target = (self.components.get("schemas") or {}).get(name) if name else None
-            if target is None:
-                raise SpecError(self.source, f"unresolvable $ref {ref!r}")
-            if name in seen:
-                raise SpecError(self.source, f"recursive schema {name!r} is not supported")
-            return self.resolve(target, (*seen, name))  # type: ignore[arg-type]
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in schema.items():
-            if key in ("properties", "patternProperties") and isinstance(value, dict):
-                out[key] = {k: self.resolve(v, seen) for k, v in value.items()}
+            if key == "properties" and isinstance(value, dict):
+                out[key] = {k: self.schema(v, seen) for k, v in value.items()}
             elif key in ("items", "additionalProperties", "not"):
-                out[key] = self.resolve(value, seen)
+                out[key] = self.schema(value, seen)
             elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
-                out[key] = [self.resolve(v, seen) for v in value]
+                out[key] = [self.schema(v, seen) for v in value]
             else:
                 out[key] = value
         return out
 
+
+class Hoister:
+    """Cleans schemas and moves object and enum schemas into components under derived names."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.schemas: dict[str, dict[str, Any]] = {}
+
     def clean(self, schema: Any, name: str) -> Any:
-        """Clean one schema; hoist it (returning a $ref) when it is an object with properties."""
+        """Clean one schema; hoist it (returning a $ref) when it is an object or an enum."""
         if not isinstance(schema, dict):
             return schema
         schema = {k: v for k, v in schema.items() if k not in _DROPPED_SCHEMA_KEYS}
         kind = schema.get("type")
-        if kind is not None and kind != "object":
+        props = schema.get("properties")
+        is_object = kind == "object" or (kind is None and isinstance(props, dict) and bool(props))
+        if not is_object:
             # Apifox puts `additionalProperties: false` on strings; it means nothing there.
             schema.pop("additionalProperties", None)
-        if kind == "array" and "items" in schema:
+        if kind == "array" and isinstance(schema.get("items"), dict):
             schema["items"] = self.clean(schema["items"], name + "Item")
         for combo in ("allOf", "anyOf", "oneOf"):
             if isinstance(schema.get(combo), list):
-                schema[combo] = [self.clean(s, f"{name}{combo[0].upper()}{combo[1:3]}{i}") for i, s in enumerate(schema[combo])]
-        props = schema.get("properties")
-        if isinstance(props, dict) and props:
-            schema["properties"] = {p: self.clean(s, name + property_class_part(p)) for p, s in props.items()}
-            if isinstance(schema.get("required"), list):
-                schema["required"] = sorted({r for r in schema["required"] if r in props})
-                if not schema["required"]:
-                    del schema["required"]
-            schema.setdefault("type", "object")
+                schema[combo] = [
+                    self.clean(s, f"{name}{combo[0].upper()}{combo[1:3]}{i}")
+                    for i, s in enumerate(schema[combo])
+                ]
+        if isinstance(schema.get("not"), dict):
+            schema["not"] = self.clean(schema["not"], name + "Not")
+        if is_object:
+            return self.hoist(name, self._object(schema, name))
+        if isinstance(schema.get("enum"), list):
             return self.hoist(name, schema)
         return schema
 
+    def _object(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
+        schema["type"] = "object"
+        props = schema.get("properties")
+        if isinstance(props, dict) and props:
+            schema["properties"] = {p: self.clean(s, name + property_class_part(p)) for p, s in props.items()}
+        elif isinstance(props, dict):
+            # `properties: {}` says nothing; anything but a mapping stays, for the validator to report.
+            del schema["properties"]
+        if "required" in schema:
+            required = schema.pop("required")
+            if isinstance(required, list) and isinstance(props, dict):
+                kept = sorted({r for r in required if isinstance(r, str) and r in props})
+                if kept:
+                    schema["required"] = kept
+        if isinstance(schema.get("additionalProperties"), dict):
+            schema["additionalProperties"] = self.clean(
+                schema["additionalProperties"], name + "AdditionalProperty"
+            )
+        return schema
+
     def hoist(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Put `schema` into components as `name` and return a ref to it."""
         if name in self.schemas and self.schemas[name] != schema:
             raise SpecError(self.source, f"derived model name {name!r} is used twice in one operation")
         self.schemas[name] = schema
         return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json_media(content: Any) -> tuple[str, dict[str, Any]] | None:
+def json_media(content: Any) -> str | None:
+    """The JSON media type of a `content` map (the first, sorted), if any."""
     if not isinstance(content, dict):
         return None
     for media_type in sorted(content):
-        if media_type.split(";")[0].strip().lower() == "application/json" and isinstance(content[media_type], dict):
-            return media_type, content[media_type]
+        if media_type.split(";")[0].strip().lower() == "application/json" and isinstance(
+            content[media_type], dict
+        ):
+            return str(media_type)
     return None
 
 
-def _envelope(hoister: _Hoister, schema: dict[str, Any], names: OperationNames) -> dict[str, Any]:
+def nullable(schema: Any) -> Any:
+    """`schema` that also accepts null (a `$ref` cannot carry `nullable`, so it is wrapped)."""
+    if isinstance(schema, dict) and "$ref" in schema:
+        return {"allOf": [schema], "nullable": True}
+    if isinstance(schema, dict):
+        return {**schema, "nullable": True}
+    return schema
+
+
+def is_envelope(schema: Any) -> bool:
+    """Whether a reply schema is GeWe's {ret, msg, data} envelope (recognised by `ret`)."""
+    return (
+        isinstance(schema, dict)
+        and isinstance(schema.get("properties"), dict)
+        and "ret" in schema["properties"]
+    )
+
+
+def envelope(hoister: Hoister, schema: dict[str, Any], names: OperationNames) -> dict[str, Any]:
     """Normalize a {ret, msg, data} reply so GeWe's error replies fit it too."""
-    props = dict(schema["properties"])
-    msg = dict(props.get("msg") or {"type": "string"})
-    msg["nullable"] = True
-    props["msg"] = hoister.clean(msg, names.model("ResponseMsg"))
-    if "data" in props:
-        data = hoister.clean(props["data"], names.model("Data"))
-        if "$ref" in data:
-            data = {"allOf": [data], "nullable": True}
+    response = names.model("Response")
+    props: dict[str, Any] = {}
+    for prop, sub in schema["properties"].items():
+        if prop == "data":
+            props[prop] = nullable(hoister.clean(sub, names.model("Data")))
+        elif prop == "msg":
+            props[prop] = nullable(hoister.clean(sub, response + "Msg"))
         else:
-            data = {**data, "nullable": True}
-        props["data"] = data
-    required = [r for r in schema.get("required", []) if r in props and r not in ("msg", "data")]
-    if "ret" not in required:
-        required.append("ret")
-    envelope = {k: v for k, v in schema.items() if k not in _DROPPED_SCHEMA_KEYS}
-    envelope.update(type="object", properties=props, required=sorted(required))
-    for name, prop in props.items():
-        if name not in ("msg", "data"):
-            props[name] = hoister.clean(prop, names.model("Response") + property_class_part(name))
-    return hoister.hoist(names.model("Response"), envelope)
+            props[prop] = hoister.clean(sub, response + property_class_part(prop))
+    props.setdefault("msg", {"type": "string", "nullable": True})
+    required = schema.get("required")
+    listed = required if isinstance(required, list) else []
+    kept = {r for r in listed if r in props and r not in ("msg", "data")} | {"ret"}
+    out = {k: v for k, v in schema.items() if k not in _DROPPED_SCHEMA_KEYS}
+    out.update(type="object", properties=props, required=sorted(kept))
+    return hoister.hoist(response, out)
+
+
+def _parameters(resolver: RefResolver, op: dict[str, Any]) -> list[Any]:
+    """The operation's parameters without the token header, refs inlined."""
+    params = []
+    for param in op.get("parameters") or []:
+        param = resolver.deref(param)
+        if not isinstance(param, dict):
+            raise SpecError(
+                resolver.source, f"a parameter of {op.get('operationId', 'an operation')} is not a mapping"
+            )
+        if param.get("in") == "header" and str(param.get("name", "")).lower() == TOKEN_HEADER.lower():
+            continue
+        if "schema" in param:
+            param = {**param, "schema": resolver.schema(param["schema"])}
+        params.append(param)
+    return params
+
+
+def _request_body(resolver: RefResolver, hoister: Hoister, raw: Any, names: OperationNames) -> dict[str, Any]:
+    found = resolver.deref(raw)
+    if not isinstance(found, dict):
+        raise SpecError(resolver.source, f"the requestBody of {names.operation_id} is not a mapping")
+    body: dict[str, Any] = dict(found)
+    media_type = json_media(body.get("content"))
+    if media_type is not None:
+        media = dict(body["content"][media_type])
+        name = names.model("Request")
+        media["schema"] = hoister.clean(resolver.schema(media.get("schema", {})), name)
+        body["content"] = {**body["content"], media_type: media}
+        if hoister.schemas.get(name, {}).get("required"):
+            body["required"] = True
+    return body
+
+
+def _responses(
+    resolver: RefResolver, hoister: Hoister, responses: Any, names: OperationNames
+) -> dict[str, dict[str, Any]]:
+    if not isinstance(responses, dict):
+        raise SpecError(resolver.source, f"the responses of {names.operation_id} are not a mapping")
+    if not responses:
+        raise SpecError(resolver.source, f"operation {names.operation_id} has no responses")
+    out = {}
+    success_named = False
+    for status in sorted(responses, key=str):
+        response = resolver.deref(responses[status])
+        status = str(status)
+        if not isinstance(response, dict):
+            raise SpecError(resolver.source, f"response {status} of {names.operation_id} is not a mapping")
+        response = {k: v for k, v in response.items() if not (k == "headers" and not v)}
+        response.setdefault("description", "")
+        media_type = json_media(response.get("content"))
+        if media_type is not None:
+            media = dict(response["content"][media_type])
+            schema = resolver.schema(media.get("schema", {}))
+            # The first 2xx reply is "the" reply: <Prefix>Response; any other is <Prefix>Response<status>.
+            main = status.startswith("2") and not success_named
+            success_named = success_named or main
+            if main and is_envelope(schema):
+                media["schema"] = envelope(hoister, schema, names)
+            else:
+                suffix = "Response" if main else f"Response{property_class_part(status)}"
+                media["schema"] = hoister.clean(schema, names.model(suffix))
+            response["content"] = {**response["content"], media_type: media}
+        out[status] = response
+    return out
 
 
 def normalize_operation(
-    source: str, operation: dict[str, Any], names: OperationNames, components: dict[str, Any]
+    source: str, operation: dict[str, Any], names: OperationNames, components: Any
 ) -> Normalized:
-    op = strip_vendor_noise(copy.deepcopy(operation))
-    hoister = _Hoister(source, strip_vendor_noise(components or {}))
-    tags = op.get("tags") or []
-    tag_description = str(tags[0]) if tags else ""
+    """The normalized form of one exported operation (see the module docstring for the rules)."""
+    op = strip_vendor_noise(operation)
+    resolver = RefResolver(source, strip_vendor_noise(components))
+    hoister = Hoister(source)
+    tags = op.get("tags")
+    tag_description = str(tags[0]) if isinstance(tags, list) and tags else ""
 
-    params = [
-        p
-        for p in op.get("parameters") or []
-        if not (isinstance(p, dict) and p.get("in") == "header" and str(p.get("name", "")).lower() == TOKEN_HEADER.lower())
-    ]
     out: dict[str, Any] = {
         "operationId": names.operation_id,
         "tags": [names.module],
         "security": [{SECURITY_SCHEME: []}],
     }
-    for key in ("summary", "description", "deprecated"):
+    for key in _KEPT_OPERATION_KEYS:
         if op.get(key) not in (None, ""):
             out[key] = op[key]
+    params = _parameters(resolver, op)
     if params:
         out["parameters"] = params
-
-    body = op.get("requestBody")
-    if isinstance(body, dict):
-        body = dict(body)
-        media = _json_media(body.get("content"))
-        if media is not None:
-            media_type, media_obj = media
-            media_obj = dict(media_obj)
-            schema = hoister.clean(hoister.resolve(media_obj.get("schema", {})), names.model("Request"))
-            media_obj["schema"] = schema
-            body["content"] = {**body["content"], media_type: media_obj}
-            hoisted = hoister.schemas.get(names.model("Request"), {})
-            if hoisted.get("required"):
-                body["required"] = True
-        out["requestBody"] = body
-
-    responses = {}
-    for status, response in (op.get("responses") or {}).items():
-        status = str(status)
-        if not isinstance(response, dict):
-            raise SpecError(source, f"response {status} of {names.operation_id} is not a mapping")
-        response = {k: v for k, v in response.items() if not (k == "headers" and not v)}
-        response.setdefault("description", "")
-        media = _json_media(response.get("content"))
-        if media is not None:
-            media_type, media_obj = media
-            media_obj = dict(media_obj)
-            schema = hoister.resolve(media_obj.get("schema", {}))
-            suffix = "Response" if status.startswith("2") else f"Response{status}"
-            props = schema.get("properties") if isinstance(schema, dict) else None
-            if suffix == "Response" and isinstance(props, dict) and "ret" in props:
-                media_obj["schema"] = _envelope(hoister, schema, names)
-            else:
-                media_obj["schema"] = hoister.clean(schema, names.model(suffix))
-            response["content"] = {**response["content"], media_type: media_obj}
-        responses[status] = response
-    if not responses:
-        raise SpecError(source, f"operation {names.operation_id} has no responses")
-    out["responses"] = responses
+    if op.get("requestBody") is not None:
+        out["requestBody"] = _request_body(resolver, hoister, op["requestBody"], names)
+    out["responses"] = _responses(resolver, hoister, op.get("responses"), names)
     return Normalized(out, hoister.schemas, tag_description)
