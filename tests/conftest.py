@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from tests.support.loopback import FaultServer, fault_server
+from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "gewe.yaml"
@@ -43,3 +45,23 @@ def _no_gewe_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def server() -> Iterator[FaultServer]:
     with fault_server() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def prism() -> Iterator[PrismServer]:
+    """One Prism for the session (contract and packaging tests), serving openapi/gewe.yaml.
+
+    Static examples, --errors, on a free loopback port; stopped (by PID) at session end.
+
+    Skipped only when Prism was never installed and nothing asked for it (GEWE_PRISM unset, as
+    outside the Makefile). When GEWE_PRISM is set (`make test` sets it) a missing or broken Prism
+    is a failure, never a skip.
+    """
+    if not os.environ.get("GEWE_PRISM") and not DEFAULT_PRISM.exists():
+        pytest.skip(f"Prism is not installed ({DEFAULT_PRISM} is absent, GEWE_PRISM unset): run `make prism`")
+    try:
+        find_prism()
+    except PrismNotFound as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with PrismServer() as server:
+        yield server

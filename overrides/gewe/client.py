@@ -154,7 +154,32 @@ class _Call(Generic[T]):
             logger.debug("%s %s in %.1f ms (attempts: %d)", self.operation, outcome, ms, self.attempt + 1)
 
 
-class GeweClient(Resources):
+class _ClientBase:
+    """What both clients share: their settings, app id, the generated client and a safe repr."""
+
+    _settings: _Settings
+
+    @property
+    def app_id(self) -> str | None:
+        return self._settings.app_id
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @cached_property
+    def generated(self) -> AuthenticatedClient:
+        """A `gewe_api.AuthenticatedClient` with this client's settings, for the generated functions."""
+        return self._settings.generated_client()
+
+    def resolve_app_id(self, app_id: str | None) -> str:
+        return self._settings.resolve_app_id(app_id)
+
+    def __repr__(self) -> str:
+        return self._settings.describe(type(self))
+
+
+class GeweClient(_ClientBase, Resources):
     """A synchronous GeWe client. Use it as a context manager, or call `close()`.
 
     Args:
@@ -186,27 +211,11 @@ class GeweClient(Resources):
             transport=transport,
         )
 
-    @property
-    def app_id(self) -> str | None:
-        return self._settings.app_id
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
     @cached_property
     def group(self) -> GroupResource:
         from .resources.group import GroupResource
 
         return GroupResource(self)
-
-    @cached_property
-    def generated(self) -> AuthenticatedClient:
-        """A `gewe_api.AuthenticatedClient` with this client's settings, for the generated functions."""
-        return self._settings.generated_client()
-
-    def resolve_app_id(self, app_id: str | None) -> str:
-        return self._settings.resolve_app_id(app_id)
 
     def invoke(
         self,
@@ -244,11 +253,8 @@ class GeweClient(Resources):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return self._settings.describe(type(self))
 
-
-class AsyncGeweClient(AsyncResources):
+class AsyncGeweClient(_ClientBase, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`.
@@ -273,27 +279,11 @@ class AsyncGeweClient(AsyncResources):
             transport=transport,
         )
 
-    @property
-    def app_id(self) -> str | None:
-        return self._settings.app_id
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
     @cached_property
     def group(self) -> AsyncGroupResource:
         from .resources.group import AsyncGroupResource
 
         return AsyncGroupResource(self)
-
-    @cached_property
-    def generated(self) -> AuthenticatedClient:
-        """A `gewe_api.AuthenticatedClient` with this client's settings, for the generated functions."""
-        return self._settings.generated_client()
-
-    def resolve_app_id(self, app_id: str | None) -> str:
-        return self._settings.resolve_app_id(app_id)
 
     async def invoke(
         self,
@@ -330,6 +320,3 @@ class AsyncGeweClient(AsyncResources):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return self._settings.describe(type(self))

@@ -4,7 +4,7 @@
 - `wheelhouse`: the wheel's dependencies as wheels (from PyPI, through the machine's pip
   configuration), so every fresh venv installs offline from it: `--no-index --find-links`.
 - `make_venv`: fresh venvs without pip; this venv's pip installs into them (`pip --python`).
-- `prism`: Prism from openapi/gewe.yaml, for using the installed wheel.
+- `prism` (tests/conftest.py): Prism from openapi/gewe.yaml, for using the installed wheel.
 
 Installs into fresh venvs ignore pip configuration files and PIP_* variables, so what is
 installed is exactly the wheel, the wheelhouse and (for the publish test) the private index.
@@ -12,15 +12,13 @@ installed is exactly the wheel, the wheelhouse and (for the publish test) the pr
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.packaging.helpers import ROOT, Venv, clean_env, new_venv, pip, run
-from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +54,3 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
         own.unlink()
     assert any(house.glob("httpx-*.whl")), sorted(p.name for p in house.iterdir())
     return house
-
-
-@pytest.fixture(scope="session")
-def prism() -> Iterator[PrismServer]:
-    """Prism for the installed-wheel test (same rules as tests/contract/conftest.py)."""
-    if not os.environ.get("GEWE_PRISM") and not DEFAULT_PRISM.exists():
-        pytest.skip(f"Prism is not installed ({DEFAULT_PRISM} is absent, GEWE_PRISM unset): run `make prism`")
-    try:
-        find_prism()
-    except PrismNotFound as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with PrismServer() as server:
-        yield server
