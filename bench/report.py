@@ -1,0 +1,388 @@
+"""docs/benchmarks.md from the results of bench/run.py."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from common import Sample
+
+SYNC_TARGET = 1.05  # at most, wall time per call relative to raw httpx
+ASYNC_TARGET = 0.95  # at least, throughput relative to raw httpx.AsyncClient
+IMPORT_TARGET = 1.2  # at most, 150-endpoint spec relative to the shipped one
+
+
+def _verdict(ok: bool) -> str:
+    return "**pass**" if ok else "**MISS**"
+
+
+def _iqr(sample: Sample, scale: float = 1.0, fmt: str = "{:.1f}") -> str:
+    lo, hi = sample.quartiles()
+    return f"{fmt.format(lo * scale)}–{fmt.format(hi * scale)}"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(what, target, measured, met) for each target of issue 5."""
+    rows: list[tuple[str, str, str, bool]] = []
+    sync = results["sync"].results
+    if "sdk" in sync:
+        r = sync["sdk"].ratio.median
+        rows.append(
+            ("1. sync per call, SDK vs raw httpx", f"≤ {SYNC_TARGET:.2f}×", f"{r:.3f}×", r <= SYNC_TARGET)
+        )
+    asy = results["async"]
+    if "async-sdk" in asy.results:
+        t = _throughput(asy, "async-sdk")
+        rows.append(
+            (
+                "2. async throughput, 1,000 concurrent, SDK vs raw",
+                f"≥ {ASYNC_TARGET:.2f}×",
+                f"{t:.3f}×",
+                t >= ASYNC_TARGET,
+            )
+        )
+    imp = results["imports"]
+    small, large = imp[min(imp)], imp[max(imp)]
+    for key, what in (("import_s", "`import gewe`"), ("first_call_s", "import + first call")):
+        r = getattr(large, key).median / getattr(small, key).median
+        rows.append(
+            (
+                f"3. {what}, {large.endpoints} vs {small.endpoints} endpoint(s)",
+                f"≤ {IMPORT_TARGET:.1f}×",
+                f"{r:.3f}×",
+                r <= IMPORT_TARGET,
+            )
+        )
+    return rows
+
+
+def summary(results: dict[str, Any]) -> str:
+    lines = ["target                                              wanted    measured  result"]
+    for what, target, measured, ok in targets(results):
+        lines.append(f"{what:<52}{target:<10}{measured:<10}{'pass' if ok else 'MISS'}")
+    return "\n".join(lines)
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    out: list[str] = []
+    add = out.append
+    add("# Benchmarks")
+    add("")
+    add(
+        f"Measured {results['date']} by `make bench` (`bench/run.py`, profile `{results['profile']}`, "
+        f"{results['seconds']:.0f} s in all). This file is written by the bench: re-run it rather than edit. "
+        "Every comparison below was made within this one run, as a ratio, because absolute times drift on "
+        "these shared machines; the absolute numbers are only for orientation."
+    )
+    add("")
+    add("## Machine")
+    add("")
+    add("| | |")
+    add("| --- | --- |")
+    gw = m.get("gewechat") or {}
+    for key, value in (
+        ("CPU", m["cpu"]),
+        ("cores", m["cores"]),
+        ("OS", m["os"]),
+        ("Python", m["python"]),
+        ("httpx / httpcore", f"{m['httpx']} / {m['httpcore']}"),
+        ("gewe-sdk", m["sdk"]),
+        ("openapi-python-client", m["openapi_python_client"]),
+        ("spec sha256 (openapi/gewe.yaml)", f"`{m['spec_sha256']}`"),
+        ("spec sha256 the generated package was built from", f"`{m['generated_spec_sha256']}`"),
+        (
+            "gewechat-client / requests (.bench/venv)",
+            f"{gw.get('gewechat-client', 'n/a')} / {gw.get('requests', 'n/a')}",
+        ),
+        ("commit", m["commit"]),
+        ("load average before / after", f"{m['load_before'][0]:.2f} / {m['load_after'][0]:.2f} (1 min)"),
+    ):
+        add(f"| {key} | {value} |")
+    add("")
+    add("## Targets")
+    add("")
+    add("| target | wanted | measured | result |")
+    add("| --- | --- | --- | --- |")
+    for what, target, measured, ok in targets(results):
+        add(f"| {what} | {target} | {measured} | {_verdict(ok)} |")
+    add("")
+    _sync_section(results, add)
+    _async_section(results, add)
+    _import_section(results, add)
+    _generation_section(results, add)
+    _images_section(results, add)
+    _method_section(results, add)
+    return "\n".join(out) + "\n"
+
+
+def _sync_section(results: dict[str, Any], add: Any) -> None:
+    sync = results["sync"]
+    from percall import SYNC_LABELS
+
+    add("## 1. Sync per-call cost")
+    add("")
+    add(
+        "One `POST /gewe/v2/api/group/getChatroomQrCode` with the same JSON body, answered by the loopback "
+        "server "
+        f"with the seed's reply ({_reply_note(results)}). {sync.rounds} interleaved rounds of {sync.calls} "
+        "calls per "
+        "contender; medians over rounds, ratios taken per round against raw httpx of the same round. "
+        "CPU is the client process's CPU time (less sensitive to the load of other processes)."
+    )
+    add("")
+    add("| contender | wall µs/call (median) | IQR | ratio to raw | CPU µs/call | CPU ratio |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for mode, label in SYNC_LABELS.items():
+        res = sync.results.get(mode)
+        if res is None:
+            add(f"| {label} | n/a | | | | |")
+            continue
+        add(
+            f"| {label} | {res.wall.median * 1e6:.1f} | {_iqr(res.wall, 1e6)} | {res.ratio.median:.3f}× "
+            f"| {res.cpu.median * 1e6:.1f} | {res.cpu_ratio.median:.3f}× |"
+        )
+    for mode, why in sync.skipped.items():
+        add(f"\n{SYNC_LABELS[mode]} was not measured: {why}")
+    if results.get("gewechat_note"):
+        add(f"\ngewechat-client: {results['gewechat_note']}")
+    add("")
+    lazy, detail = results["lazy"]
+    add(
+        f"**Lazy image decoding:** {'yes' if lazy else 'NO'} — {detail}. So the SDK's reply parsing is the "
+        "envelope "
+        "checks plus two small attrs objects (`GroupGetChatroomQrCodeData`, `GroupQrCode`); the raw floor is "
+        "`.json()` only, and the stock generated function parses `.json()` into its `Response` and `Data` "
+        "models."
+    )
+    add("")
+    layers = [(name, us) for name, us in results["layers"] if us is not None]
+    add("### Where the SDK's time goes (no network)")
+    add("")
+    if len(layers) >= 2:
+        (_, raw_us), (_, sdk_us) = layers[0], layers[-1]
+        add(
+            "Every layer over the same `httpx.MockTransport` (no sockets; httpx's own work is the same in "
+            f"each), interleaved rounds, medians: **the SDK adds {sdk_us - raw_us:.1f} µs per call** to "
+            f"raw httpx's {raw_us:.1f} µs ({sdk_us / raw_us:.3f}× without a network; over the loopback "
+            "socket above the same µs are a smaller share)."
+        )
+        add("")
+    add("| layer (each adds one piece to the one above) | µs/call | adds |")
+    add("| --- | ---: | ---: |")
+    previous: float | None = None
+    for name, us in results["layers"]:
+        if us is None:
+            add(f"| {name} | n/a | |")
+            continue
+        step = "" if previous is None else f"{us - previous:+.1f}"
+        add(f"| {name} | {us:.1f} | {step} |")
+        previous = us
+    add("")
+
+
+def _reply_note(results: dict[str, Any]) -> str:
+    _cases, b64_chars, jpeg_bytes = results["images"]
+    return f"6.8 kB of JSON: a {jpeg_bytes:,}-byte 440×440 QR JPEG as {b64_chars:,} base64 characters"
+
+
+def _throughput(asy: Any, mode: str) -> float:
+    """Throughput relative to the floor: the floor's median burst time over the contender's."""
+    return float(asy.results[asy.floor].wall.median / asy.results[mode].wall.median)
+
+
+def _async_section(results: dict[str, Any], add: Any) -> None:
+    asy = results["async"]
+    from percall import ASYNC_LABELS
+
+    add("## 2. Async throughput")
+    add("")
+    add(
+        f"{asy.calls:,} calls started at once (`asyncio.gather`) per round, {asy.rounds} interleaved rounds, "
+        "both clients with httpx's default pool limits (100 connections, 20 kept alive) and the same "
+        "timeouts, on the same server."
+    )
+    add("")
+    add("| contender | s per 1,000 calls (median) | IQR | calls/s | throughput ratio | CPU s per 1,000 |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for mode, label in ASYNC_LABELS.items():
+        res = asy.results.get(mode)
+        if res is None:
+            continue
+        add(
+            f"| {label} | {res.wall.median:.3f} | {_iqr(res.wall, 1, '{:.3f}')} "
+            f"| {asy.calls / res.wall.median:,.0f} | {_throughput(asy, mode):.3f}× | {res.cpu.median:.3f} |"
+        )
+    mock = results.get("async_mock")
+    if mock:
+        raw_s, sdk_s = Sample(mock["async-raw"]), Sample(mock["async-sdk"])
+        add(
+            f"| same {asy.calls:,} concurrent calls over `httpx.MockTransport` (no sockets, no pool): raw "
+            f"| {raw_s.median:.3f} | {_iqr(raw_s, 1, '{:.3f}')} | {asy.calls / raw_s.median:,.0f} "
+            "| 1.000× | |"
+        )
+        add(
+            f"| same over `httpx.MockTransport`: `AsyncGeweClient` | {sdk_s.median:.3f} "
+            f"| {_iqr(sdk_s, 1, '{:.3f}')} | {asy.calls / sdk_s.median:,.0f} "
+            f"| {raw_s.median / sdk_s.median:.3f}× | |"
+        )
+    add("")
+    add(
+        "Throughput ratio: the floor's median time per burst over the contender's (bursts vary too much on "
+        "their own for per-round pairing to help). Before each timed burst a worker makes 100 untimed "
+        "concurrent calls: httpx closes idle connections after 5 s, so a client that sat out the other "
+        "contender's burst would otherwise start from an empty pool, where httpcore 1.0.9 schedules the "
+        "1,000 queued requests about 10× slower (40 s instead of 5 s per burst when this bench was written). "
+        "Most of the time per burst is httpcore's pool: `_assign_requests_to_connections` scans every queued "
+        "request against every connection on each change, so burst times swing widely whatever the client "
+        "on top. The MockTransport rows take sockets and pool out and leave the clients' own work per call."
+    )
+    if "async-raw+sniffio" in asy.results:
+        add("")
+        add(
+            "The *sniffio* rows run the same clients with `sniffio` importable (`.bench/sniffio`). httpcore "
+            "1.0.9 runs `import sniffio` each time it sets up an async lock or event; anyio 4.16 no longer "
+            "depends on sniffio, so in this venv that import fails every time, after a search of `sys.path`."
+        )
+    add("")
+
+
+def _import_section(results: dict[str, Any], add: Any) -> None:
+    imp = results["imports"]
+    builds = results["builds"]
+    add("## 3. Import")
+    add("")
+    n_runs = len(next(iter(imp.values())).import_s.values)
+    add(
+        f"A fresh interpreter per measurement ({n_runs} per spec, interleaved), with `gewe` and the "
+        "generated "
+        "`gewe_api` byte-compiled in a site folder first on `PYTHONPATH`. *import* is `import gewe` timed "
+        "inside "
+        "the process; *+ first call* adds `GeweClient(...)` and one group-QR call to the loopback server; "
+        "*process* is the whole interpreter run as the parent saw it (includes Python's own start-up)."
+    )
+    add("")
+    add("| spec | endpoints | modules | `import gewe` ms | + first call ms | process ms |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: |")
+    small = imp[min(imp)]
+    for n, res in sorted(imp.items()):
+        b = builds[n]
+        name = "shipped (openapi/exports)" if n == 1 else "synthetic + the real QR page"
+        add(
+            f"| {name} | {n} | {b.modules} | {res.import_s.median * 1e3:.1f} | "
+            f"{res.first_call_s.median * 1e3:.1f} "
+            f"| {res.process_s.median * 1e3:.1f} |"
+        )
+    large = imp[max(imp)]
+    add(
+        f"| ratio {max(imp)} / {min(imp)} | | | {large.import_s.median / small.import_s.median:.3f}× "
+        f"| {large.first_call_s.median / small.first_call_s.median:.3f}× "
+        f"| {large.process_s.median / small.process_s.median:.3f}× |"
+    )
+    add("")
+
+
+def _generation_section(results: dict[str, Any], add: Any) -> None:
+    builds = results["builds"]
+    add("## 4. Generation")
+    add("")
+    n_runs = len(next(iter(builds.values())).total.values)
+    add(
+        "Wall time of `python -m tools.gewe_spec --exports DIR --out FILE` (bundle) and "
+        "`python tools/generate.py --spec FILE --out DIR` (generate), as `make spec generate` runs them; "
+        f"{n_runs} "
+        "run(s) each, median."
+    )
+    add("")
+    add("| endpoints | bundle s | generate s | total s | generated .py files |")
+    add("| ---: | ---: | ---: | ---: | ---: |")
+    for n, b in sorted(builds.items()):
+        add(f"| {n} | {b.bundle.median:.2f} | {b.generate.median:.2f} | {b.total.median:.2f} | {b.files} |")
+    sizes = sorted(builds)
+    lo, hi = builds[sizes[0]], builds[sizes[-1]]
+    segments = ", ".join(
+        f"{a}→{b}: {(builds[b].total.median - builds[a].total.median) / (b - a) * 1e3:.0f} ms"
+        for a, b in itertools.pairwise(sizes)
+    )
+    span = sizes[-1] - sizes[0]
+    add("")
+    add(
+        f"Growth: {hi.total.median / lo.total.median:.2f}× the time for {sizes[-1]}× the endpoints. "
+        f"Per extra endpoint: {(hi.total.median - lo.total.median) / span * 1e3:.0f} ms overall "
+        f"(bundle {(hi.bundle.median - lo.bundle.median) / span * 1e3:.0f} ms, "
+        f"generate {(hi.generate.median - lo.generate.median) / span * 1e3:.0f} ms); by segment {segments}. "
+        f"On top of a fixed {lo.total.median:.1f} s (two interpreters, their imports, the generator and "
+        "its ruff post-hooks). Equal per-endpoint costs in each segment mean linear growth."
+    )
+    add("")
+
+
+def _images_section(results: dict[str, Any], add: Any) -> None:
+    cases, b64_chars, jpeg_bytes = results["images"]
+    add("## 5. Image helpers")
+    add("")
+    n_rounds = len(next(iter(cases.values())).seconds.values)
+    add(
+        f"The seed's QR ({b64_chars:,} base64 characters, a {jpeg_bytes:,}-byte JPEG), {n_rounds} "
+        "interleaved "
+        "rounds, median µs per operation, written to a temp folder on the local disk."
+    )
+    add("")
+    add("| operation | µs (median) | ratio |")
+    add("| --- | ---: | ---: |")
+    pairs = {
+        "sdk_end": "plain_end",
+        "plain_end": "plain_end",
+        "sdk_decode": "plain_decode",
+        "plain_decode": "plain_decode",
+        "sdk_save": "plain_save",
+        "plain_save": "plain_save",
+        "durable_save": "plain_save",
+        "re_ws": "plain_decode",
+        "split_ws": "plain_decode",
+        "re_alpha": "plain_decode",
+    }
+    for key, case in cases.items():
+        base = cases[pairs[key]]
+        add(
+            f"| {case.label} | {case.seconds.median * 1e6:.1f} | "
+            f"{case.seconds.median / base.seconds.median:.2f}× |"
+        )
+    add("")
+    add(
+        "Ratios compare each SDK operation with its plain counterpart (rows marked 1.00× are the baselines; "
+        "the *step* rows, what `decode_image` does besides `b64decode`, compare with `b64decode`). "
+        "`save`'s cost is its durability (fsync + rename), which the plain write does not have: compare it "
+        "with "
+        "the durable plain write."
+    )
+    add("")
+
+
+def _method_section(results: dict[str, Any], add: Any) -> None:
+    add("## How it is measured")
+    add("")
+    add(
+        "- The loopback server (`bench/server.py`) is a minimal asyncio HTTP/1.1 keep-alive server in its "
+        "own process "
+        "on 127.0.0.1, sending one pre-built reply (the group-QR example of `openapi/gewe.yaml`) to every "
+        "request; "
+        "no Prism, whose own cost would drown the differences."
+    )
+    add(
+        "- Each contender is a `bench/worker.py` process of its own, driven one at a time by "
+        "`bench/run.py`, so the "
+        "client and the server each have a core; gewechat-client runs under `.bench/venv` "
+        "(`bench/requirements-gewechat.txt`), never a project dependency. All send the same body "
+        "`{appId, chatroomId}` with the same token header."
+    )
+    add(
+        "- gewechat-client calls `requests.post(...)` without a session, so it opens a new TCP connection "
+        "per call; "
+        "it cannot reuse connections (its API takes no session), which is most of its extra cost here."
+    )
+    add(
+        "- Import and generation builds go to a temp folder; the 150-endpoint exports come from "
+        "`tests/fixtures/synth.py` (`write_synthetic_exports`) plus the real group-QR page."
+    )
+    add("- Raw numbers of the last run: `.bench/results.json`.")

@@ -1,0 +1,217 @@
+"""`make bench`: run every benchmark section in one go and write docs/benchmarks.md.
+
+    .venv/bin/python bench/run.py [--quick] [--sniffio] [--out docs/benchmarks.md] [--json FILE]
+
+See bench/README.md for what each section measures and how. Kept out of `make test`: it takes a
+few minutes, and its numbers are ratios measured within one run, since absolute times drift on
+shared machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import breakdown
+import images
+import percall
+import pipeline
+import report
+from common import BENCH, BENCH_PY, BENCH_VENV, ROOT, SPEC, ReplyServer, seed_reply_bytes
+
+GEWECHAT_REQUIREMENTS = BENCH / "requirements-gewechat.txt"
+SNIFFIO_DIR = BENCH_VENV.parent / "sniffio"
+SNIFFIO_PIN = "sniffio==1.3.1"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _bench_venv_versions() -> dict[str, str] | None:
+    if not BENCH_PY.exists():
+        return None
+    script = (
+        "import importlib.metadata as m, json, gewechat_client, requests; "
+        "print(json.dumps({n: m.version(n) for n in ('gewechat-client', 'requests')}))"
+    )
+    proc = subprocess.run(
+        [str(BENCH_PY), "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    if proc.returncode != 0:
+        return None
+    versions: dict[str, str] = json.loads(proc.stdout)
+    return versions
+
+
+def ensure_bench_venv() -> tuple[dict[str, str] | None, str]:
+    """The separate venv for gewechat-client (.bench/venv): created and filled when missing or stale."""
+    stamp = BENCH_VENV / ".requirements"
+    wanted = GEWECHAT_REQUIREMENTS.read_text(encoding="utf-8")
+    versions = _bench_venv_versions()
+    if versions is not None and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return versions, ""
+    log("setting up .bench/venv for gewechat-client ...")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(BENCH_VENV)], check=True, timeout=300)
+        pip = [str(BENCH_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(GEWECHAT_REQUIREMENTS)], check=True, timeout=600)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        return None, f"could not set up .bench/venv: {exc}"
+    stamp.write_text(wanted, encoding="utf-8")
+    versions = _bench_venv_versions()
+    return versions, "" if versions else "gewechat-client does not import in .bench/venv"
+
+
+def ensure_sniffio() -> Path | None:
+    """A folder holding sniffio (.bench/sniffio), for the --sniffio async contenders; None if it fails."""
+    if (SNIFFIO_DIR / "sniffio" / "__init__.py").exists():
+        return SNIFFIO_DIR
+    log(f"installing {SNIFFIO_PIN} into {SNIFFIO_DIR} ...")
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
+    try:
+        subprocess.run([*cmd, "--target", str(SNIFFIO_DIR), SNIFFIO_PIN], check=True, timeout=300)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        log(f"could not install sniffio: {exc}")
+        return None
+    return SNIFFIO_DIR
+
+
+def machine_info() -> dict[str, Any]:
+    import httpx
+
+    import gewe
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "httpx": httpx.__version__,
+        "httpcore": importlib.metadata.version("httpcore"),
+        "sdk": gewe.__version__,
+        "openapi_python_client": importlib.metadata.version("openapi-python-client"),
+        "spec_sha256": hashlib.sha256(SPEC.read_bytes()).hexdigest(),
+        "generated_spec_sha256": gewe.SPEC_SHA256,
+        "commit": git.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else ""),
+        "load_before": os.getloadavg(),
+    }
+
+
+PROFILES = {
+    # sync rounds x calls, async rounds (x 1000 calls), import reps, generation reps, image rounds,
+    # mock-transport rounds x calls
+    "full": {
+        "sync": (60, 100),
+        "async": 10,
+        "async_mock": 7,
+        "import": 9,
+        "gen": 3,
+        "images": 15,
+        "mock": (11, 500),
+    },
+    "quick": {
+        "sync": (5, 50),
+        "async": 2,
+        "async_mock": 2,
+        "import": 3,
+        "gen": 1,
+        "images": 3,
+        "mock": (3, 300),
+    },
+}
+ASYNC_CALLS = 1000
+SIZES = (1, 50, 150)  # generation; import compares the smallest and the largest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test of the bench itself")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--sniffio", action="store_true", help="async: also run both clients with sniffio importable (+2 min)"
+    )
+    parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
+    args = parser.parse_args(argv)
+    profile = PROFILES["quick" if args.quick else "full"]
+    started = time.perf_counter()
+    results: dict[str, Any] = {"profile": "quick" if args.quick else "full"}
+
+    versions, venv_note = ensure_bench_venv()
+    sniffio = ensure_sniffio() if args.sniffio else None
+    results["machine"] = machine_info()
+    results["machine"]["gewechat"] = versions
+    results["gewechat_note"] = venv_note
+    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+
+    with tempfile.TemporaryDirectory(prefix="gewe-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        reply_file = tmp / "reply.json"
+        reply_file.write_bytes(seed_reply_bytes())
+        with ReplyServer(reply_file) as server:
+            log(f"loopback server {server.url} (pid {server.server.pid if server.server else '?'})")
+            log("1. sync per call")
+            results["lazy"] = breakdown.lazy_check(server.url)
+            results["sync"] = percall.sync_bench(server.url, *profile["sync"], log)
+            results["layers"] = breakdown.layers(*profile["mock"])
+            log("2. async")
+            results["async"] = percall.async_bench(server.url, profile["async"], ASYNC_CALLS, log, sniffio)
+            results["async_mock"] = breakdown.async_mock(profile["async_mock"], ASYNC_CALLS)
+            log("4. generation")
+            builds = pipeline.generation_bench(tmp, SIZES, profile["gen"], log)
+            results["builds"] = builds
+            log("3. import")
+            ends = {n: builds[n] for n in (min(SIZES), max(SIZES))}
+            results["imports"] = pipeline.import_bench(ends, server.url, profile["import"], log)
+        log("5. images")
+        results["images"] = images.image_bench(tmp, profile["images"], log)
+
+    results["machine"]["load_after"] = os.getloadavg()
+    results["seconds"] = time.perf_counter() - started
+    results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = report.render(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, default=_jsonable, indent=1), encoding="utf-8")
+    print(report.summary(results))
+    log(f"wrote {args.out} and {args.json} in {results['seconds']:.0f} s")
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
