@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Self
 
-from attrs import Attribute, define, field
+from attrs import Attribute, define, field, setters
 
 from gewe_api.models import GroupGetChatroomQrCodeData
 
@@ -30,7 +30,8 @@ def _check_aware(_instance: object, _attribute: Attribute[datetime], value: date
         raise ValueError("fetched_at must be timezone-aware (e.g. datetime.now(timezone.utc))")
 
 
-@define(repr=False)
+# No on-set hooks: the fields are read-only by convention, and setting them stays cheap.
+@define(repr=False, on_setattr=setters.NO_OP)
 class GroupQrCode(GroupGetChatroomQrCodeData):
     """A group's QR code, as GeWe returned it, with when it was fetched.
 

@@ -26,7 +26,6 @@ _PNG = ("image/png", ".png")
 _GIF = ("image/gif", ".gif")
 _WEBP = ("image/webp", ".webp")
 
-_WHITESPACE = re.compile(r"\s+")
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*")
 
 
@@ -172,7 +171,7 @@ def decode_image(value: str | bytes) -> Image:
     text = text.strip()
     if text[:5].lower() == "data:":
         text = _split_data_uri(text)
-    body = _WHITESPACE.sub("", text).rstrip("=")
+    body = "".join(text.split()).rstrip("=")  # str.split() drops the same characters as \s, faster
     if not body:
         raise GeweImageError("image field is empty")
     if not _BASE64_BODY.fullmatch(body):

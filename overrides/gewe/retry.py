@@ -25,6 +25,7 @@ method, which cannot tell `getChatroomQrCode` from `postText` when both are POST
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import re
 import time
@@ -39,6 +40,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_read_only(operation: str) -> bool:
     """Whether an operation ("module.operation" or just "operation") only reads."""
     return _READ_ONLY.match(operation.rpartition(".")[2]) is not None

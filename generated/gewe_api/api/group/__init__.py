@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from ...types import UNSET, Unset  # noqa: F401  (defaults of optional fields)
@@ -22,6 +23,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "/gewe/v2/api/group/getChatroomQrCode",
     ),
 }
+
+
+@functools.cache
+def _group_get_chatroom_qr_code_request() -> type[GroupGetChatroomQrCodeRequest]:
+    from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
+
+    return GroupGetChatroomQrCodeRequest
+
+
+@functools.cache
+def _group_get_chatroom_qr_code_data() -> type[GroupGetChatroomQrCodeData]:
+    from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
+
+    return GroupGetChatroomQrCodeData
 
 
 class GroupResource:
@@ -56,10 +71,7 @@ class GroupResource:
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
         """
-        from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
-        from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
-
-        body = GroupGetChatroomQrCodeRequest(
+        body = _group_get_chatroom_qr_code_request()(
             app_id=self._invoker.resolve_app_id(app_id),
             chatroom_id=chatroom_id,
         ).to_dict()
@@ -67,7 +79,7 @@ class GroupResource:
             "group.getChatroomQrCode",
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
-            GroupGetChatroomQrCodeData.from_dict,
+            _group_get_chatroom_qr_code_data().from_dict,
             idempotent=idempotent,
             timeout=timeout,
         )
@@ -105,10 +117,7 @@ class AsyncGroupResource:
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
         """
-        from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
-        from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
-
-        body = GroupGetChatroomQrCodeRequest(
+        body = _group_get_chatroom_qr_code_request()(
             app_id=self._invoker.resolve_app_id(app_id),
             chatroom_id=chatroom_id,
         ).to_dict()
@@ -116,7 +125,7 @@ class AsyncGroupResource:
             "group.getChatroomQrCode",
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
-            GroupGetChatroomQrCodeData.from_dict,
+            _group_get_chatroom_qr_code_data().from_dict,
             idempotent=idempotent,
             timeout=timeout,
         )
