@@ -45,7 +45,7 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
 
     All over the same `httpx.MockTransport`, interleaved rounds, medians. The layers call the client's
     `invoke` (the entry point the generated resources use) and rebuild the generated method's body
-    without its in-method imports; a layer whose internals changed shape is reported as n/a.
+    with the models at hand (no loader call); a layer whose internals changed shape is reported as n/a.
     """
     from gewe_api.api import group as generated_group
     from gewe_api.models import GroupGetChatroomQrCodeData, GroupGetChatroomQrCodeRequest
@@ -80,11 +80,11 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
             lambda: client.invoke(op, QR_PATH, {"appId": APP_ID, "chatroomId": CHATROOM_ID}, parse),
         ),
         (
-            "generated method's body without its imports: + `resolve_app_id`, request model `.to_dict()`",
+            "generated method's body, models at hand: + `resolve_app_id`, request model `.to_dict()`",
             generated_without_imports,
         ),
         (
-            "generated `GroupResource.get_chatroom_qr_code`: + its 2 in-method `from ...models... import`",
+            "generated `GroupResource.get_chatroom_qr_code`: + its cached model loaders",
             lambda: generated_group.GroupResource.get_chatroom_qr_code(group, chatroom_id=CHATROOM_ID),
         ),
         (
