@@ -58,6 +58,8 @@ class _Settings:
         token = token if token is not None else os.environ.get("GEWE_TOKEN")
         if not token:
             raise GeweConfigError("no GeWe token: pass token=... or set GEWE_TOKEN")
+        if not isinstance(token, str) or not isinstance(base_url, str | None):
+            raise GeweConfigError("token and base_url must be strings")
         base_url = base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             raise GeweConfigError(f"base_url must start with http:// or https://, got {base_url!r}")

@@ -107,6 +107,13 @@ def test_settings_come_from_the_environment(cls: type, monkeypatch: pytest.Monke
     assert cls(token=TOKEN, app_id="arg", base_url="https://x.example").app_id == "arg"
 
 
+def test_settings_of_the_wrong_type_are_config_errors() -> None:
+    with pytest.raises(GeweConfigError, match="strings"):
+        GeweClient(token=12345)  # type: ignore[arg-type]
+    with pytest.raises(GeweConfigError, match="strings"):
+        GeweClient(token=TOKEN, base_url=b"http://x")  # type: ignore[arg-type]
+
+
 def test_default_base_url_is_the_public_cloud() -> None:
     assert GeweClient(token=TOKEN).base_url == "http://api.geweapi.com"
 
