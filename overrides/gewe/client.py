@@ -13,7 +13,6 @@ the `X-GEWE-TOKEN` header once on a keep-alive connection pool, fills in `appId`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -310,6 +309,8 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
                 if wait is None:
                     return call.result(response)
                 delay = wait
+            import asyncio  # loaded already under a running loop; kept off `import gewe`
+
             await asyncio.sleep(delay)
 
     async def close(self) -> None:
