@@ -69,8 +69,12 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # ruff for the post-hooks comes from this venv
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    # openapi-python-client, with the project's word rule for names (tools/gewe_spec/generator.py).
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [
-        str(Path(bin_dir) / "openapi-python-client"),
+        sys.executable,
+        "-m",
+        "tools.gewe_spec.generator",
         "generate",
         "--path",
         str(spec.resolve()),
