@@ -132,6 +132,11 @@ def _values(schema: dict[str, Any], where: Where, warn: Warn) -> None:
             schema["enum"] = kept
         else:
             del schema["enum"]
+    if isinstance(schema.get("enum"), list):
+        for key in ("default", "example"):
+            if key in schema and schema[key] not in schema["enum"]:
+                warn(where / key, f"{key} {schema[key]!r} is not one of the enum values: dropped")
+                del schema[key]
 
 
 def normalize_schema(schema: Any, where: Where, warn: Warn) -> Any:

@@ -6,7 +6,7 @@ No rule here knows any particular endpoint. Each operation gets:
 - the per-operation X-GEWE-TOKEN header replaced by the `GeweToken` apiKey scheme;
 - a required requestBody when its schema has required properties;
 - a reply envelope {ret, msg, data} that also accepts GeWe's error replies (msg and data
-  nullable, data not required);
+  nullable, data not required), `ret` with example 200 (what a mock server sends without an example);
 - local `$ref`s to the page's components inlined, then every object and enum schema hoisted into
   components under a name derived from where it is used (never from a schema title);
 - examples kept, Apifox noise (`x-apifox-*`, titles, `additionalProperties` on scalars) dropped;
@@ -225,6 +225,9 @@ def envelope(hoister: Hoister, schema: dict[str, Any], names: OperationNames) ->
         else:
             props[prop] = hoister.clean(sub, response + property_class_part(prop))
     props.setdefault("msg", {"type": "string", "nullable": True})
+    # A reply a mock server makes up from the schema (no example on the page) is then a success.
+    if isinstance(props.get("ret"), dict) and "example" not in props["ret"] and "$ref" not in props["ret"]:
+        props["ret"] = {**props["ret"], "example": 200}
     required = schema.get("required")
     listed = required if isinstance(required, list) else []
     kept = {r for r in listed if r in props and r not in ("msg", "data")} | {"ret"}
@@ -259,6 +262,12 @@ def _media(
     schema = normalize_schema(resolver.schema(media.get("schema", {})), where / "schema", warn)
     if reply:
         schema = open_replies(schema)
+        if is_envelope(schema):  # msg and data are nullable in every envelope (see `envelope`)
+            props = schema["properties"]
+            schema["properties"] = {
+                k: {**v, "nullable": True} if k in ("msg", "data") and isinstance(v, dict) else v
+                for k, v in props.items()
+            }
     example = pick_example(media, resolver.deref, reply)
     if example is not NO:
         example = fit_example(example, schema, where / "example", warn, reply)
