@@ -42,6 +42,8 @@ TOKEN = "contract-test-token"
 CLIENT_APP_ID = "wx_contract_client_default"
 TOKEN_HEADER = "X-GEWE-TOKEN"
 REF_PREFIX = "#/components/schemas/"
+# Request fields named like the methods' own options take a trailing underscore in the method.
+METHOD_OPTIONS = {"idempotent": "idempotent_", "timeout": "timeout_"}
 # A value of another type than the schema's, for the 422 checks.
 WRONG: dict[str, Any] = {
     "string": 12345,
@@ -211,7 +213,7 @@ class Operation:
             return {}
         model = _model(self.request_schema_name).from_dict(self.request_body)
         kwargs = {
-            f.name: getattr(model, f.name)
+            METHOD_OPTIONS.get(f.name, f.name): getattr(model, f.name)
             for f in attrs.fields(type(model))
             if f.name != "additional_properties"
         }

@@ -268,6 +268,8 @@ def test_python_names_in_the_generated_package(tmp_path: Path) -> None:
     assert {"type_", "from_", "file_md5", "qr_base64"} <= class_fields(pkg, *request)
     assert {"list_", "v1_token"} <= class_fields(pkg, "group_get_chatroom_info_data", f"{PREFIX}Data")
     assert "download_emoji_md5" in resource_methods(pkg, "message", "MessageResource")
+    resource = (pkg / "api" / "group" / "__init__.py").read_text(encoding="utf-8")
+    assert "timeout_: int | Unset = UNSET," in resource and "timeout=timeout_," in resource
     assert (pkg / "api" / "message" / "message_download_emoji_md5.py").is_file()
 
 
