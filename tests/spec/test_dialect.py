@@ -249,6 +249,29 @@ def test_other_json_schema_forms(tmp_path: Path) -> None:
     assert warnings == [f"POST {PATH} requestBody.schema.$schema: `$schema` is not OpenAPI 3.0: dropped"]
 
 
+def test_apifox_types_and_required_on_a_property(tmp_path: Path) -> None:
+    spec, warnings = bundled(tmp_path, variant_page(corpus.apifox_types))
+    request = schema(spec, "Request")
+    assert request["properties"]["thumb"] == {"type": "string", "format": "binary", "description": "缩略图"}
+    assert request["properties"]["extra"] == {}
+    assert request["properties"]["scene"] == {"type": "integer"}
+    assert "scene" in request["required"]
+    assert warnings == [
+        f"POST {PATH} requestBody.schema.thumb.type: type 'file' is not OpenAPI 3.0: read as a binary string"
+    ]
+
+
+def test_a_success_reply_without_a_schema_is_taken_as_the_envelope(tmp_path: Path) -> None:
+    spec, warnings = bundled(tmp_path, variant_page(corpus.no_reply_schema))
+    envelope = schema(spec, "Response")
+    assert envelope["properties"]["data"] == {"nullable": True}
+    assert envelope["properties"]["ret"] == {"type": "integer", "example": 200}
+    assert warnings == [
+        f"POST {PATH} responses.200:"
+        " reply documented without a schema: assuming GeWe's {ret, msg, data} envelope"
+    ]
+
+
 def test_a_bare_reply_is_its_own_model(tmp_path: Path) -> None:
     spec, _ = bundled(tmp_path, variant_page(corpus.bare_reply))
     reply = schema(spec, "Response")

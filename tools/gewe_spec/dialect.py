@@ -6,7 +6,8 @@ Applied to every schema of a page (after its local `$ref`s are inlined), recursi
   rest, nullable;
 - `const: v` -> `enum: [v]`; `examples: [v, ...]` -> `example: v`; numeric `exclusiveMinimum` /
   `exclusiveMaximum` -> `minimum`/`maximum` with the 3.0 boolean;
-- `type: array` without `items` -> any items;
+- `type: array` without `items` -> any items; Apifox's `type: any` -> no type; `type: file` -> a
+  binary string (with a warning); `required: true` on a property -> in its object's `required`;
 - `default`, `example` and `enum` values of another type than the schema's: coerced when certain
   (values.coerce), otherwise dropped; each with a warning;
 - keys that OpenAPI 3.0 does not know (`$schema`, `$id`, `contentMediaType`, ...) dropped, with a warning.
@@ -46,6 +47,13 @@ def _types(schema: dict[str, Any], where: Where, warn: Warn) -> None:
     if kind is None:
         return
     kinds = kind if isinstance(kind, list) else [kind]
+    if "any" in kinds:  # Apifox's "any": no type at all
+        del schema["type"]
+        return
+    if "file" in kinds:  # Apifox's upload field
+        kinds = ["string" if k == "file" else k for k in kinds]
+        schema.setdefault("format", "binary")
+        warn(where / "type", "type 'file' is not OpenAPI 3.0: read as a binary string")
     if "null" in kinds:
         schema["nullable"] = True
     rest = list(dict.fromkeys(k for k in kinds if k != "null"))
@@ -139,6 +147,24 @@ def _values(schema: dict[str, Any], where: Where, warn: Warn) -> None:
                 del schema[key]
 
 
+def _property_required(schema: dict[str, Any], where: Where, warn: Warn) -> None:
+    """`required: true` written on a property (an old JSON Schema habit) joins its object's list."""
+    required = schema.get("required")
+    if "required" in schema and not (
+        isinstance(required, list) and all(isinstance(r, str) for r in required)
+    ):
+        warn(where / "required", f"required {required!r} is not a list of property names: dropped")
+        del schema["required"]
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return
+    for name, sub in list(props.items()):
+        if isinstance(sub, dict) and isinstance(sub.get("required"), bool):
+            props[name] = {k: v for k, v in sub.items() if k != "required"}
+            if sub["required"] and name not in schema.get("required", []):
+                schema["required"] = [*schema.get("required", []), name]
+
+
 def normalize_schema(schema: Any, where: Where, warn: Warn) -> Any:
     """A copy of `schema` in OpenAPI 3.0.3 form (see the module docstring)."""
     if not isinstance(schema, dict):
@@ -148,6 +174,7 @@ def normalize_schema(schema: Any, where: Where, warn: Warn) -> Any:
     _types(out, where, warn)
     _keywords(out, where, warn)
     _values(out, where, warn)
+    _property_required(out, where, warn)
     if isinstance(out.get("properties"), dict):
         out["properties"] = {
             name: normalize_schema(sub, where / name, warn) for name, sub in out["properties"].items()

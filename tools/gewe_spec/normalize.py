@@ -13,12 +13,14 @@ No rule here knows any particular endpoint. Each operation gets:
 - the Apifox dialect made OpenAPI 3.0.3 (dialect.py), examples checked against their schemas and
   taken as evidence (examples.py), reply objects left open to undeclared fields;
 - a page documenting no 2xx reply (only `500`, say) gets a `200` with the schema of its first
-  documented reply: GeWe answers HTTP 200 and tells errors by `ret`.
+  documented reply: GeWe answers HTTP 200 and tells errors by `ret`; a success reply without a
+  schema gets the envelope with any `data`.
 Whatever a rule changes or drops is reported through `warn`, with the place in the page.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,6 +314,26 @@ def _assume_success(
     return {**responses, "200": success}
 
 
+# What every GeWe reply is, for a success reply documented without a schema.
+GENERIC_ENVELOPE = {
+    "type": "object",
+    "properties": {"ret": {"type": "integer"}, "msg": {"type": "string"}, "data": {}},
+    "required": ["ret"],
+}
+
+
+def _assume_envelope(response: dict[str, Any], where: Where, warn: Warn) -> dict[str, Any]:
+    """A success reply without a JSON schema (or with an empty one) gets GeWe's envelope, any `data`."""
+    media_type = json_media(response.get("content"))
+    media = response["content"][media_type] if media_type is not None else {}
+    if media.get("schema") not in (None, {}):
+        return response
+    warn(where, "reply documented without a schema: assuming GeWe's {ret, msg, data} envelope")
+    content = dict(response.get("content") or {})
+    content[media_type or "application/json"] = {**media, "schema": copy.deepcopy(GENERIC_ENVELOPE)}
+    return {**response, "content": content}
+
+
 def _responses(
     resolver: RefResolver, hoister: Hoister, responses: Any, names: OperationNames, where: Where, warn: Warn
 ) -> dict[str, dict[str, Any]]:
@@ -329,6 +351,8 @@ def _responses(
             raise SpecError(resolver.source, f"response {status} of {names.operation_id} is not a mapping")
         response = {k: v for k, v in response.items() if not (k == "headers" and not v)}
         response.setdefault("description", "")
+        if status.startswith("2") and not success_named:
+            response = _assume_envelope(response, where / "responses" / status, warn)
         media_type = json_media(response.get("content"))
         if media_type is not None:
             media = _media(
