@@ -215,6 +215,21 @@ def test_undeclared_example_fields_warn_and_replies_keep_them(tmp_path: Path) ->
     assert any("example field `extraInfo` not in schema (kept" in w for w in warnings)
 
 
+def test_maps_and_free_form_objects_take_any_key(tmp_path: Path) -> None:
+    def maps(doc: dict[str, Any]) -> None:
+        props = corpus._request(doc)["schema"]["properties"]
+        props["labels"] = {"type": "object", "additionalProperties": {"type": "integer"}}
+        props["raw"] = {"type": "object"}
+        corpus._request(doc)["example"].update(labels={"a": 1, "b": "2"}, raw={"x": [1]})
+
+    spec, warnings = bundled(tmp_path, variant_page(maps))
+    example = media(spec, "request")["example"]
+    assert example["labels"] == {"a": 1, "b": 2} and example["raw"] == {"x": [1]}
+    assert warnings == [
+        f"POST {PATH} requestBody.example.labels.b: example value '2' is not of type integer: read as 2"
+    ]
+
+
 def test_reply_objects_accept_undeclared_fields_even_if_the_page_forbids_them(tmp_path: Path) -> None:
     def closed(doc: dict[str, Any]) -> None:
         corpus._data(doc)["additionalProperties"] = False

@@ -118,8 +118,13 @@ class ExampleFitter:
 
     def _object(self, value: dict[str, Any], schema: dict[str, Any], where: Where) -> dict[str, Any]:
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        extra = schema.get("additionalProperties")
         out: dict[str, Any] = {}
         for key, item in value.items():
+            if key not in props and (isinstance(extra, dict) or extra is True or not props):
+                # a map, or a free-form object: any key belongs
+                out[key] = self._member(item, extra, where / key, key) if isinstance(extra, dict) else item
+                continue
             if key not in props:
                 if self.reply:
                     self.warn(where / key, f"example field `{key}` not in schema (kept: replies keep it)")
