@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.fixtures import corpus
 from tests.fixtures.synth import markdown, page
 from tests.spec._support import class_fields, generate_package, resource_methods, write_spec
 from tools.gewe_spec import bundle
 from tools.gewe_spec.__main__ import main
-from tools.gewe_spec.report import Report
+from tools.gewe_spec.dialect import normalize_schema
+from tools.gewe_spec.examples import fit_example
+from tools.gewe_spec.report import Report, Where
 from tools.gewe_spec.values import NO, coerce
 
 MODULE, OPERATION = "group", "getChatroomInfo"
@@ -348,3 +352,41 @@ def test_a_page_that_cannot_be_understood_is_still_an_error(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {exports.as_posix()}/bad.md: not valid OpenAPI after normalization")
     assert not out.exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10,
+)
+schema_keys = st.sampled_from(
+    ["type", "properties", "items", "required", "enum", "default", "example", "examples", "const",
+     "nullable", "anyOf", "oneOf", "additionalProperties", "exclusiveMinimum", "$schema", "format"]
+)  # fmt: skip
+type_names = st.sampled_from(
+    ["string", "integer", "number", "boolean", "array", "object", "null", "file", "any"]
+)
+schemas = st.recursive(
+    st.dictionaries(schema_keys, json_values | type_names | st.lists(type_names, max_size=3), max_size=4),
+    lambda inner: (
+        st.fixed_dictionaries(
+            {"type": type_names},
+            optional={"properties": st.dictionaries(st.text(max_size=4), inner, max_size=3)},
+        )
+        | st.fixed_dictionaries({"type": st.just("array"), "items": inner})
+        | st.fixed_dictionaries({"anyOf": st.lists(inner, max_size=2)})
+    ),
+    max_leaves=8,
+)
+
+
+@given(schema=schemas, example=json_values, reply=st.booleans())
+def test_the_rules_never_crash_on_odd_schemas_and_examples(schema: Any, example: Any, reply: bool) -> None:
+    warnings: list[str] = []
+
+    def warn(where: Where, message: str) -> None:
+        warnings.append(f"{where}: {message}")
+
+    normalized = normalize_schema(copy.deepcopy(schema), Where("POST /x"), warn)
+    fit_example(example, normalized, Where("POST /x") / "example", warn, reply)
+    assert "null" not in str(normalized.get("type")) if isinstance(normalized, dict) else True

@@ -47,6 +47,8 @@ def _types(schema: dict[str, Any], where: Where, warn: Warn) -> None:
     if kind is None:
         return
     kinds = kind if isinstance(kind, list) else [kind]
+    if not all(isinstance(k, str) for k in kinds):
+        return  # not a type at all: left for the validator to report
     if "any" in kinds:  # Apifox's "any": no type at all
         del schema["type"]
         return
@@ -108,6 +110,8 @@ def _keywords(schema: dict[str, Any], where: Where, warn: Warn) -> None:
 def _values(schema: dict[str, Any], where: Where, warn: Warn) -> None:
     """`default`, `example` and `enum` values of the schema's own type."""
     kind = schema.get("type")
+    if not isinstance(kind, str):
+        kind = None
     nullable = schema.get("nullable") is True
     for key in ("default", "example"):
         if key not in schema or kind is None:

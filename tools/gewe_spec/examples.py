@@ -56,7 +56,7 @@ def sample(schema: Any) -> Any:
         return schema["enum"][0]
     if "default" in schema:
         return schema["default"]
-    kind = schema.get("type")
+    kind = schema.get("type") if isinstance(schema.get("type"), str) else None
     if _is_object(schema):
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = schema.get("required") if isinstance(schema.get("required"), list) else []
