@@ -24,6 +24,7 @@ from tests.spec._support import (
     resource_methods,
     spec_names,
 )
+from tools import generate as generate_tool
 from tools.generate import MARK, stale_files
 from tools.gewe_spec.names import pascal_case, python_name, snake_case
 
@@ -178,3 +179,24 @@ def test_generator_warnings_fail_and_leave_the_output_alone(
     assert "Unsupported content type application/x-weird" in err
     assert stale_files(out, fixture_generated.package) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.yaml", "gewe_api"]  # no temp dir left
+
+
+def test_output_that_does_not_compile_is_an_error(
+    fixture_generated: Generated,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Code that parses but does not compile (a repeated argument, as a request field named like a
+    method's option once gave) passes the generator and its ruff post-hooks; generate.py must stop it."""
+    templates = copy_tree(generate_tool.TEMPLATES, tmp_path / "templates")
+    resource = templates / "endpoint_init.py.jinja"
+    resource.write_text(
+        resource.read_text(encoding="utf-8") + "\n\ndef repeated(x: int, x: int) -> None: ...\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(generate_tool, "TEMPLATES", templates)
+    out = copy_tree(fixture_generated.package, tmp_path / "gewe_api")
+    assert generate(fixture_generated.spec, out) == 1
+    assert "generates invalid Python: __init__.py" in capsys.readouterr().err
+    assert stale_files(out, fixture_generated.package) == []

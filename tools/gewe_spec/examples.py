@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from .dialect import Warn
+from .errors import SpecError
 from .report import Where
 from .values import NO, coerce, json_type
 
@@ -34,7 +35,10 @@ def pick_example(media: dict[str, Any], deref: Any, reply: bool) -> Any:
         return NO
     values = []
     for entry in examples.values():
-        entry = deref(entry)
+        try:
+            entry = deref(entry)
+        except SpecError:  # an example that points nowhere is no example
+            continue
         if isinstance(entry, dict) and "value" in entry:
             values.append(entry["value"])
     if reply:
