@@ -77,7 +77,7 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
         def sdk() -> Any:
             return group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID)
 
-        return sdk, lambda r: r.qr_base_64, client.close
+        return sdk, lambda r: r.qr_base64, client.close
     if mode == "generated":
         import httpx
 
@@ -99,7 +99,7 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
             body = GroupGetChatroomQrCodeRequest(app_id=APP_ID, chatroom_id=CHATROOM_ID)
             return endpoint.sync(client=gen, body=body)
 
-        return generated, lambda r: r.data.qr_base_64, lambda: gen.get_httpx_client().close()
+        return generated, lambda r: r.data.qr_base64, lambda: gen.get_httpx_client().close()
     if mode == "gewechat":
         from gewechat_client import GewechatClient  # type: ignore[import-not-found]
 
@@ -135,7 +135,7 @@ def async_contender(
         async def sdk() -> Any:
             return await group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID)
 
-        return sdk, lambda r: r.qr_base_64, client.close
+        return sdk, lambda r: r.qr_base64, client.close
     raise SystemExit(f"unknown async mode {mode!r}")
 
 

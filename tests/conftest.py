@@ -16,6 +16,9 @@ from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "gewe.yaml"
+# The spec the spec-driven tests (Prism, contract) run against: openapi/gewe.yaml, or another one
+# whose generated gewe_api is first on sys.path (`make corpus` runs them over the synthetic corpus).
+TEST_SPEC = Path(os.environ.get("GEWE_TEST_SPEC") or SPEC).resolve()
 # A recognisable fake token: tests assert it never shows in a repr, log line or error.
 TOKEN = "tok-SECRET-5f3a9c"
 APP_ID = "wx_app_123"
@@ -49,7 +52,7 @@ def server() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="session")
 def prism() -> Iterator[PrismServer]:
-    """One Prism for the session (contract and packaging tests), serving openapi/gewe.yaml.
+    """One Prism for the session (contract and packaging tests), serving TEST_SPEC (openapi/gewe.yaml).
 
     Static examples, --errors, on a free loopback port; stopped (by PID) at session end.
 
@@ -63,5 +66,5 @@ def prism() -> Iterator[PrismServer]:
         find_prism()
     except PrismNotFound as exc:
         pytest.fail(str(exc), pytrace=False)
-    with PrismServer() as server:
+    with PrismServer(TEST_SPEC) as server:
         yield server

@@ -36,7 +36,7 @@ class GroupQrCode(GroupGetChatroomQrCodeData):
     """A group's QR code, as GeWe returned it, with when it was fetched.
 
     Attributes:
-        qr_base_64: the QR image as base64 (GeWe's `qrBase64`).
+        qr_base64: the QR image as base64 (GeWe's `qrBase64`).
         qr_tips: GeWe's tip about the code's validity (`qrTips`).
         fetched_at: when the reply arrived; timezone-aware. Not part of `to_dict()`, which stays GeWe's
             wire format.
@@ -49,7 +49,7 @@ class GroupQrCode(GroupGetChatroomQrCodeData):
     @classmethod
     def from_data(cls, data: GroupGetChatroomQrCodeData, fetched_at: datetime) -> Self:
         """Wrap the generated model (its `additional_properties` included) with its fetch time."""
-        qr = cls(qr_base_64=data.qr_base_64, qr_tips=data.qr_tips, fetched_at=fetched_at)
+        qr = cls(qr_base64=data.qr_base64, qr_tips=data.qr_tips, fetched_at=fetched_at)
         qr.additional_properties = dict(data.additional_properties)
         return qr
 
@@ -61,8 +61,8 @@ class GroupQrCode(GroupGetChatroomQrCodeData):
 
     @cached_property
     def image(self) -> Image:
-        """The decoded QR image (raises GeweImageError if `qr_base_64` is not a valid image)."""
-        return decode_image(self.qr_base_64)
+        """The decoded QR image (raises GeweImageError if `qr_base64` is not a valid image)."""
+        return decode_image(self.qr_base64)
 
     @property
     def tips(self) -> str:
@@ -85,5 +85,5 @@ class GroupQrCode(GroupGetChatroomQrCodeData):
     def __repr__(self) -> str:
         return (
             f"GroupQrCode(qr_tips={self.qr_tips!r}, fetched_at={self.fetched_at!r}, "
-            f"qr_base_64=<{len(self.qr_base_64)} chars>)"
+            f"qr_base64=<{len(self.qr_base64)} chars>)"
         )

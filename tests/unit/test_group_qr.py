@@ -52,7 +52,7 @@ def test_from_data_keeps_every_field() -> None:
     wire = {**seed_data(), "expireTime": 1767542400}
     data = GroupGetChatroomQrCodeData.from_dict(wire)
     qr = GroupQrCode.from_data(data, FETCHED)
-    assert qr.qr_base_64 == data.qr_base_64
+    assert qr.qr_base64 == data.qr_base64
     assert qr.qr_tips == data.qr_tips
     assert qr.fetched_at == FETCHED
     assert qr["expireTime"] == 1767542400
@@ -79,7 +79,7 @@ def test_expires_at_rolls_into_the_next_year() -> None:
 
 
 def test_expires_at_without_a_date_is_seven_days() -> None:
-    qr = GroupQrCode(qr_base_64=png_base64(), qr_tips="", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64=png_base64(), qr_tips="", fetched_at=FETCHED)
     assert qr.expires_at == FETCHED + timedelta(days=7)
     assert qr.expires_at.utcoffset() == timedelta(hours=8)
 
@@ -106,7 +106,7 @@ def test_image_and_url_are_computed_once(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_bad_image_fails_on_use_not_on_construction() -> None:
-    qr = GroupQrCode(qr_base_64="bm90IGFuIGltYWdl", qr_tips="(1月5日前)", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64="bm90IGFuIGltYWdl", qr_tips="(1月5日前)", fetched_at=FETCHED)
     assert qr.expires_at == datetime(2026, 1, 5, tzinfo=CST)  # the rest still works
     with pytest.raises(GeweImageError, match="not a JPEG"):
         _ = qr.image
@@ -115,7 +115,7 @@ def test_bad_image_fails_on_use_not_on_construction() -> None:
 
 
 def test_image_without_a_qr_code() -> None:
-    qr = GroupQrCode(qr_base_64=png_base64(), qr_tips="", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64=png_base64(), qr_tips="", fetched_at=FETCHED)
     assert qr.image.mime_type == "image/png"
     with pytest.raises(GeweImageError, match="no QR code"):
         _ = qr.url
@@ -154,7 +154,7 @@ def test_equality_includes_fetched_at() -> None:
 def test_repr_does_not_dump_the_image() -> None:
     qr = seed_qr()
     text = repr(qr)
-    assert qr.qr_base_64[:30] not in text
+    assert qr.qr_base64[:30] not in text
     assert len(text) < 300
     assert "1月5日前" in text
-    assert f"<{len(qr.qr_base_64)} chars>" in text
+    assert f"<{len(qr.qr_base64)} chars>" in text

@@ -14,16 +14,16 @@ T = TypeVar("T", bound="GroupGetChatroomQrCodeData")
 class GroupGetChatroomQrCodeData:
     """
     Attributes:
-        qr_base_64 (str): 群二维码图片的base64
+        qr_base64 (str): 群二维码图片的base64
         qr_tips (str): 群二维码的提示
     """
 
-    qr_base_64: str
+    qr_base64: str
     qr_tips: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        qr_base_64 = self.qr_base_64
+        qr_base64 = self.qr_base64
 
         qr_tips = self.qr_tips
 
@@ -31,7 +31,7 @@ class GroupGetChatroomQrCodeData:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "qrBase64": qr_base_64,
+                "qrBase64": qr_base64,
                 "qrTips": qr_tips,
             }
         )
@@ -41,12 +41,12 @@ class GroupGetChatroomQrCodeData:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        qr_base_64 = d.pop("qrBase64")
+        qr_base64 = d.pop("qrBase64")
 
         qr_tips = d.pop("qrTips")
 
         group_get_chatroom_qr_code_data = cls(
-            qr_base_64=qr_base_64,
+            qr_base64=qr_base64,
             qr_tips=qr_tips,
         )
 

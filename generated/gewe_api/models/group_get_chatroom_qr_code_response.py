@@ -20,7 +20,7 @@ T = TypeVar("T", bound="GroupGetChatroomQrCodeResponse")
 class GroupGetChatroomQrCodeResponse:
     """
     Attributes:
-        ret (int):
+        ret (int):  Example: 200.
         data (GroupGetChatroomQrCodeData | None | Unset):
         msg (None | str | Unset):
     """
