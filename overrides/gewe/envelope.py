@@ -11,10 +11,9 @@ type to return); otherwise a WARNING on the `gewe` logger, once per client, oper
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
-
-import logging
 
 import httpx
 
