@@ -70,6 +70,10 @@ PAGES: dict[str, tuple[dict[str, Any], Any]] = {
     "ratioData": (_reply({"type": "number"}), {"ret": 200, "msg": "ok", "data": 0.5}),
     "emptyData": (_reply({"type": "object"}), {"ret": 200, "msg": "ok", "data": None}),
     "noData": (_reply(None), {"ret": 200, "msg": "ok"}),
+    "mapData": (
+        _reply({"type": "object", "properties": {"total": INT}, "additionalProperties": INT}),
+        {"ret": 200, "msg": "ok", "data": {"total": 2, "a": 1, "b": 1}},
+    ),
     "bareObject": (
         {"type": "object", "properties": {"status": STR, "time": INT}, "required": ["status"]},
         {"status": "ok", "time": 1},
@@ -253,6 +257,20 @@ def test_strict_refuses_the_first_mismatch(
     assert info.value.field == field
     assert info.value.operation.startswith("shapes.")
     assert str(info.value).startswith(f"{info.value.operation}: reply did not match the spec: {field} is ")
+
+
+def test_typed_additional_properties_are_checked_too(
+    shapes_api: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = {"total": 2, "a": 1, "b": "x"}
+    with caplog.at_level(logging.WARNING, logger="gewe"):
+        result = _call(shapes_api, "map_data", _ok(data))
+    assert (result.total, result["a"], result["b"]) == (2, 1, "x")
+    assert result.to_dict() == data
+    assert "data.b is a string, expected integer" in caplog.text
+    with pytest.raises(GeweResponseError) as info:
+        _call(shapes_api, "map_data", _ok(data), strict=True)
+    assert info.value.field == "data.b"
 
 
 @pytest.mark.parametrize("strict", [False, True])
