@@ -197,7 +197,7 @@ def _strict_note(results: dict[str, Any], add: Any) -> None:
         "strict only differs when a reply breaks the spec. The checks themselves, reading this reply's "
         f"`data` into its model: {checks['checked']:.2f} µs with them, {checks['unchecked']:.2f} µs "
         f"without (`report=None`, only the guards that keep parsing safe), so **{cost:.2f} µs per call**, "
-        f"{cost / sdk_us:.2%} of the SDK's {sdk_us:.1f} µs per call over the socket."
+        f"{cost / sdk_us:.3%} of the SDK's {sdk_us:.1f} µs per call over the socket."
     )
 
 
