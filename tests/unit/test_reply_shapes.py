@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import importlib
 import logging
+import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +56,17 @@ OBJECT = {
     },
     "required": ["id", "name", "owner"],
 }
+# What else a schema can say: lists of lists, formats, string enums, unions, nullable lists.
+ODD = {
+    "type": "object",
+    "properties": {
+        "grid": {"type": "array", "items": {"type": "array", "items": INT}},
+        "when": {"type": "string", "format": "date-time"},
+        "kind": {"type": "string", "enum": ["text", "image"]},
+        "either": {"oneOf": [STR, INT]},
+        "maybe": {"type": "array", "items": MEMBER, "nullable": True},
+    },
+}
 # operation -> (reply schema, an example of the reply)
 PAGES: dict[str, tuple[dict[str, Any], Any]] = {
     "objectData": (
@@ -70,6 +83,7 @@ PAGES: dict[str, tuple[dict[str, Any], Any]] = {
     "ratioData": (_reply({"type": "number"}), {"ret": 200, "msg": "ok", "data": 0.5}),
     "emptyData": (_reply({"type": "object"}), {"ret": 200, "msg": "ok", "data": None}),
     "noData": (_reply(None), {"ret": 200, "msg": "ok"}),
+    "oddData": (_reply(ODD), {"ret": 200, "msg": "ok", "data": {"grid": [[1]]}}),
     "mapData": (
         _reply({"type": "object", "properties": {"total": INT}, "additionalProperties": INT}),
         {"ret": 200, "msg": "ok", "data": {"total": 2, "a": 1, "b": 1}},
@@ -257,6 +271,50 @@ def test_strict_refuses_the_first_mismatch(
     assert info.value.field == field
     assert info.value.operation.startswith("shapes.")
     assert str(info.value).startswith(f"{info.value.operation}: reply did not match the spec: {field} is ")
+
+
+def test_other_schema_forms(shapes_api: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
+    good = {
+        "grid": [[1, 2], []],
+        "when": "2026-01-05T00:00:00+08:00",
+        "kind": "image",
+        "either": 3,
+        "maybe": None,
+    }
+    result = _call(shapes_api, "odd_data", _ok(good), strict=True)
+    assert result.grid == [[1, 2], []] and result.when.year == 2026 and result.kind.value == "image"
+    assert result.either == 3 and result.maybe is None
+    assert result.to_dict() == good
+    bad = {"grid": [[1, "2"], 3], "when": "soon", "kind": "video", "either": [], "maybe": [{"wxid": 1}]}
+    with caplog.at_level(logging.WARNING, logger="gewe"):
+        kept = _call(shapes_api, "odd_data", _ok(bad))
+    assert kept.to_dict() == bad
+    logged = {r.getMessage().split(": ", 2)[2] for r in caplog.records}
+    assert logged == {
+        "data.grid[][] is a string, expected integer",
+        "data.grid[] is an integer, expected array",
+        "data.when is a string, expected date-time string",
+        "data.kind is 'video', expected one of text, image",
+        "data.either is an array, expected string or integer",
+        "data.maybe[].wxid is an integer, expected string",
+    }
+
+
+def test_the_generated_checks_pass_mypy_strict(shapes_api: ModuleType, tmp_path: Path) -> None:
+    root = Path(shapes_api.__file__).parents[2]  # shapes_api/api/__init__.py -> the folder holding shapes_api
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--no-incremental",
+        "--cache-dir",
+        str(tmp_path),
+        "shapes_api",
+    ]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"no issues found in (\d\d+) source files", proc.stdout), proc.stdout
 
 
 def test_typed_additional_properties_are_checked_too(
