@@ -62,18 +62,16 @@ class GroupGetChatroomQrCodeData:
             if _report is not None:
                 _report(_path + ".qrBase64", UNSET, "string")
             qr_base_64 = None
-        else:
-            if _report is not None and not isinstance(qr_base_64, str):
-                _report(_path + ".qrBase64", qr_base_64, "string")
+        elif _report is not None and not isinstance(qr_base_64, str):
+            _report(_path + ".qrBase64", qr_base_64, "string")
 
         qr_tips: Any = d.pop("qrTips", UNSET)
         if qr_tips is UNSET:
             if _report is not None:
                 _report(_path + ".qrTips", UNSET, "string")
             qr_tips = None
-        else:
-            if _report is not None and not isinstance(qr_tips, str):
-                _report(_path + ".qrTips", qr_tips, "string")
+        elif _report is not None and not isinstance(qr_tips, str):
+            _report(_path + ".qrTips", qr_tips, "string")
 
         group_get_chatroom_qr_code_data = cls(
             qr_base_64=qr_base_64,

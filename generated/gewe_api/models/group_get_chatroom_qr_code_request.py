@@ -62,18 +62,16 @@ class GroupGetChatroomQrCodeRequest:
             if _report is not None:
                 _report(_path + ".appId", UNSET, "string")
             app_id = None
-        else:
-            if _report is not None and not isinstance(app_id, str):
-                _report(_path + ".appId", app_id, "string")
+        elif _report is not None and not isinstance(app_id, str):
+            _report(_path + ".appId", app_id, "string")
 
         chatroom_id: Any = d.pop("chatroomId", UNSET)
         if chatroom_id is UNSET:
             if _report is not None:
                 _report(_path + ".chatroomId", UNSET, "string")
             chatroom_id = None
-        else:
-            if _report is not None and not isinstance(chatroom_id, str):
-                _report(_path + ".chatroomId", chatroom_id, "string")
+        elif _report is not None and not isinstance(chatroom_id, str):
+            _report(_path + ".chatroomId", chatroom_id, "string")
 
         group_get_chatroom_qr_code_request = cls(
             app_id=app_id,

@@ -76,9 +76,8 @@ class GroupGetChatroomQrCodeResponse:
             if _report is not None:
                 _report(_path + ".ret", UNSET, "integer")
             ret = None
-        else:
-            if _report is not None and type(ret) is not int:
-                _report(_path + ".ret", ret, "integer")
+        elif _report is not None and type(ret) is not int:
+            _report(_path + ".ret", ret, "integer")
 
         data: Any = d.pop("data", UNSET)
         if data is not UNSET:
