@@ -28,7 +28,7 @@ CHATROOM_ID = "34757816141@chatroom"
 PATH = "/gewe/v2/api/group/getChatroomQrCode"
 BODY = {"appId": APP_ID, "chatroomId": CHATROOM_ID}
 
-SYNC_MODES = ("raw", "sdk", "generated", "gewechat")
+SYNC_MODES = ("raw", "sdk", "sdk-strict", "generated", "gewechat")
 ASYNC_MODES = ("async-raw", "async-sdk")
 
 SyncCall = Callable[[], Any]
@@ -68,10 +68,10 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
             return http.post(PATH, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}).json()
 
         return raw, lambda r: r["data"]["qrBase64"], http.close
-    if mode == "sdk":
+    if mode in ("sdk", "sdk-strict"):
         from gewe import GeweClient
 
-        client = GeweClient(token=TOKEN, app_id=APP_ID, base_url=url)
+        client = GeweClient(token=TOKEN, app_id=APP_ID, base_url=url, strict=mode == "sdk-strict")
         group = client.group
 
         def sdk() -> Any:

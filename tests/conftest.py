@@ -10,9 +10,17 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from tests.support.loopback import FaultServer, fault_server
 from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
+
+# Hypothesis: "ci" (the default, and what `make test` runs) is deterministic: derandomized, with no
+# example database, so a run's outcome depends only on the code. "dev" draws new random examples
+# each run and keeps failures in .hypothesis/: `HYPOTHESIS_PROFILE=dev make unit` (or pytest).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "gewe.yaml"

@@ -23,6 +23,7 @@ from .errors import (
     GeweError,
     GeweHTTPError,
     GeweImageError,
+    GeweResponseError,
     GeweTimeoutError,
 )
 from .expiry import parse_qr_expiry
@@ -40,6 +41,7 @@ __all__ = [
     "GeweError",
     "GeweHTTPError",
     "GeweImageError",
+    "GeweResponseError",
     "GeweTimeoutError",
     "Image",
     "RetryPolicy",

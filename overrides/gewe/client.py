@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 import httpx
 
 from gewe_api import AuthenticatedClient
-from gewe_api.api import AsyncResources, Resources
+from gewe_api.api import AsyncResources, Report, Resources
 
 from ._version import __version__
 from .envelope import redact, unwrap
@@ -53,6 +53,7 @@ class _Settings:
         timeout: float | httpx.Timeout,
         max_retries: int,
         retry_policy: RetryPolicy | None,
+        strict: bool = False,
     ) -> None:
         token = token if token is not None else os.environ.get("GEWE_TOKEN")
         if not token:
@@ -70,6 +71,8 @@ class _Settings:
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.headers = {TOKEN_HEADER: token, "User-Agent": f"gewe-sdk/{__version__}"}
+        self.strict = bool(strict)  # see gewe.envelope: a reply that contradicts the spec
+        self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
 
     def resolve_app_id(self, app_id: str | None) -> str:
         resolved = app_id if app_id is not None else self.app_id
@@ -103,18 +106,20 @@ class _Settings:
 class _Call(Generic[T]):
     """One call's attempts: decides, after each, between a result, an error and a retry."""
 
-    __slots__ = ("attempt", "operation", "parse", "policy", "read_only", "settings", "started")
+    __slots__ = ("attempt", "envelope", "operation", "parse", "policy", "read_only", "settings", "started")
 
     def __init__(
         self,
         settings: _Settings,
         operation: str,
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         idempotent: bool | None,
+        envelope: bool = True,
     ) -> None:
         self.settings = settings
         self.operation = operation
         self.parse = parse
+        self.envelope = envelope
         self.policy = settings.retry_policy
         self.read_only = is_read_only(operation) if idempotent is None else idempotent
         self.started = time.perf_counter()
@@ -135,7 +140,16 @@ class _Call(Generic[T]):
 
     def result(self, response: httpx.Response) -> T:
         try:
-            value = unwrap(response, self.operation, self.parse, self.settings.token)
+            settings = self.settings
+            value = unwrap(
+                response,
+                self.operation,
+                self.parse,
+                settings.token,
+                strict=settings.strict,
+                reported=settings.reported,
+                envelope=self.envelope,
+            )
         except Exception as exc:
             self._log(f"failed ({type(exc).__name__})")
             raise
@@ -191,6 +205,8 @@ class GeweClient(_ClientBase, Resources):
         max_retries: retries after the first attempt; see `gewe.retry` for which failures.
         retry_policy: a full `RetryPolicy`, instead of `max_retries`.
         transport: an httpx transport, e.g. `httpx.HTTPTransport(proxy=...)` or a mock in tests.
+        strict: True to make any reply value that contradicts the spec a `GeweResponseError`; by
+            default it is kept as it came and logged once (WARNING, logger "gewe").
     """
 
     def __init__(
@@ -203,8 +219,9 @@ class GeweClient(_ClientBase, Resources):
         *,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        strict: bool = False,
     ) -> None:
-        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy, strict)
         self._http = httpx.Client(
             base_url=self._settings.base_url,
             headers=self._settings.headers,
@@ -223,13 +240,14 @@ class GeweClient(_ClientBase, Resources):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None = None,
         timeout: float | None = None,
+        envelope: bool = True,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, parse, idempotent)
+        call = _Call(self._settings, operation, parse, idempotent, envelope)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:
@@ -258,7 +276,7 @@ class GeweClient(_ClientBase, Resources):
 class AsyncGeweClient(_ClientBase, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
-    Use it as an async context manager, or call `await client.close()`.
+    Use it as an async context manager, or call `await client.close()`. `strict` as for `GeweClient`.
     """
 
     def __init__(
@@ -271,8 +289,9 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
         *,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        strict: bool = False,
     ) -> None:
-        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy, strict)
         self._http = httpx.AsyncClient(
             base_url=self._settings.base_url,
             headers=self._settings.headers,
@@ -291,13 +310,14 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None = None,
         timeout: float | None = None,
+        envelope: bool = True,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, parse, idempotent)
+        call = _Call(self._settings, operation, parse, idempotent, envelope)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:

@@ -80,9 +80,10 @@ def test_resources_load_models_only_when_a_method_is_called(fixture_generated: G
         class Client(Resources):
             def resolve_app_id(self, app_id):
                 return app_id or "wx_app"
-            def invoke(self, operation, path, body, parse, *, idempotent, timeout):
+            def invoke(self, operation, path, body, parse, *, idempotent, timeout, envelope=True):
                 self.sent = (operation, path, body)
-                return parse({"memberList": [{"wxid": "w1", "nickName": "n"}], "chatroomOwner": "w1"})
+                data = {"memberList": [{"wxid": "w1", "nickName": "n"}], "chatroomOwner": "w1"}
+                return parse(data, lambda path, value, expected: None)
         client = Client()
         group = client.group
         untouched = models_loaded()

@@ -233,6 +233,12 @@ def envelope(hoister: Hoister, schema: dict[str, Any], names: OperationNames) ->
     required = schema.get("required")
     listed = required if isinstance(required, list) else []
     kept = {r for r in listed if r in props and r not in ("msg", "data")} | {"ret"}
+    # `data` stays required (a success must carry it) when the page requires it and nothing on the
+    # page says a success may come without it (see `_media`: a nullable `data`, or an example
+    # showing it null or leaving it out). It is nullable either way, so GeWe's error replies
+    # ({ret: 500, data: null}) still fit.
+    if "data" in listed and "data" in props:
+        kept.add("data")
     out = {k: v for k, v in schema.items() if k not in _DROPPED_SCHEMA_KEYS}
     out.update(type="object", properties=props, required=sorted(kept))
     return hoister.hoist(response, out)
@@ -262,10 +268,13 @@ def _media(
     """A media object with its schema in 3.0 form and its one example fitted to it (not yet hoisted)."""
     out = {k: v for k, v in media.items() if k not in ("example", "examples")}
     schema = normalize_schema(resolver.schema(media.get("schema", {})), where / "schema", warn)
+    envelope_reply = reply and is_envelope(schema)
+    empty_success = False  # the page says a success may carry no `data`
     if reply:
         schema = open_replies(schema)
-        if is_envelope(schema):  # msg and data are nullable in every envelope (see `envelope`)
+        if envelope_reply:  # msg and data are nullable in every envelope (see `envelope`)
             props = schema["properties"]
+            empty_success = isinstance(props.get("data"), dict) and props["data"].get("nullable") is True
             schema["properties"] = {
                 k: {**v, "nullable": True} if k in ("msg", "data") and isinstance(v, dict) else v
                 for k, v in props.items()
@@ -275,6 +284,14 @@ def _media(
         example = fit_example(example, schema, where / "example", warn, reply)
     if example is not NO:
         out["example"] = example
+    if envelope_reply:
+        shown_null = isinstance(example, dict) and "data" in example and example["data"] is None
+        if shown_null and example.get("ret") == 200:
+            empty_success = True
+            if "data" in (schema.get("required") or []):
+                warn(where / "example" / "data", "example shows `data` as null on success: made optional")
+        if empty_success and isinstance(schema.get("required"), list):
+            schema["required"] = [r for r in schema["required"] if r != "data"]
     out["schema"] = schema
     return out
 
