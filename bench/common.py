@@ -86,7 +86,13 @@ class Worker:
     """A bench/worker.py process for one contender; `run(n)` -> (wall_ns, cpu_ns)."""
 
     def __init__(
-        self, python: Path | str, mode: str, url: str, warmup: int, env: dict[str, str] | None = None
+        self,
+        python: Path | str,
+        mode: str,
+        url: str,
+        warmup: int,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ):
         self.mode = mode
         self.proc = subprocess.Popen(
@@ -96,6 +102,7 @@ class Worker:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
         words = self._read().split()

@@ -126,13 +126,16 @@ def async_bench(
         workers: dict[str, Worker] = {}
         for mode in ASYNC_LABELS:
             python: Path | str = PY
+            cwd = None
             if mode == "async-opengewe":
                 if opengewe_py is None:
                     result.skipped[mode] = "the opengewe bench venv (.bench/opengewe) could not be set up"
                     continue
                 python = opengewe_py
+                cwd = opengewe_py.parent.parent  # opengewe writes a logs/ folder into its working directory
             try:
-                workers[mode] = stack.enter_context(Worker(python, mode, url, warmup=200, env=run_env()))
+                worker = Worker(python, mode, url, warmup=200, env=run_env(), cwd=cwd)
+                workers[mode] = stack.enter_context(worker)
             except RuntimeError as exc:
                 result.skipped[mode] = str(exc).splitlines()[-1]
         if ASYNC_FLOOR not in workers or len({w.qr_chars for w in workers.values()}) != 1:
