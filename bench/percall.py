@@ -119,7 +119,7 @@ class AsyncBenchResult:
 def async_bench(
     url: str, rounds: dict[str, int], calls: int, log: Callable[[str], None], opengewe_py: Path | None
 ) -> AsyncBenchResult:
-    """Bursts of `calls` concurrent calls, cold (a fresh client each) and warm, and `calls` * 2 calls
+    """Bursts of `calls` concurrent calls, cold (a fresh client each) and warm, and `calls` calls
     at each of CONCURRENCY; rounds interleaved, ratios per round against raw aiohttp's."""
     result = AsyncBenchResult(calls=calls, rounds=rounds)
     with contextlib.ExitStack() as stack:
@@ -141,7 +141,7 @@ def async_bench(
         if ASYNC_FLOOR not in workers or len({w.qr_chars for w in workers.values()}) != 1:
             raise RuntimeError(f"async contenders did not all start alike: {result.skipped}")
         commands = {"cold": f"cold {calls}", "warm": f"run {calls}"}
-        commands.update({f"c{c}": f"conc {c} {calls * 2}" for c in CONCURRENCY})
+        commands.update({f"c{c}": f"conc {c} {calls}" for c in CONCURRENCY})
         for seed, (kind, command) in enumerate(commands.items()):
             n = rounds["cold" if kind == "cold" else "warm" if kind == "warm" else "conc"]
             log(f"  async {kind}: {len(workers)} contenders, {n} rounds of `{command}`")

@@ -233,7 +233,7 @@ def _async_section(results: dict[str, Any], add: Any) -> None:
     add("### Calls/s by concurrency (warm)")
     add("")
     add(
-        f"{asy.calls * 2:,} calls per round shared by C tasks, each making its calls one after another, "
+        f"{asy.calls:,} calls per round shared by C tasks, each making its calls one after another, "
         f"{asy.rounds['conc']} rounds; calls/s from the median time, ratio to aiohttp as above."
     )
     add("")
@@ -248,7 +248,7 @@ def _async_section(results: dict[str, Any], add: Any) -> None:
                 continue
             bad = asy.failed[f"c{c}"][mode]
             note = f", {bad} failed" if bad else ""
-            cells.append(f"{asy.calls * 2 / res.wall.median:,.0f} ({res.ratio.median:.2f}×{note})")
+            cells.append(f"{asy.calls / res.wall.median:,.0f} ({res.ratio.median:.2f}×{note})")
         add(f"| {label} | " + " | ".join(cells) + " |")
     for mode, why in asy.skipped.items():
         add(f"\n{ASYNC_LABELS[mode]} was not measured: {why}")
