@@ -264,8 +264,10 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
 
     Args:
         token, app_id, base_url, timeout, max_retries, retry_policy: as for `GeweClient`.
-        transport: an httpx async transport (default: `httpx_aiohttp.AiohttpTransport`, aiohttp's
-            connection pool), e.g. `httpx.AsyncHTTPTransport(proxy=...)` or `httpx.MockTransport`.
+        transport: an httpx async transport (default: `gewe._transport.AiohttpTransport`, aiohttp's
+            connection pool), e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or
+            httpx-aiohttp's `AiohttpTransport`. Only the connect, read and pool timeouts apply on
+            the default transport (aiohttp has no write timeout).
         max_connections: how many requests are in flight at once (and the default transport's
             connections). Calls beyond it wait their turn in the client, untimed, so a burst of any
             size never runs into a pool timeout; each call's timeouts start when it is sent.
