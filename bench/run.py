@@ -58,7 +58,9 @@ def _venv_versions(python: Path, dists: tuple[str, ...], module: str) -> dict[st
         f"print(json.dumps({{n: m.version(n) for n in {dists!r}}}))"
     )
     cmd = [str(python), "-c", script]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+    # In the venv's folder: opengewe writes a logs/ folder into the working directory on import.
+    cwd = python.parent.parent
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60, cwd=cwd)
     if proc.returncode != 0:
         return None
     versions: dict[str, str] = json.loads(proc.stdout)
