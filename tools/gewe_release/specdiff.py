@@ -194,7 +194,9 @@ class _Where:
     def spelled(self) -> str:
         wire = "/".join(self.path).replace("/[]", "[]")
         python = ".".join(p if p == "[]" else snake_case(p) for p in self.path).replace(".[]", "[]")
-        return both_spellings(wire, python) if self.path else ""
+        if not self.path:
+            return ""
+        return f"`{wire}`" if wire.replace("/", ".") == python else both_spellings(wire, python)
 
 
 def _change(where: _Where, what: str, text: str = "") -> Change:
