@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 VERSION_FILE = Path("overrides/gewe/_version.py")
-VERSION_LINE = re.compile(r'^__version__\s*=\s*"(?P<v>[^"]+)"\s*$', re.M)
+VERSION_LINE = re.compile(r'^__version__[ \t]*=[ \t]*"(?P<v>[^"]+)"[ \t]*$', re.M)
 
 
 class VersionError(Exception):
