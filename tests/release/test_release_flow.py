@@ -83,6 +83,10 @@ def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Rep
     assert "make bump" in check.stderr
     assert lines_with(check.stderr.splitlines(), "`request-property-removed`", "`chatroomId` / `chatroom_id`")
 
+    publish = repo.make("publish")  # refused before anything is built or uploaded
+    assert publish.returncode != 0 and "make bump" in publish.stderr
+    assert not (repo.path / "dist").exists()
+
     bump = repo.make("bump")
     assert bump.returncode == 0, bump.output
     assert repo.version() == "0.2.0"

@@ -169,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (VersionError, GitError, OSError) as exc:
         print(f"{args.command}: error: {exc}", file=sys.stderr)
         return 0 if args.command == "diff" else 1
+    except Exception as exc:  # a bug here: one line, and `make check` must not pass on it unseen
+        print(f"{args.command}: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 0 if args.command == "diff" else 1
 
 
 if __name__ == "__main__":

@@ -49,11 +49,17 @@ def compare(root: Path, base: Base) -> Report:
         api_changes, api_notes = diff_apis(base_root, root, wire)
         notes += api_notes
         base_sha = sha256(base_root / SPEC_PATH)
+    now_sha = sha256(root / SPEC_PATH)
+    stamp = root / "generated" / "gewe_api" / "_spec.py"
+    if now_sha and stamp.is_file() and now_sha not in stamp.read_text(encoding="utf-8"):
+        notes.append(
+            f"generated/gewe_api was not generated from the working tree's {SPEC_PATH}: run `make generate`"
+        )
     return Report(
         base=base.label,
         spec_changes=spec_changes,
         api_changes=api_changes,
         notes=notes,
         base_sha256=base_sha,
-        now_sha256=sha256(root / SPEC_PATH),
+        now_sha256=now_sha,
     )
