@@ -100,9 +100,9 @@ class Repo:
         assert match is not None
         return match.group(1)
 
-    def regenerate(self) -> None:
+    def regenerate(self) -> Result:
         """`make spec generate`, failing loudly."""
-        self.make("spec", "generate", check=True)
+        return self.make("spec", "generate", check=True)
 
 
 def new_repo(dest: Path, tag: str | None = "v0.1.0") -> Repo:

@@ -56,7 +56,9 @@ def lines_with(lines: list[str], *parts: str) -> list[str]:
 
 def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Repo) -> None:
     repo.edit_page("chatroomId", "roomId")
-    repo.regenerate()
+    regenerated = repo.regenerate()
+    # make spec and make generate each end with the per-module summary
+    assert regenerated.stderr.count("  group: 0 added, 0 removed, 1 changed (getChatroomQrCode)\n") == 2
 
     diff = repo.make("diff")
     assert diff.returncode == 0
@@ -127,7 +129,10 @@ def test_compatible_change_passes_check_and_bumps_the_patch(
     repo: Repo, edit: Callable[[Repo], None], expected: tuple[str, ...]
 ) -> None:
     edit(repo)
-    repo.regenerate()
+    regenerated = repo.regenerate()
+    if edit is add_operation:
+        assert regenerated.stderr.count("  sns: 1 added (sendTextSns), 0 removed, 0 changed\n") == 2
+        assert regenerated.stderr.count("  group: 0 added, 0 removed, 0 changed\n") == 2
     diff = repo.make("diff")
     assert "**compatible**:" in diff.stdout and "**breaking**" not in diff.stdout, diff.stdout
     assert lines_with(sections(diff.stdout)["spec"], "**compatible**", *expected)
@@ -225,3 +230,7 @@ def test_no_change_says_no_changes(repo: Repo) -> None:
     assert "\nno changes\n" in diff.stdout
     assert repo.make("bump").stdout.count("nothing to bump") == 1
     assert repo.version() == "0.1.0"
+    # a spec edited (here: only a comment) without `make generate` is pointed out
+    repo.write("openapi/gewe.yaml", repo.read("openapi/gewe.yaml") + "# edited\n")
+    diff = repo.release("diff")
+    assert "\nno changes\n" in diff.stdout and "run `make generate`" in diff.stdout

@@ -24,7 +24,9 @@ def load_spec(path: Path, label: str, notes: list[str]) -> Mapping[str, Any] | N
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        notes.append(f"spec level skipped: the {label}'s {SPEC_PATH} is not valid YAML ({exc})")
+        notes.append(
+            f"spec level skipped: the {label}'s {SPEC_PATH} is not valid YAML ({' '.join(str(exc).split())})"
+        )
         return None
     if not isinstance(loaded, Mapping):
         notes.append(f"spec level skipped: the {label}'s {SPEC_PATH} is not a mapping")

@@ -49,6 +49,8 @@ def print_summary(spec: Path, out: TextIO | None = None) -> None:
     try:
         lines = summary_lines(spec)
     except Exception as exc:  # a summary must never break `make spec` / `make generate`
-        lines = [f"(could not compare with the committed spec: {type(exc).__name__}: {exc})"]
+        lines = [
+            f"(could not compare with the committed spec: {type(exc).__name__}: {' '.join(str(exc).split())})"
+        ]
     for line in lines:
         print(line, file=stream)
