@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,11 +222,15 @@ def model_fields(
                 )
 
 
-# Parameter breakages whose old/new values say nothing more than the kind does.
-_PLAIN = {
-    griffe.BreakageKind.OBJECT_REMOVED,
-    griffe.BreakageKind.PARAMETER_REMOVED,
-    griffe.BreakageKind.PARAMETER_ADDED_REQUIRED,
+_K = griffe.BreakageKind
+# What a breakage of a parameter says after "parameter `x` / `y`".
+_PARAM_TEXT = {
+    _K.PARAMETER_MOVED: "moved (calls that pass it by position break)",
+    _K.PARAMETER_REMOVED: "was removed",
+    _K.PARAMETER_CHANGED_KIND: "kind changed",
+    _K.PARAMETER_CHANGED_DEFAULT: "default changed",
+    _K.PARAMETER_CHANGED_REQUIRED: "is now required",
+    _K.PARAMETER_ADDED_REQUIRED: "was added as required",
 }
 
 
@@ -237,26 +241,25 @@ def _breakage_change(breakage: griffe.Breakage, wire: Mapping[str, str]) -> Chan
         (v for v in (breakage.new_value, breakage.old_value) if isinstance(v, griffe.Parameter)), None
     )
     field = f"parameter {_spell(param.name, wire)}" if param is not None else ""
-    text = kind.value[0].lower() + kind.value[1:]
-    if param is not None:
-        text = text.removeprefix("parameter ")
-    if kind not in _PLAIN:
+    text = _PARAM_TEXT.get(kind) if param is not None else None
+    text = text or kind.value[0].lower() + kind.value[1:]
+    shown_by: dict[griffe.BreakageKind, Callable[[Any], str]] = {
+        _K.PARAMETER_CHANGED_KIND: lambda v: v.kind.value if v.kind else "?",
+        _K.PARAMETER_CHANGED_DEFAULT: lambda v: str(v.default),
+        _K.RETURN_CHANGED_TYPE: str,
+        _K.ATTRIBUTE_CHANGED_TYPE: str,
+        _K.OBJECT_CHANGED_KIND: lambda v: v.kind.value,
+        _K.CLASS_REMOVED_BASE: str,
+    }
+    shown = shown_by.get(kind)
+    if shown is not None:
         details = [
-            f"{label} `{_short(value)}`"
+            f"{label} `{shown(value)}`"
             for label, value in (("was", breakage.old_value), ("now", breakage.new_value))
             if value is not None
         ]
-        if details:
-            text += f" ({', '.join(details)})"
+        text += f" ({', '.join(details)})" if details else ""
     return Change(API, BREAKING, check, f"`{public_path(breakage.obj.path)}`", field, text)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, griffe.Parameter):
-        return value.kind.value if value.kind else value.name
-    if isinstance(value, griffe.Object | griffe.Alias):
-        return value.kind.value
-    return str(value)
 
 
 def _said_by_model_fields(breakage: griffe.Breakage, models: set[str]) -> bool:
