@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV = ROOT / ".venv"
+# The venv running the tests (make test runs them from the project's .venv).
+VENV = Path(sys.prefix) if (Path(sys.prefix) / "pyvenv.cfg").is_file() else ROOT / ".venv"
 QR_PAGE = Path("openapi/exports/group/获取群二维码.md")
 VERSION_FILE = Path("overrides/gewe/_version.py")
 
@@ -39,6 +40,7 @@ def git_env() -> dict[str, str]:
         GIT_COMMITTER_NAME="t",
         GIT_COMMITTER_EMAIL="t@example.invalid",
         GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,  # no signing, hooks or aliases from the machine's config
         HOME=os.environ.get("HOME", "/tmp"),
     )
     return env
