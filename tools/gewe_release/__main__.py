@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument(
         "--base",
-        default=os.environ.get("BASE") or None,
+        default=None,
         help="git ref to compare with (default: latest v* tag, else the spec before the current one)",
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: .)")
