@@ -16,8 +16,12 @@ PRISM := $(PRISM_DIR)/node_modules/.bin/prism
 export GEWE_PRISM := $(abspath $(PRISM))
 PYTEST_ARGS ?=
 CORPUS := build/corpus
+# make diff / bump / check compare with BASE (a git ref); empty: the latest v* tag, else the spec before
+# the current one (tools/gewe_release/gitbase.py).
+BASE ?=
+RELEASE := $(PY) -m tools.gewe_release $(if $(BASE),--base '$(BASE)')
 
-.PHONY: help venv prism spec generate check lint typecheck test unit corpus wheel publish demo bench clean
+.PHONY: help venv prism spec generate diff bump check lint typecheck test unit corpus wheel publish demo bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,9 +49,16 @@ spec: $(VENV_STAMP) ## Bundle openapi/exports/ into openapi/gewe.yaml
 generate: $(VENV_STAMP) ## Regenerate generated/gewe_api from openapi/gewe.yaml
 	$(PY) tools/generate.py
 
-check: $(VENV_STAMP) ## Fail if openapi/gewe.yaml or generated/ is stale or hand-edited
+diff: $(VENV_STAMP) ## Report spec and Python API changes since BASE (default: last v* tag), breaking or not
+	@$(RELEASE) diff
+
+bump: $(VENV_STAMP) ## Set the version the `make diff` report requires and prepend its CHANGELOG.md entry
+	$(RELEASE) bump
+
+check: $(VENV_STAMP) ## Fail if openapi/gewe.yaml or generated/ is stale, or a breaking change lacks its bump
 	$(PY) -m tools.gewe_spec --exports openapi/exports --out openapi/gewe.yaml --check
 	$(PY) tools/generate.py --check
+	$(RELEASE) check
 
 lint: $(VENV_STAMP) ## ruff over the hand-written code
 	$(BIN)/ruff check overrides tools tests bench
@@ -78,7 +89,7 @@ wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/
 	rm -rf dist
 	$(PY) -m build --wheel --no-isolation --outdir dist .
 
-publish: wheel ## Upload dist/ to the index in GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_INDEX_PASSWORD)
+publish: check wheel ## Upload dist/ to GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_INDEX_PASSWORD); never if `make check` fails
 	$(PY) tools/publish.py dist
 
 demo: $(VENV_STAMP) $(PRISM) check ## Start Prism as the GeWe cloud and fetch a group QR through the SDK

@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             out.rename(old)
         fresh.rename(out)
     print(f"generated {_display(out)} ({len(_tree(out))} files)", file=sys.stderr)
+    sys.path.insert(0, str(ROOT))  # run as a script, only tools/ is on sys.path
+    from tools.gewe_release.summary import print_summary  # operations added/removed/changed per module
+
+    print_summary(spec)
     return 0
 
 

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} ({text.count(chr(10))} lines)", file=sys.stderr)
+    from tools.gewe_release.summary import print_summary  # operations added/removed/changed per module
+
+    print_summary(args.out)
     return 0
 
 

@@ -1,0 +1,237 @@
+"""The release flow end to end, in a temporary git repository built from this project.
+
+Each test starts from a clone of one repository (this project, committed, tagged v0.1.0), edits
+GeWe's page as a user would, runs `make spec generate`, and then `make diff`, `make check` and
+`make bump` for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.synth import markdown, page
+from tests.release._repo import Repo, clone, new_repo
+from tests.spec.conftest import add_reply_field
+
+pytestmark = pytest.mark.slow
+
+QR_TIPS_PROPERTY = "                      qrTips:\n                        type: string\n"
+QR_TIPS_REQUIRED = "                      - qrTips\n"
+CHATROOM_PROPERTY = "                chatroomId:\n                  type: string\n"
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """This project in a fresh repository: one commit, tagged v0.1.0."""
+    return new_repo(tmp_path_factory.mktemp("released") / "repo")
+
+
+@pytest.fixture
+def repo(released: Repo, tmp_path: Path) -> Repo:
+    return clone(released, tmp_path / "repo")
+
+
+def sections(report: str) -> dict[str, list[str]]:
+    """The report's change lines by section ("spec", "api")."""
+    found: dict[str, list[str]] = {"spec": [], "api": []}
+    current = None
+    for line in report.splitlines():
+        if line.startswith("## Spec"):
+            current = "spec"
+        elif line.startswith("## Python API"):
+            current = "api"
+        elif line.startswith("- ") and current:
+            found[current].append(line)
+    return found
+
+
+def lines_with(lines: list[str], *parts: str) -> list[str]:
+    return [line for line in lines if all(p in line for p in parts)]
+
+
+def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Repo) -> None:
+    repo.edit_page("chatroomId", "roomId")
+    regenerated = repo.regenerate()
+    # make spec and make generate each end with the per-module summary
+    assert regenerated.stderr.count("  group: 0 added, 0 removed, 1 changed (getChatroomQrCode)\n") == 2
+
+    diff = repo.make("diff")
+    assert diff.returncode == 0
+    found = sections(diff.stdout)
+    subject = "`group.getChatroomQrCode` / `group.get_chatroom_qr_code`"
+    assert lines_with(
+        found["spec"], "**breaking**", "`request-property-removed`", subject, "`chatroomId` / `chatroom_id`"
+    )
+    assert lines_with(
+        found["spec"], "**breaking**", "`new-required-request-property`", "`roomId` / `room_id`"
+    )
+    assert lines_with(
+        found["api"],
+        "**breaking**",
+        "GroupGetChatroomQrCodeRequest`",
+        "`chatroomId` / `chatroom_id`",
+        "removed",
+    )
+    assert lines_with(found["api"], "**breaking**", "GroupResource.get_chatroom_qr_code`", "`chatroom_id`")
+    assert "needs 0.2.0" in diff.stdout
+
+    check = repo.make("check")
+    assert check.returncode != 0
+    assert "make bump" in check.stderr
+    assert lines_with(check.stderr.splitlines(), "`request-property-removed`", "`chatroomId` / `chatroom_id`")
+
+    # make publish runs this same check before it builds or uploads anything
+    plan = repo.make("-n", "publish", check=True).stdout.splitlines()
+    steps = [i for i, line in enumerate(plan) if "tools.gewe_release" in line or "tools/publish.py" in line]
+    assert [plan[i].split()[-1] for i in steps] == ["check", "dist"]
+
+    bump = repo.make("bump")
+    assert bump.returncode == 0, bump.output
+    assert repo.version() == "0.2.0"
+    changelog = repo.read("CHANGELOG.md")
+    spec_sha = hashlib.sha256((repo.path / "openapi/gewe.yaml").read_bytes()).hexdigest()
+    entry = changelog[changelog.index("## 0.2.0") :]
+    assert spec_sha in entry and "`request-property-removed`" in entry and "### Breaking" in entry
+
+    assert repo.make("check").returncode == 0
+    # committed, the base is still the v0.1.0 tag, and the bump still covers the change
+    repo.commit("roomId")
+    assert repo.release("check").returncode == 0
+    assert repo.make("bump").returncode == 0 and repo.version() == "0.2.0"  # bumping twice changes nothing
+
+
+def add_optional_request_field(repo: Repo) -> None:
+    page_text = repo.read("openapi/exports/group/获取群二维码.md")
+    repo.write(
+        "openapi/exports/group/获取群二维码.md", add_reply_field(page_text, "chatroomId", "remarkCount")
+    )
+
+
+def add_operation(repo: Repo) -> None:
+    new_page = repo.path / "openapi/exports/朋友圈/发送文字朋友圈.md"
+    new_page.parent.mkdir(parents=True)
+    new_page.write_text(markdown("发送文字朋友圈", page("sns", "sendTextSns", 2)), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (add_optional_request_field, ("`new-optional-request-property`", "`remarkCount` / `remark_count`")),
+        (add_operation, ("`endpoint-added`", "`sns.sendTextSns` / `sns.send_text_sns`")),
+    ],
+    ids=["new optional request field", "new operation"],
+)
+def test_compatible_change_passes_check_and_bumps_the_patch(
+    repo: Repo, edit: Callable[[Repo], None], expected: tuple[str, ...]
+) -> None:
+    edit(repo)
+    regenerated = repo.regenerate()
+    if edit is add_operation:
+        assert regenerated.stderr.count("  sns: 1 added (sendTextSns), 0 removed, 0 changed\n") == 2
+        assert regenerated.stderr.count("  group: 0 added, 0 removed, 0 changed\n") == 2
+    diff = repo.make("diff")
+    assert "**compatible**:" in diff.stdout and "**breaking**" not in diff.stdout, diff.stdout
+    assert lines_with(sections(diff.stdout)["spec"], "**compatible**", *expected)
+
+    # the release step of `make check` (the spec and generated/ checks are the rename test's)
+    check = repo.release("check")
+    assert check.returncode == 0 and "release check: ok (compatible changes" in check.stderr
+    assert repo.make("bump").returncode == 0
+    assert repo.version() == "0.1.1"
+    assert "## 0.1.1" in repo.read("CHANGELOG.md")
+
+
+def remove_reply_field(repo: Repo) -> None:
+    repo.edit_page(QR_TIPS_PROPERTY + "                        description: 群二维码的提示\n", "")
+    repo.edit_page(QR_TIPS_REQUIRED, "")
+
+
+def reply_field_optional(repo: Repo) -> None:
+    repo.edit_page(QR_TIPS_REQUIRED, "", count=1)  # the first list is `required`
+
+
+def new_required_model_field(repo: Repo) -> None:
+    page_text = repo.read("openapi/exports/group/获取群二维码.md")
+    repo.write("openapi/exports/group/获取群二维码.md", add_reply_field(page_text, "qrTips", "qrExpireTime"))
+    repo.edit_page(QR_TIPS_REQUIRED, QR_TIPS_REQUIRED + "                      - qrExpireTime\n", count=1)
+
+
+@pytest.mark.parametrize(
+    ("edit", "spec_line", "api_line"),
+    [
+        (
+            remove_reply_field,
+            ("**breaking**", "`response-required-property-removed`", "`data/qrTips` / `data.qr_tips`"),
+            ("**breaking**", "`model-field-removed`", "GroupGetChatroomQrCodeData`", "`qrTips` / `qr_tips`"),
+        ),
+        (
+            reply_field_optional,
+            ("**breaking**", "`response-property-became-optional`", "`data/qrTips` / `data.qr_tips`"),
+            (
+                "**breaking**",
+                "`model-field-type-changed`",
+                "GroupGetChatroomQrCodeData`",
+                "`qrTips` / `qr_tips`",
+            ),
+        ),
+        (
+            # the spec allows a new required reply field; code that builds the model does not
+            new_required_model_field,
+            ("**compatible**", "`response-required-property-added`", "`data/qrExpireTime`"),
+            (
+                "**breaking**",
+                "`model-required-field-added`",
+                "GroupGetChatroomQrCodeData`",
+                "`qr_expire_time`",
+            ),
+        ),
+    ],
+    ids=["removed reply field", "reply field became optional", "new required model field"],
+)
+def test_breaking_reply_changes(
+    repo: Repo, edit: Callable[[Repo], None], spec_line: tuple[str, ...], api_line: tuple[str, ...]
+) -> None:
+    edit(repo)
+    repo.regenerate()
+    report = repo.release("diff").stdout
+    assert "**breaking**:" in report, report
+    found = sections(report)
+    assert lines_with(found["spec"], *spec_line), report
+    assert lines_with(found["api"], *api_line), report
+
+
+def test_removed_enum_value_is_breaking(repo: Repo) -> None:
+    repo.edit_page(
+        CHATROOM_PROPERTY,
+        CHATROOM_PROPERTY
+        + "                  enum:\n"
+        + "".join(f"                    - {v}\n" for v in ("34757816141@chatroom", "1@chatroom")),
+    )
+    repo.regenerate()
+    repo.commit("chatroomId is an enum")
+    repo.edit_page("                    - 1@chatroom\n", "")
+    repo.regenerate()
+    diff = repo.make("diff", "BASE=HEAD")
+    assert re.search(r"^# Changes since HEAD \(", diff.stdout, re.M)
+    found = sections(diff.stdout)
+    assert lines_with(found["spec"], "**breaking**", "`request-property-enum-value-removed`", "'1@chatroom'")
+    assert lines_with(
+        found["api"], "**breaking**", "`object-removed`", "GroupGetChatroomQrCodeRequestChatroomId"
+    )
+
+
+def test_no_change_says_no_changes(repo: Repo) -> None:
+    diff = repo.make("diff")
+    assert diff.returncode == 0
+    assert "\nno changes\n" in diff.stdout
+    assert repo.make("bump").stdout.count("nothing to bump") == 1
+    assert repo.version() == "0.1.0"
+    # a spec edited (here: only a comment) without `make generate` is pointed out
+    repo.write("openapi/gewe.yaml", repo.read("openapi/gewe.yaml") + "# edited\n")
+    diff = repo.release("diff")
+    assert "\nno changes\n" in diff.stdout and "run `make generate`" in diff.stdout

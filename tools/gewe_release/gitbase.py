@@ -1,0 +1,148 @@
+"""The base to compare with, and its files, from git.
+
+The default base (no BASE=) is, in order:
+
+1. the nearest `v*` tag reachable from HEAD (`git describe --tags --match 'v[0-9]*'`): the last
+   release on this branch;
+2. with no such tag, the spec before the one in the working tree: if openapi/gewe.yaml has
+   uncommitted changes, HEAD (its last committed version); if it is committed, the parent of the
+   last commit that changed it. "The last commit that changed openapi/gewe.yaml" itself would
+   compare a committed spec change with itself and hide it, in CI above all.
+
+Whatever cannot be known from the history at hand (no git, no repository, a shallow clone that
+lacks the commit needed) is a `NoBase` with a sentence saying so: the caller reports it and never
+fails because of it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SPEC_PATH = "openapi/gewe.yaml"
+# What the comparison reads from the base.
+PATHS = (SPEC_PATH, "overrides/gewe", "generated/gewe_api", "CHANGELOG.md")
+
+
+class NoBase(Exception):
+    """There is nothing to compare with, and why (one sentence)."""
+
+
+class GitError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Base:
+    ref: str  # what the user gave or what was chosen, e.g. "v0.1.0"
+    sha: str
+    why: str  # how it was chosen
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref} ({self.sha[:7]})" if self.ref != self.sha else self.sha[:7]
+
+
+def git(root: Path, *args: str, binary: bool = False) -> str:
+    """Run git in `root`; GitError with git's own message on failure."""
+    if shutil.which("git") is None:
+        raise NoBase("git is not installed, so there is no history to compare with")
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _git_bytes(root: Path, *args: str) -> bytes:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip())
+    return proc.stdout
+
+
+def _is_shallow(root: Path) -> bool:
+    try:
+        return git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except GitError:
+        return False
+
+
+def _shallow_hint(root: Path) -> str:
+    return (
+        " (this clone is shallow: `git fetch --unshallow --tags` brings the history)"
+        if _is_shallow(root)
+        else ""
+    )
+
+
+def resolve_base(root: Path, explicit: str | None = None) -> Base:
+    """The base commit (see the module docstring); NoBase saying why there is none."""
+    try:
+        git(root, "rev-parse", "--is-inside-work-tree")
+    except GitError:
+        raise NoBase(f"{root} is not a git work tree, so there is no history to compare with") from None
+    if explicit:
+        try:
+            sha = git(root, "rev-parse", "--verify", "--quiet", f"{explicit}^{{commit}}").strip()
+        except GitError:
+            raise NoBase(f"BASE={explicit} is not a commit in this repository{_shallow_hint(root)}") from None
+        return Base(explicit, sha, "given as BASE")
+    try:
+        git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    except GitError:
+        raise NoBase("the repository has no commits yet") from None
+    try:
+        tag = git(root, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD").strip()
+    except GitError:
+        tag = ""
+    if tag:
+        sha = git(root, "rev-parse", f"{tag}^{{commit}}").strip()
+        return Base(tag, sha, "the latest release tag")
+    head = git(root, "rev-parse", "HEAD").strip()
+    try:
+        committed = _git_bytes(root, "show", f"HEAD:{SPEC_PATH}")
+    except GitError:
+        committed = None
+    spec = root / SPEC_PATH
+    current = spec.read_bytes() if spec.is_file() else None
+    if committed is not None and committed != current:
+        return Base("HEAD", head, f"no release tag; {SPEC_PATH} has uncommitted changes")
+    last = git(root, "log", "-1", "--format=%H", "--", SPEC_PATH).strip()
+    if not last:
+        raise NoBase(f"no release tag and no commit of {SPEC_PATH}{_shallow_hint(root)}")
+    try:
+        parent = git(root, "rev-parse", "--verify", "--quiet", f"{last}^1").strip()
+    except GitError:
+        parent = ""
+    if not parent:
+        if _is_shallow(root):
+            raise NoBase(
+                f"no release tag, and the commit before {last[:7]} is not in this shallow clone"
+                f"{_shallow_hint(root)}"
+            )
+        raise NoBase(f"no release tag, and {SPEC_PATH} has no earlier version: {last[:7]} created it")
+    return Base(f"{last[:7]}^", parent, f"no release tag; the commit before the last change of {SPEC_PATH}")
+
+
+def show(root: Path, sha: str, path: str) -> bytes | None:
+    """The bytes of `path` at `sha`, None if it does not exist there."""
+    try:
+        return _git_bytes(root, "show", f"{sha}:{path}")
+    except GitError:
+        return None
+
+
+def export(root: Path, sha: str, dest: Path) -> list[str]:
+    """Write PATHS as they are at `sha` into `dest` (git archive); the ones that exist there."""
+    listed = git(root, "ls-tree", "--name-only", sha, "--", *PATHS).split()
+    present = [p for p in PATHS if p in listed]
+    if not present:
+        return []
+    data = _git_bytes(root, "archive", "--format=tar", sha, "--", *present)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(dest, filter="data")
+    return present
