@@ -18,20 +18,19 @@ import os
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
 from gewe_api import AuthenticatedClient
-from gewe_api.api import AsyncResources, Resources
+from gewe_api.api import MODULES, AsyncResources, Resources
 
 from ._version import __version__
-from .envelope import redact, unwrap
+from .envelope import unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweTimeoutError
+from .resources import AsyncOverrides, Overrides, install
 from .retry import RetryPolicy, is_read_only
-
-if TYPE_CHECKING:
-    from .resources.group import AsyncGroupResource, GroupResource
+from .tokens import check_token, redactor_for
 
 T = TypeVar("T")
 logger = logging.getLogger("gewe")
@@ -54,17 +53,24 @@ class _Settings:
         max_retries: int,
         retry_policy: RetryPolicy | None,
     ) -> None:
-        token = token if token is not None else os.environ.get("GEWE_TOKEN")
-        if not token:
-            raise GeweConfigError("no GeWe token: pass token=... or set GEWE_TOKEN")
-        if not isinstance(token, str) or not isinstance(base_url, str | None):
-            raise GeweConfigError("token and base_url must be strings")
+        if token is None:
+            token = os.environ.get("GEWE_TOKEN")
+            if token is None:
+                raise GeweConfigError("no GeWe token: pass token=... or set GEWE_TOKEN", setting="token")
+            token = check_token(token, "GEWE_TOKEN")
+        else:
+            token = check_token(token)
+        if not isinstance(base_url, str | None):
+            raise GeweConfigError("base_url must be a string", setting="base_url")
         base_url = base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
-            raise GeweConfigError(f"base_url must start with http:// or https://, got {base_url!r}")
+            raise GeweConfigError(
+                f"base_url must start with http:// or https://, got {base_url!r}", setting="base_url"
+            )
         if max_retries < 0:
-            raise GeweConfigError("max_retries must be >= 0")
-        self.token = token  # never in repr, logs or errors: see describe() and redact()
+            raise GeweConfigError("max_retries must be >= 0", setting="max_retries")
+        self.token = token  # never in repr, logs or errors: see describe() and self.redactor
+        self.redactor = redactor_for(token)
         self.app_id = app_id if app_id is not None else (os.environ.get("GEWE_APP_ID") or None)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -75,7 +81,8 @@ class _Settings:
         resolved = app_id if app_id is not None else self.app_id
         if not resolved:
             raise GeweConfigError(
-                "no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID"
+                "no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID",
+                setting="app_id",
             )
         return resolved
 
@@ -84,7 +91,7 @@ class _Settings:
 
     def transport_error(self, exc: Exception, operation: str) -> GeweConnectionError:
         kind = GeweTimeoutError if isinstance(exc, httpx.TimeoutException) else GeweConnectionError
-        detail = redact(str(exc), self.token) or type(exc).__name__
+        detail = str(self.redactor.exception(exc)) or type(exc).__name__
         return kind(f"{type(exc).__name__}: {detail}", operation=operation)
 
     def generated_client(self) -> AuthenticatedClient:
@@ -180,7 +187,7 @@ class _ClientBase:
         return self._settings.describe(type(self))
 
 
-class GeweClient(_ClientBase, Resources):
+class GeweClient(_ClientBase, Overrides, Resources):
     """A synchronous GeWe client. Use it as a context manager, or call `close()`.
 
     Args:
@@ -211,12 +218,6 @@ class GeweClient(_ClientBase, Resources):
             timeout=self._settings.timeout,
             transport=transport,
         )
-
-    @cached_property
-    def group(self) -> GroupResource:
-        from .resources.group import GroupResource
-
-        return GroupResource(self)
 
     def invoke(
         self,
@@ -255,7 +256,7 @@ class GeweClient(_ClientBase, Resources):
         self.close()
 
 
-class AsyncGeweClient(_ClientBase, AsyncResources):
+class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`.
@@ -279,12 +280,6 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
             timeout=self._settings.timeout,
             transport=transport,
         )
-
-    @cached_property
-    def group(self) -> AsyncGroupResource:
-        from .resources.group import AsyncGroupResource
-
-        return AsyncGroupResource(self)
 
     async def invoke(
         self,
@@ -323,3 +318,8 @@ class AsyncGeweClient(_ClientBase, AsyncResources):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+# `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.
+install(GeweClient, MODULES, is_async=False)
+install(AsyncGeweClient, MODULES, is_async=True)

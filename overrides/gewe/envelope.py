@@ -12,29 +12,25 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from .errors import GeweAPIError, GeweHTTPError
+from .tokens import Redactor
 
 T = TypeVar("T")
-EXCERPT_CHARS = 200
-REDACTED = "***"
+EXCERPT_CHARS = 400  # at most this many characters of the body, ...
+EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its end
 
 
 def redact(value: Any, secret: str) -> Any:
-    """`value` with every occurrence of `secret` in its strings replaced, recursively."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, REDACTED)
-    if isinstance(value, dict):
-        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, secret) for v in value]
-    return value
+    """`value` with `secret` (in all its spellings, see `gewe.tokens`) replaced, recursively."""
+    return Redactor(secret).value(value)
 
 
 def excerpt(response: httpx.Response, secret: str) -> str:
-    text = response.content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = text.replace(secret, REDACTED) if secret else text
-    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+    """The body as text, token redacted; a long one keeps its start and its end (where a
+    validation error usually says what was wrong), joined by " … "."""
+    text = Redactor(secret).text(response.content.decode("utf-8", errors="replace"))
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
 
 
 def unwrap(

@@ -22,7 +22,15 @@ class GeweError(Exception):
 
 
 class GeweConfigError(GeweError):
-    """The client is not configured well enough to make the call."""
+    """The client is not configured well enough to make the call.
+
+    Attributes:
+        setting: the setting at fault ("token", "app_id", "base_url", ...), when it is one.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        self.setting = setting
+        super().__init__(message)
 
 
 class GeweAPIError(GeweError):
