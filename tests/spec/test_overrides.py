@@ -40,7 +40,10 @@ import httpx
 from gewe import AsyncGeweClient, GeweClient
 
 warnings = []
-logging.getLogger("gewe").addHandler(type("H", (logging.Handler,), {{"emit": lambda s, r: warnings.append(r.getMessage())}})())
+class Collect(logging.Handler):
+    def emit(self, record):
+        warnings.append(record.getMessage())
+logging.getLogger("gewe").addHandler(Collect())
 
 def reply(request):
     return httpx.Response(200, json={{"ret": 200, "msg": "ok", "data": {{"labelList": [

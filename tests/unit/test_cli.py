@@ -115,8 +115,10 @@ def test_global_options_work_before_the_command_too(
 ) -> None:
     server.script([ok({"n": 1})])
     code = main(
-        ["--token", TOKEN, "--app-id", APP_ID, "--base-url", server.base_url, "--retries", "0"]
-        + ["call", "group", "getChatroomQrCode", "--json", '{"chatroomId": "1@chatroom"}']
+        [
+            *("--token", TOKEN, "--app-id", APP_ID, "--base-url", server.base_url, "--retries", "0"),
+            *("call", "group", "getChatroomQrCode", "--json", '{"chatroomId": "1@chatroom"}'),
+        ]
     )
     assert code == 0 and json.loads(capsys.readouterr().out) == {"n": 1}
     assert server.requests[0].headers["X-GEWE-TOKEN"] == TOKEN
@@ -125,8 +127,10 @@ def test_global_options_work_before_the_command_too(
 def test_an_option_after_the_command_wins_over_one_before(server: FaultServer) -> None:
     server.script([ok(None)])
     code = main(
-        ["--app-id", "before", "--base-url", "http://127.0.0.1:9", "call", "group", "getChatroomQrCode"]
-        + ["--app-id", "after", "--token", TOKEN, "--base-url", server.base_url, "--retries", "0"]
+        [
+            *("--app-id", "before", "--base-url", "http://127.0.0.1:9", "call", "group", "getChatroomQrCode"),
+            *("--app-id", "after", "--token", TOKEN, "--base-url", server.base_url, "--retries", "0"),
+        ]
     )
     assert code == 0 and server.requests[0].json()["appId"] == "after"
 
