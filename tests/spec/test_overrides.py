@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.conftest import TOKEN
 from tests.spec._support import Generated
 
-LABEL_OVERRIDE = '''
+LABEL_OVERRIDE = """
 from gewe_api.api import label as generated
 
 
@@ -27,7 +27,7 @@ class LabelResource(generated.LabelResource):
     def list(self, *, app_id=None, idempotent=None, timeout=None):
         data = super().list(app_id=app_id, idempotent=idempotent, timeout=timeout)
         return sorted(item.label_name for item in data.label_list)
-'''
+"""
 
 SCRIPT = """
 import json, logging, sys
