@@ -27,12 +27,13 @@ from gewe_api.api import MODULES, AsyncResources, Resources
 
 from ._version import __version__
 from .envelope import unwrap
-from .errors import GeweConfigError, GeweConnectionError, GeweTimeoutError
+from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
 from .resources import AsyncOverrides, Overrides, install
 from .retry import RetryPolicy, is_read_only
 from .tokens import check_token, redactor_for
 
 T = TypeVar("T")
+E = TypeVar("E", bound=GeweError)
 logger = logging.getLogger("gewe")
 
 DEFAULT_BASE_URL = "http://api.geweapi.com"
@@ -110,20 +111,34 @@ class _Settings:
 class _Call(Generic[T]):
     """One call's attempts: decides, after each, between a result, an error and a retry."""
 
-    __slots__ = ("attempt", "operation", "parse", "policy", "read_only", "settings", "started")
+    __slots__ = (
+        "attempt",
+        "operation",
+        "parse",
+        "policy",
+        "read_only",
+        "settings",
+        "started",
+        "timeout",
+        "url",
+    )
 
     def __init__(
         self,
         settings: _Settings,
         operation: str,
+        path: str,
         parse: Callable[[dict[str, Any]], T] | None,
         idempotent: bool | None,
+        timeout: float | None,
     ) -> None:
         self.settings = settings
         self.operation = operation
+        self.url = settings.base_url + path
         self.parse = parse
         self.policy = settings.retry_policy
         self.read_only = is_read_only(operation) if idempotent is None else idempotent
+        self.timeout = settings.timeout.read if timeout is None else timeout
         self.started = time.perf_counter()
         self.attempt = 0
 
@@ -132,7 +147,7 @@ class _Call(Generic[T]):
         delay = self.policy.after_exception(exc, self.attempt, self.read_only)
         if delay is None:
             self._log(f"failed ({type(exc).__name__})")
-            raise self.settings.transport_error(exc, self.operation) from None
+            raise self._with_context(self.settings.transport_error(exc, self.operation)) from None
         return self._retrying(delay, type(exc).__name__)
 
     def answered(self, response: httpx.Response) -> float | None:
@@ -143,11 +158,22 @@ class _Call(Generic[T]):
     def result(self, response: httpx.Response) -> T:
         try:
             value = unwrap(response, self.operation, self.parse, self.settings.token)
-        except Exception as exc:
+        except GeweError as exc:
             self._log(f"failed ({type(exc).__name__})")
-            raise
+            raise self._with_context(exc, response.status_code) from None
         self._log("ret=200")
         return value
+
+    def _with_context(self, error: E, status_code: int | None = None) -> E:
+        error.add_call_context(
+            operation=self.operation,
+            attempts=self.attempt + 1,
+            elapsed=time.perf_counter() - self.started,
+            timeout=self.timeout,
+            url=self.url,
+            status_code=status_code,
+        )
+        return error
 
     def _retrying(self, delay: float, why: str) -> float:
         self.attempt += 1
@@ -230,7 +256,7 @@ class GeweClient(_ClientBase, Overrides, Resources):
         timeout: float | None = None,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, parse, idempotent)
+        call = _Call(self._settings, operation, path, parse, idempotent, timeout)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:
@@ -292,7 +318,7 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
         timeout: float | None = None,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, parse, idempotent)
+        call = _Call(self._settings, operation, path, parse, idempotent, timeout)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:

@@ -6,17 +6,29 @@ AttributeError: every shape that is not a successful envelope becomes a GeweErro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import httpx
 
-from .errors import GeweAPIError, GeweHTTPError
+from .errors import GeweAPIError, GeweAuthError, GeweHTTPError
 from .tokens import Redactor
 
 T = TypeVar("T")
 EXCERPT_CHARS = 400  # at most this many characters of the body, ...
 EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its end
+
+
+AUTH_STATUSES = frozenset({401, 403})
+AUTH_RETS = frozenset({401, 403})
+# GeWe says a token is bad in `msg`: "token无效", "token已过期", "invalid token", ...
+_TOKEN_REFUSAL = re.compile(r"token.{0,12}(无效|失效|过期|错误|不存在|invalid|expired)|invalid.{0,8}token", re.I)
+
+
+def is_token_refusal(ret: int, msg: str | None) -> bool:
+    """Whether a `ret != 200` reply says the token was refused (ret 401/403, or msg says so)."""
+    return ret in AUTH_RETS or (msg is not None and _TOKEN_REFUSAL.search(msg) is not None)
 
 
 def redact(value: Any, secret: str) -> Any:
@@ -49,6 +61,13 @@ def unwrap(
             operation=operation,
         )
 
+    if response.status_code in AUTH_STATUSES:
+        raise GeweAuthError(
+            "the token was refused",
+            operation=operation,
+            status_code=response.status_code,
+            body_excerpt=excerpt(response, secret),
+        )
     if not 200 <= response.status_code < 300:
         raise bad("unexpected HTTP status")
     try:
@@ -64,12 +83,19 @@ def unwrap(
         raise bad(f"reply's 'msg' is {type(msg).__name__}, not a string")
     if ret != 200:
         code = data.get("code") if isinstance(data, dict) else None
+        msg, data = redact(msg, secret), redact(data, secret)
+        if is_token_refusal(ret, msg):
+            raise GeweAuthError(
+                f"the token was refused: {msg or 'no message'} (ret={ret})",
+                operation=operation,
+                status_code=response.status_code,
+                ret=ret,
+                msg=msg,
+                code=None if code is None else str(code),
+                data=data,
+            )
         raise GeweAPIError(
-            ret=ret,
-            msg=redact(msg, secret),
-            code=None if code is None else str(code),
-            operation=operation,
-            data=redact(data, secret),
+            ret=ret, msg=msg, code=None if code is None else str(code), operation=operation, data=data
         )
     if parse is None:
         return cast(T, data)
