@@ -23,7 +23,9 @@ EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its e
 AUTH_STATUSES = frozenset({401, 403})
 AUTH_RETS = frozenset({401, 403})
 # GeWe says a token is bad in `msg`: "token无效", "token已过期", "invalid token", ...
-_TOKEN_REFUSAL = re.compile(r"token.{0,12}(无效|失效|过期|错误|不存在|invalid|expired)|invalid.{0,8}token", re.I)
+_TOKEN_REFUSAL = re.compile(
+    r"token.{0,12}(无效|失效|过期|错误|不存在|invalid|expired)|invalid.{0,8}token", re.IGNORECASE
+)
 
 
 def is_token_refusal(ret: int, msg: str | None) -> bool:
