@@ -15,8 +15,9 @@ PRISM_DIR := .tools/prism
 PRISM := $(PRISM_DIR)/node_modules/.bin/prism
 export GEWE_PRISM := $(abspath $(PRISM))
 PYTEST_ARGS ?=
+CORPUS := build/corpus
 
-.PHONY: help venv prism spec generate check lint typecheck test unit wheel publish demo bench clean
+.PHONY: help venv prism spec generate check lint typecheck test unit corpus wheel publish demo bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,8 +59,20 @@ typecheck: $(VENV_STAMP) ## mypy --strict over overrides/ and generated/
 unit: $(VENV_STAMP) ## Only the fast tests (no Prism, no wheels)
 	$(PY) -m pytest -m "not prism and not slow" $(PYTEST_ARGS)
 
-test: $(VENV_STAMP) $(PRISM) check lint typecheck ## Everything CI runs: check, lint, types and the whole test suite
+test: $(VENV_STAMP) $(PRISM) check lint typecheck ## Everything CI runs: check, lint, types, the whole test suite and the corpus
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory corpus
+
+corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, mypy and the Prism contract suite over 160 synthetic pages
+	rm -rf $(CORPUS)
+	$(PY) -m tests.fixtures.corpus $(CORPUS)/exports
+	@# the full report (every warning) goes to a file; its summary line and count are shown
+	$(PY) -m tools.gewe_spec --exports $(CORPUS)/exports --out $(CORPUS)/gewe.yaml 2>$(CORPUS)/spec-report.txt \
+		|| { cat $(CORPUS)/spec-report.txt; exit 1; }
+	@grep -E '^(read|[0-9]+ warnings)' $(CORPUS)/spec-report.txt; echo "  (all of them: $(CORPUS)/spec-report.txt)"
+	$(PY) tools/generate.py --spec $(CORPUS)/gewe.yaml --out $(CORPUS)/pkg/gewe_api
+	MYPYPATH=$(CORPUS)/pkg $(BIN)/mypy --strict --cache-dir $(CORPUS)/.mypy_cache -p gewe -p gewe_api
+	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py
 
 wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/
 	rm -rf dist

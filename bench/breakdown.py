@@ -56,9 +56,15 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
         base_url=BASE, headers={"X-GEWE-TOKEN": TOKEN, "User-Agent": ua}, transport=_mock_transport(reply)
     )
     client = gewe.GeweClient(token=TOKEN, app_id=APP_ID, base_url=BASE, transport=_mock_transport(reply))
+    strict = gewe.GeweClient(
+        token=TOKEN, app_id=APP_ID, base_url=BASE, transport=_mock_transport(reply), strict=True
+    )
     group = client.group
+    strict_group = strict.group
     op = "group.getChatroomQrCode"
-    parse = GroupGetChatroomQrCodeData.from_dict
+
+    def parse(data: Any, report: Any) -> Any:
+        return GroupGetChatroomQrCodeData.from_dict(data, report=report, path="data")
 
     def generated_without_imports() -> Any:
         body = GroupGetChatroomQrCodeRequest(
@@ -76,7 +82,7 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
             lambda: client.invoke(op, QR_PATH, {"appId": APP_ID, "chatroomId": CHATROOM_ID}, None),
         ),
         (
-            "`client.invoke(..., parse=GroupGetChatroomQrCodeData.from_dict)`: + the data model",
+            "`client.invoke(..., parse=<GroupGetChatroomQrCodeData.from_dict>)`: + the data model, checked",
             lambda: client.invoke(op, QR_PATH, {"appId": APP_ID, "chatroomId": CHATROOM_ID}, parse),
         ),
         (
@@ -90,6 +96,10 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
         (
             "SDK `client.group.get_chatroom_qr_code`: + `GroupQrCode.from_data`, `datetime.now(UTC)`",
             lambda: group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID),
+        ),
+        (
+            "the same on `GeweClient(strict=True)`: + nothing on a reply that matches the spec",
+            lambda: strict_group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID),
         ),
     ]
     works: list[tuple[str, Callable[[], object]]] = []
@@ -113,9 +123,37 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
     finally:
         raw.close()
         client.close()
+        strict.close()
     for name, values in samples.items():
         out[name] = statistics.median(values)
     return [(name, out[name]) for name, _ in candidates]
+
+
+def reply_checks(rounds: int, calls: int) -> dict[str, float]:
+    """µs to read the seed reply's `data` into its model with the spec checks (a `report`, as the
+    client always passes) and without them (`report=None`: only the guards that keep parsing safe)."""
+    import json
+
+    from gewe_api.models import GroupGetChatroomQrCodeData
+
+    data = json.loads(seed_reply_bytes())["data"]
+    from_dict = GroupGetChatroomQrCodeData.from_dict
+
+    def report(path: str, value: Any, expected: str) -> None:
+        raise AssertionError(f"the seed reply does not match the spec: {path}")
+
+    pair: list[tuple[str, Callable[[], object]]] = [
+        ("checked", lambda: from_dict(data, report=report, path="data")),
+        ("unchecked", lambda: from_dict(data)),
+    ]
+    samples: dict[str, list[float]] = {name: [] for name, _ in pair}
+    for r in range(rounds):
+        for name, fn in pair if r % 2 == 0 else pair[::-1]:
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            samples[name].append((time.perf_counter() - start) / calls * 1e6)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def async_mock(rounds: int, calls: int) -> dict[str, list[float]]:

@@ -19,6 +19,7 @@ from common import BENCH_PY, PY, Sample, Worker, median_ratio, run_env
 SYNC_LABELS = {
     "raw": "raw `httpx.Client` POST + `.json()` (floor)",
     "sdk": "`client.group.get_chatroom_qr_code(...)`",
+    "sdk-strict": "the same with `GeweClient(strict=True)`",
     "generated": "stock generated `group_get_chatroom_qr_code.sync(...)`",
     "gewechat": "gewechat-client `get_chatroom_qr_code(...)`",
 }
@@ -46,6 +47,7 @@ class PerCallResult:
     calls: int
     results: dict[str, ContenderResult] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    strict_ratio: Sample | None = None  # per-round wall ratio of sdk-strict to sdk (same rounds)
 
 
 def _interleave(
@@ -81,7 +83,7 @@ def sync_bench(url: str, rounds: int, calls: int, log: Callable[[str], None]) ->
     result = PerCallResult(floor="raw", rounds=rounds, calls=calls)
     with contextlib.ExitStack() as stack:
         workers: dict[str, Worker] = {}
-        for mode in ("raw", "sdk", "generated", "gewechat"):
+        for mode in ("raw", "sdk", "sdk-strict", "generated", "gewechat"):
             python: Path | str = PY
             if mode == "gewechat":
                 if not BENCH_PY.exists():
@@ -99,6 +101,8 @@ def sync_bench(url: str, rounds: int, calls: int, log: Callable[[str], None]) ->
         log(f"  sync: {len(workers)} contenders, {rounds} rounds x {calls} calls")
         data = _interleave(workers, rounds, calls, seed=1)
     result.results = _results(data, "raw", calls)
+    if "sdk" in data and "sdk-strict" in data:
+        result.strict_ratio = median_ratio(data["sdk-strict"][0], data["sdk"][0])
     return result
 
 

@@ -113,7 +113,7 @@ with gewe.GeweClient(token="bench-token", app_id="wx_bench_app", base_url=sys.ar
 t2 = time.perf_counter()
 import gewe_api
 print(json.dumps({"import": t1 - t0, "first_call": t2 - t0, "gewe": gewe.__file__,
-                  "gewe_api": gewe_api.__file__, "sha": gewe.SPEC_SHA256, "qr": len(qr.qr_base_64)}))
+                  "gewe_api": gewe_api.__file__, "sha": gewe.SPEC_SHA256, "qr": len(qr.qr_base64)}))
 """
 
 

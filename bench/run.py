@@ -158,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sniffio", action="store_true", help="async: also run both clients with sniffio importable (+2 min)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
+    parser.add_argument(
+        "--per-call",
+        action="store_true",
+        help="measure section 1 (sync per call) only, and replace that section of --out",
+    )
     args = parser.parse_args(argv)
     profile = PROFILES["quick" if args.quick else "full"]
     started = time.perf_counter()
@@ -180,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
             results["lazy"] = breakdown.lazy_check(server.url)
             results["sync"] = percall.sync_bench(server.url, *profile["sync"], log)
             results["layers"] = breakdown.layers(*profile["mock"])
+            results["checks"] = breakdown.reply_checks(*profile["mock"])
+            if args.per_call:
+                return _splice_per_call(results, args.out, started)
             log("2. async")
             results["async"] = percall.async_bench(server.url, profile["async"], ASYNC_CALLS, log, sniffio)
             results["async_mock"] = breakdown.async_mock(profile["async_mock"], ASYNC_CALLS)
@@ -202,6 +210,23 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(results, default=_jsonable, indent=1), encoding="utf-8")
     print(report.summary(results))
     log(f"wrote {args.out} and {args.json} in {results['seconds']:.0f} s")
+    return 0
+
+
+def _splice_per_call(results: dict[str, Any], out: Path, started: float) -> int:
+    """Replace section 1 of an existing docs/benchmarks.md with a fresh measurement of it."""
+    lines: list[str] = []
+    report._sync_section(results, lines.append)
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines.insert(
+        2,
+        f"(This section re-measured {date} by `bench/run.py --per-call`, profile "
+        f"`{results['profile']}`; the other sections are from the full run above.)\n",
+    )
+    text = out.read_text(encoding="utf-8")
+    start, end = text.index("## 1. Sync per-call cost"), text.index("## 2. ")
+    out.write_text(text[:start] + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")
+    log(f"replaced section 1 of {out} in {time.perf_counter() - started:.0f} s")
     return 0
 
 

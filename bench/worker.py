@@ -28,7 +28,7 @@ CHATROOM_ID = "34757816141@chatroom"
 PATH = "/gewe/v2/api/group/getChatroomQrCode"
 BODY = {"appId": APP_ID, "chatroomId": CHATROOM_ID}
 
-SYNC_MODES = ("raw", "sdk", "generated", "gewechat")
+SYNC_MODES = ("raw", "sdk", "sdk-strict", "generated", "gewechat")
 ASYNC_MODES = ("async-raw", "async-sdk")
 
 SyncCall = Callable[[], Any]
@@ -68,16 +68,16 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
             return http.post(PATH, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}).json()
 
         return raw, lambda r: r["data"]["qrBase64"], http.close
-    if mode == "sdk":
+    if mode in ("sdk", "sdk-strict"):
         from gewe import GeweClient
 
-        client = GeweClient(token=TOKEN, app_id=APP_ID, base_url=url)
+        client = GeweClient(token=TOKEN, app_id=APP_ID, base_url=url, strict=mode == "sdk-strict")
         group = client.group
 
         def sdk() -> Any:
             return group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID)
 
-        return sdk, lambda r: r.qr_base_64, client.close
+        return sdk, lambda r: r.qr_base64, client.close
     if mode == "generated":
         import httpx
 
@@ -99,7 +99,7 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
             body = GroupGetChatroomQrCodeRequest(app_id=APP_ID, chatroom_id=CHATROOM_ID)
             return endpoint.sync(client=gen, body=body)
 
-        return generated, lambda r: r.data.qr_base_64, lambda: gen.get_httpx_client().close()
+        return generated, lambda r: r.data.qr_base64, lambda: gen.get_httpx_client().close()
     if mode == "gewechat":
         from gewechat_client import GewechatClient  # type: ignore[import-not-found]
 
@@ -135,7 +135,7 @@ def async_contender(
         async def sdk() -> Any:
             return await group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID)
 
-        return sdk, lambda r: r.qr_base_64, client.close
+        return sdk, lambda r: r.qr_base64, client.close
     raise SystemExit(f"unknown async mode {mode!r}")
 
 

@@ -10,12 +10,23 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from tests.support.loopback import FaultServer, fault_server
 from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
 
+# Hypothesis: "ci" (the default, and what `make test` runs) is deterministic: derandomized, with no
+# example database, so a run's outcome depends only on the code. "dev" draws new random examples
+# each run and keeps failures in .hypothesis/: `HYPOTHESIS_PROFILE=dev make unit` (or pytest).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "gewe.yaml"
+# The spec the spec-driven tests (Prism, contract) run against: openapi/gewe.yaml, or another one
+# whose generated gewe_api is first on sys.path (`make corpus` runs them over the synthetic corpus).
+TEST_SPEC = Path(os.environ.get("GEWE_TEST_SPEC") or SPEC).resolve()
 # A recognisable fake token: tests assert it never shows in a repr, log line or error.
 TOKEN = "tok-SECRET-5f3a9c"
 APP_ID = "wx_app_123"
@@ -49,7 +60,7 @@ def server() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="session")
 def prism() -> Iterator[PrismServer]:
-    """One Prism for the session (contract and packaging tests), serving openapi/gewe.yaml.
+    """One Prism for the session (contract and packaging tests), serving TEST_SPEC (openapi/gewe.yaml).
 
     Static examples, --errors, on a free loopback port; stopped (by PID) at session end.
 
@@ -63,5 +74,5 @@ def prism() -> Iterator[PrismServer]:
         find_prism()
     except PrismNotFound as exc:
         pytest.fail(str(exc), pytrace=False)
-    with PrismServer() as server:
+    with PrismServer(TEST_SPEC) as server:
         yield server

@@ -69,8 +69,12 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # ruff for the post-hooks comes from this venv
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    # openapi-python-client, with the project's word rule for names (tools/gewe_spec/generator.py).
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [
-        str(Path(bin_dir) / "openapi-python-client"),
+        sys.executable,
+        "-m",
+        "tools.gewe_spec.generator",
         "generate",
         "--path",
         str(spec.resolve()),
@@ -92,6 +96,12 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     if proc.returncode != 0 or "encountered while generating" in output or not dest.is_dir():
         raise GenerateError(f"openapi-python-client failed on {_display(spec)}:\n{output}")
     shutil.rmtree(dest / ".ruff_cache", ignore_errors=True)
+    # The generator does not stop when its post-hooks find a syntax error; the output must compile.
+    for path in sorted(dest.rglob("*.py")):
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise GenerateError(f"{_display(spec)} generates invalid Python: {path.name}: {exc}") from None
     mark = MARK.format(v=version("openapi-python-client"))
     for path in sorted(dest.rglob("*.py")):
         path.write_text(mark + path.read_text(encoding="utf-8"), encoding="utf-8")

@@ -24,6 +24,7 @@ from .errors import (
     GeweError,
     GeweHTTPError,
     GeweImageError,
+    GeweResponseError,
     GeweTimeoutError,
 )
 from .expiry import parse_qr_expiry
@@ -42,6 +43,7 @@ __all__ = [
     "GeweError",
     "GeweHTTPError",
     "GeweImageError",
+    "GeweResponseError",
     "GeweTimeoutError",
     "Image",
     "RetryPolicy",

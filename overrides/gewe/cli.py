@@ -14,12 +14,13 @@ usage line; a closed stdout (`gewe operations | head -1`) ends quietly with stat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -226,12 +227,23 @@ def _config_message(exc: GeweConfigError) -> str:
     return message
 
 
-def _verbose_logging() -> None:
+@contextlib.contextmanager
+def _verbose_logging(enabled: bool) -> Iterator[None]:
+    """With -v, the `gewe` logger at DEBUG to stderr for this command (and put back after it)."""
+    if not enabled:
+        yield
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("gewe: %(levelname)s %(message)s"))
     logger = logging.getLogger("gewe")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -259,10 +271,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verbose:
-        _verbose_logging()
     try:
-        code = _run(parser, args)
+        with _verbose_logging(args.verbose):
+            code = _run(parser, args)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader (`| head`) has gone: end quietly, and keep the interpreter's final flush of

@@ -23,7 +23,7 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 
 from gewe_api import AuthenticatedClient
-from gewe_api.api import MODULES, AsyncResources, Resources
+from gewe_api.api import MODULES, AsyncResources, Report, Resources
 
 from ._version import __version__
 from .envelope import unwrap
@@ -53,6 +53,7 @@ class _Settings:
         timeout: float | httpx.Timeout,
         max_retries: int,
         retry_policy: RetryPolicy | None,
+        strict: bool = False,
     ) -> None:
         if token is None:
             token = os.environ.get("GEWE_TOKEN")
@@ -77,6 +78,8 @@ class _Settings:
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.headers = {TOKEN_HEADER: token, "User-Agent": f"gewe-sdk/{__version__}"}
+        self.strict = bool(strict)  # see gewe.envelope: a reply that contradicts the spec
+        self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
 
     def resolve_app_id(self, app_id: str | None) -> str:
         resolved = app_id if app_id is not None else self.app_id
@@ -113,6 +116,7 @@ class _Call(Generic[T]):
 
     __slots__ = (
         "attempt",
+        "envelope",
         "operation",
         "parse",
         "policy",
@@ -128,14 +132,16 @@ class _Call(Generic[T]):
         settings: _Settings,
         operation: str,
         path: str,
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         idempotent: bool | None,
         timeout: float | None,
+        envelope: bool = True,
     ) -> None:
         self.settings = settings
         self.operation = operation
         self.url = settings.base_url + path
         self.parse = parse
+        self.envelope = envelope
         self.policy = settings.retry_policy
         self.read_only = is_read_only(operation) if idempotent is None else idempotent
         self.timeout = settings.timeout.read if timeout is None else timeout
@@ -157,7 +163,16 @@ class _Call(Generic[T]):
 
     def result(self, response: httpx.Response) -> T:
         try:
-            value = unwrap(response, self.operation, self.parse, self.settings.token)
+            settings = self.settings
+            value = unwrap(
+                response,
+                self.operation,
+                self.parse,
+                settings.token,
+                strict=settings.strict,
+                reported=settings.reported,
+                envelope=self.envelope,
+            )
         except GeweError as exc:
             self._log(f"failed ({type(exc).__name__})")
             raise self._with_context(exc, response.status_code) from None
@@ -224,6 +239,8 @@ class GeweClient(_ClientBase, Overrides, Resources):
         max_retries: retries after the first attempt; see `gewe.retry` for which failures.
         retry_policy: a full `RetryPolicy`, instead of `max_retries`.
         transport: an httpx transport, e.g. `httpx.HTTPTransport(proxy=...)` or a mock in tests.
+        strict: True to make any reply value that contradicts the spec a `GeweResponseError`; by
+            default it is kept as it came and logged once (WARNING, logger "gewe").
     """
 
     def __init__(
@@ -236,8 +253,9 @@ class GeweClient(_ClientBase, Overrides, Resources):
         *,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        strict: bool = False,
     ) -> None:
-        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy, strict)
         self._http = httpx.Client(
             base_url=self._settings.base_url,
             headers=self._settings.headers,
@@ -250,13 +268,14 @@ class GeweClient(_ClientBase, Overrides, Resources):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None = None,
         timeout: float | None = None,
+        envelope: bool = True,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, path, parse, idempotent, timeout)
+        call = _Call(self._settings, operation, path, parse, idempotent, timeout, envelope)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:
@@ -285,7 +304,7 @@ class GeweClient(_ClientBase, Overrides, Resources):
 class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
-    Use it as an async context manager, or call `await client.close()`.
+    Use it as an async context manager, or call `await client.close()`. `strict` as for `GeweClient`.
     """
 
     def __init__(
@@ -298,8 +317,9 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
         *,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        strict: bool = False,
     ) -> None:
-        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy)
+        self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy, strict)
         self._http = httpx.AsyncClient(
             base_url=self._settings.base_url,
             headers=self._settings.headers,
@@ -312,13 +332,14 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None = None,
         timeout: float | None = None,
+        envelope: bool = True,
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call = _Call(self._settings, operation, path, parse, idempotent, timeout)
+        call = _Call(self._settings, operation, path, parse, idempotent, timeout, envelope)
         call_timeout = self._settings.call_timeout(timeout)
         while True:
             try:

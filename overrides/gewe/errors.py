@@ -6,6 +6,8 @@
     │   └── GeweAuthError      ... the token was refused (also a GeweHTTPError)
     ├── GeweHTTPError          a non-2xx reply, or a body that is not GeWe's {ret, msg, data}
     │   └── GeweAuthError      ... HTTP 401 or 403
+    ├── GeweResponseError      a 2xx reply that contradicts the spec (any value with strict=True;
+    │                          a missing or mistyped `data` always)
     ├── GeweConnectionError    the request did not get a reply (refused, reset, DNS, ...)
     │   └── GeweTimeoutError   ... because a timeout ran out
     ├── GeweImageError         a base64 image field that is not a valid image
@@ -154,6 +156,27 @@ class GeweAuthError(GeweAPIError, GeweHTTPError):
         self.msg = msg
         self.code = code
         self.data = data
+
+
+class GeweResponseError(GeweError):
+    """A successful reply did not match the spec.
+
+    Raised for any value whose type contradicts the spec when the client has `strict=True`, and in
+    every mode when the reply's `data` (or a bare reply) is missing or of the wrong type as a whole,
+    since there is then nothing of the promised type to return. Without `strict`, other mismatches are
+    logged once at WARNING on the `gewe` logger and the value is kept as it came.
+
+    Attributes:
+        operation: the operation called, as "module.operation".
+        field: where in the reply, e.g. "data.qrTips" or "data.memberList[].wxid".
+        detail: what was wrong, e.g. "data.qrTips is a boolean, expected string".
+    """
+
+    def __init__(self, detail: str, *, operation: str, field: str) -> None:
+        self.operation = operation
+        self.field = field
+        self.detail = detail
+        super().__init__(f"{operation}: reply did not match the spec: {detail}")
 
 
 class GeweConnectionError(GeweError):

@@ -26,11 +26,10 @@ GOLDEN = FIXTURES / "golden" / "gewe.yaml"
 REAL_EXPORTS = ROOT / "openapi" / "exports"
 REAL_SPEC = ROOT / "openapi" / "gewe.yaml"
 REAL_PACKAGE = ROOT / "generated" / "gewe_api"
-# The regeneration test adds a page for a new endpoint in a module the real exports lack...
-NEW_MODULE, NEW_OPERATION = "sns", "sendTextSns"
-# ... and a reply field to the group-QR page's data.
-NEW_FIELD = "qrExpireTime"
-QR_PAGE = "group/获取群二维码.md"
+# The regeneration test adds a page for a new endpoint in a module no real export has...
+NEW_MODULE, NEW_OPERATION = "synthnew", "sendTextSns"
+# ... and a reply field to the data of the first operation (by path) that has a data object.
+NEW_FIELD = "synthExpireTime"
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,15 @@ class Generated:
 
 @dataclass(frozen=True)
 class Regeneration:
-    """The real exports generated before and after adding a page and a reply field."""
+    """The real exports generated before and after adding a page and a reply field.
+
+    `data_model` is the component of the data that got the new field (None if no operation of the
+    real exports has a data object).
+    """
 
     before: Generated
     after: Generated
+    data_model: str | None
 
 
 def load_yaml(path: Path) -> Any:

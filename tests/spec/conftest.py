@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.fixtures.synth import markdown, page
 from tests.spec._support import (
@@ -12,14 +14,16 @@ from tests.spec._support import (
     NEW_FIELD,
     NEW_MODULE,
     NEW_OPERATION,
-    QR_PAGE,
     REAL_EXPORTS,
+    REAL_SPEC,
     Generated,
     Regeneration,
     copy_tree,
     generate_package,
+    load_yaml,
     write_spec,
 )
+from tools.gewe_spec.pages import iter_page_files, read_page
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +34,39 @@ def fixture_generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     return Generated(spec, generate_package(spec, base / "pkg" / "gewe_api"))
 
 
-def add_reply_field(page_text: str, before: str, field: str) -> str:
-    """Insert a new integer property into a page's YAML, just before the property `before`."""
-    match = re.search(rf"^(?P<indent>[ ]+){re.escape(before)}:\n", page_text, re.M)
-    assert match is not None, f"property {before!r} not found in the page"
-    indent = match.group("indent")
-    new = f"{indent}{field}:\n{indent}  type: integer\n{indent}  description: 二维码过期时间\n"
-    return page_text[: match.start()] + new + page_text[match.start() :]
+def _first_data_object(spec: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(path, method, data component) of the first operation whose reply data is an object model."""
+    schemas = spec["components"]["schemas"]
+    for path, item in sorted(spec["paths"].items()):
+        for method, op in sorted(item.items()):
+            for status, response in sorted(op["responses"].items()):
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                envelope = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], {})
+                data = envelope.get("properties", {}).get("data", {})
+                ref = data.get("$ref") or (data.get("allOf") or [{}])[0].get("$ref")
+                if status.startswith("2") and ref and schemas[ref.rsplit("/", 1)[-1]].get("properties"):
+                    return path, method, ref.rsplit("/", 1)[-1]
+    return None
+
+
+def add_reply_field(exports: Path, path: str, method: str, field: str) -> None:
+    """Add an integer property to the reply data of `method path`, rewriting its page as a YAML page."""
+    for page_file in iter_page_files(exports):
+        for doc in read_page(page_file, str(page_file)):
+            op = doc.body["paths"].get(path, {}).get(method)
+            if op is None:
+                continue
+            status = min(s for s in map(str, op["responses"]) if s.startswith("2"))
+            response = op["responses"].get(status, op["responses"].get(int(status)))
+            reply = response["content"]["application/json"]["schema"]
+            data = reply["properties"]["data"]
+            while "$ref" in data:  # into the page's own components
+                data = doc.body["components"]["schemas"][data["$ref"].rsplit("/", 1)[-1]]
+            data["properties"][field] = {"type": "integer", "description": "过期时间"}
+            page_file.unlink()
+            page_file.with_suffix(".yaml").write_text(yaml.safe_dump(doc.body, allow_unicode=True), "utf-8")
+            return
+    raise AssertionError(f"no page defines {method.upper()} {path}")
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +76,10 @@ def regeneration(tmp_path_factory: pytest.TempPathFactory) -> Regeneration:
     before_exports = copy_tree(REAL_EXPORTS, base / "before" / "exports")
     after_exports = copy_tree(REAL_EXPORTS, base / "after" / "exports")
 
-    qr_page = after_exports / QR_PAGE
-    qr_page.write_text(
-        add_reply_field(qr_page.read_text(encoding="utf-8"), "qrTips", NEW_FIELD), encoding="utf-8"
-    )
-    new_page = after_exports / "朋友圈" / "发送文字朋友圈.md"
+    target = _first_data_object(load_yaml(REAL_SPEC))
+    if target is not None:
+        add_reply_field(after_exports, target[0], target[1], NEW_FIELD)
+    new_page = after_exports / "合成" / "发送文字朋友圈.md"
     new_page.parent.mkdir(parents=True)
     new_page.write_text(markdown("发送文字朋友圈", page(NEW_MODULE, NEW_OPERATION, 2)), encoding="utf-8")
 
@@ -58,4 +87,4 @@ def regeneration(tmp_path_factory: pytest.TempPathFactory) -> Regeneration:
     for name, exports in (("before", before_exports), ("after", after_exports)):
         spec = write_spec(exports, base / name / "gewe.yaml")
         generated.append(Generated(spec, generate_package(spec, base / name / "pkg" / "gewe_api")))
-    return Regeneration(*generated)
+    return Regeneration(*generated, data_model=target[2] if target else None)

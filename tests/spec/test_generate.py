@@ -12,6 +12,7 @@ import yaml
 
 from tests.spec._support import (
     NEW_FIELD,
+    NEW_MODULE,
     REAL_PACKAGE,
     Generated,
     Regeneration,
@@ -23,26 +24,19 @@ from tests.spec._support import (
     resource_methods,
     spec_names,
 )
+from tools import generate as generate_tool
 from tools.generate import MARK, stale_files
+from tools.gewe_spec.names import pascal_case, python_name, snake_case
 
-# Names the rest of the project builds on (issue 2); they must survive every regeneration.
-SHIPPED_OPERATION_ID = "groupGetChatroomQrCode"
-SHIPPED_FUNCTION = "group.group_get_chatroom_qr_code"
-SHIPPED_METHOD = "group.get_chatroom_qr_code"
-SHIPPED_MODELS = {
-    "GroupGetChatroomQrCodeRequest",
-    "GroupGetChatroomQrCodeResponse",
-    "GroupGetChatroomQrCodeData",
-}
-# What the page added by the regeneration test must bring (sns/sendTextSns, see conftest).
-NEW_OPERATION_ID = "snsSendTextSns"
-NEW_FUNCTION = "sns.sns_send_text_sns"
-NEW_METHOD = "sns.send_text_sns"
+# What the page added by the regeneration test must bring (synthnew/sendTextSns, see conftest).
+NEW_OPERATION_ID = "synthnewSendTextSns"
+NEW_FUNCTION = "synthnew.synthnew_send_text_sns"
+NEW_METHOD = "synthnew.send_text_sns"
 NEW_MODELS = {
-    "SnsSendTextSnsRequest",
-    "SnsSendTextSnsResponse",
-    "SnsSendTextSnsData",
-    "SnsSendTextSnsDataItemsItem",
+    "SynthnewSendTextSnsRequest",
+    "SynthnewSendTextSnsResponse",
+    "SynthnewSendTextSnsData",
+    "SynthnewSendTextSnsDataItemsItem",
 }
 
 
@@ -52,44 +46,55 @@ def test_regeneration_adds_the_new_endpoint_and_field_and_renames_nothing(regene
     )
     before, after = package_names(regeneration.before.package), package_names(regeneration.after.package)
 
-    # the shipped names exist before and after
+    # every operation of the real exports is a function and a method, before and after
     for names in (before, after):
-        assert SHIPPED_FUNCTION in names.functions
-        assert SHIPPED_METHOD in names.methods
-        assert names.models >= SHIPPED_MODELS
-    assert SHIPPED_OPERATION_ID in before_spec.operation_ids
+        for operation_id in before_spec.operation_ids:
+            module = next(m for m in before.modules if snake_case(operation_id).startswith(m + "_"))
+            assert f"{module}.{snake_case(operation_id)}" in names.functions
+            assert f"{module}.{snake_case(operation_id)[len(module) + 1 :]}" in names.methods
+        assert {pascal_case(s) for s in before_spec.schemas} <= names.models
 
     # nothing existing changed: every name set only grew, and by exactly the new endpoint's names
     assert after_spec.operation_ids - before_spec.operation_ids == {NEW_OPERATION_ID}
     assert before_spec.operation_ids <= after_spec.operation_ids
     assert before_spec.schemas <= after_spec.schemas
     assert after_spec.schemas - before_spec.schemas == NEW_MODELS
-    assert after.modules - before.modules == {"sns"} and before.modules <= after.modules
+    assert after.modules - before.modules == {NEW_MODULE} and before.modules <= after.modules
     assert after.functions - before.functions == {NEW_FUNCTION} and before.functions <= after.functions
     assert after.methods - before.methods == {NEW_METHOD} and before.methods <= after.methods
     assert after.models - before.models == NEW_MODELS and before.models <= after.models
     assert before.model_modules <= after.model_modules
 
     # the new function module and resource method are there
-    assert (regeneration.after.package / "api" / "sns" / "sns_send_text_sns.py").is_file()
-    assert "send_text_sns" in resource_methods(regeneration.after.package, "sns", "SnsResource")
-    assert "sns" in (regeneration.after.package / "api" / "__init__.py").read_text(encoding="utf-8")
+    assert (regeneration.after.package / "api" / NEW_MODULE / "synthnew_send_text_sns.py").is_file()
+    assert "send_text_sns" in resource_methods(regeneration.after.package, NEW_MODULE, "SynthnewResource")
+    assert NEW_MODULE in (regeneration.after.package / "api" / "__init__.py").read_text(encoding="utf-8")
 
-    # the new reply field is on the Data model, and only after
-    data = ("group_get_chatroom_qr_code_data", "GroupGetChatroomQrCodeData")
-    assert "qr_expire_time" not in class_fields(regeneration.before.package, *data)
+
+def test_regeneration_adds_the_new_reply_field_to_its_model_only(regeneration: Regeneration) -> None:
+    if regeneration.data_model is None:
+        pytest.skip("no operation of openapi/exports has a data object to add a field to")
+    model = regeneration.data_model
+    data = (snake_case(model), pascal_case(model))
+    field = python_name(NEW_FIELD)
+    assert field not in class_fields(regeneration.before.package, *data)
     assert class_fields(regeneration.after.package, *data) == class_fields(
         regeneration.before.package, *data
-    ) | {"qr_expire_time"}
-    after_schema = load_yaml(regeneration.after.spec)["components"]["schemas"]["GroupGetChatroomQrCodeData"]
-    assert after_schema["properties"][NEW_FIELD] == {"type": "integer", "description": "二维码过期时间"}
+    ) | {field}
+    after_schema = load_yaml(regeneration.after.spec)["components"]["schemas"][model]
+    assert after_schema["properties"][NEW_FIELD] == {"type": "integer", "description": "过期时间"}
 
 
 def test_the_unchanged_parts_regenerate_byte_identically(regeneration: Regeneration) -> None:
-    """Files of untouched models are the same bytes: adding a page churns nothing else."""
+    """Adding a page and a field churns nothing else: only the indexes and the changed model differ."""
     before, after = regeneration.before.package, regeneration.after.package
-    for name in ("group_get_chatroom_qr_code_request.py", "group_get_chatroom_qr_code_response.py"):
-        assert filecmp.cmp(before / "models" / name, after / "models" / name, shallow=False), name
+    changed = set(stale_files(after, before))
+    expected = {"_spec.py", "api/__init__.py", "models/__init__.py"}
+    if regeneration.data_model is not None:
+        expected.add(f"models/{snake_case(regeneration.data_model)}.py")
+    new = {f for f in changed if f.startswith(f"api/{NEW_MODULE}/")}
+    new |= {f for f in changed if f.startswith("models/synthnew_")}
+    assert changed - new == expected
     assert filecmp.cmp(before / "client.py", after / "client.py", shallow=False)
 
 
@@ -174,3 +179,24 @@ def test_generator_warnings_fail_and_leave_the_output_alone(
     assert "Unsupported content type application/x-weird" in err
     assert stale_files(out, fixture_generated.package) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.yaml", "gewe_api"]  # no temp dir left
+
+
+def test_output_that_does_not_compile_is_an_error(
+    fixture_generated: Generated,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Code that parses but does not compile (a repeated argument, as a request field named like a
+    method's option once gave) passes the generator and its ruff post-hooks; generate.py must stop it."""
+    templates = copy_tree(generate_tool.TEMPLATES, tmp_path / "templates")
+    resource = templates / "endpoint_init.py.jinja"
+    resource.write_text(
+        resource.read_text(encoding="utf-8") + "\n\ndef repeated(x: int, x: int) -> None: ...\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(generate_tool, "TEMPLATES", templates)
+    out = copy_tree(fixture_generated.package, tmp_path / "gewe_api")
+    assert generate(fixture_generated.spec, out) == 1
+    assert "generates invalid Python: __init__.py" in capsys.readouterr().err
+    assert stale_files(out, fixture_generated.package) == []

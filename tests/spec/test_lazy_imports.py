@@ -46,16 +46,30 @@ def test_importing_one_endpoint_loads_only_its_models(fixture_generated: Generat
     assert all(m.startswith("group_get_chatroom_member_list_") for m in loaded), loaded
 
 
-def test_the_shipped_qr_endpoint_loads_only_its_models() -> None:
-    loaded = run(
+def test_every_shipped_endpoint_loads_only_its_own_models() -> None:
+    """In one interpreter, each endpoint module in turn: what it newly loads is its own models only."""
+    result = run(
         REAL_PACKAGE.parent,
         """
-        import gewe_api.api.group.group_get_chatroom_qr_code
-        print(json.dumps(models_loaded()))
+        import importlib, pathlib
+        api = pathlib.Path(gewe_api.__file__).parent / "api"
+        endpoints = sorted(
+            f"{p.parent.name}.{p.stem}" for p in api.glob("*/*.py") if p.stem != "__init__"
+        )
+        strays = {}
+        for endpoint in endpoints:
+            before = set(models_loaded())
+            importlib.import_module(f"gewe_api.api.{endpoint}")
+            function = endpoint.split(".")[1]
+            new = sorted(set(models_loaded()) - before)
+            bad = [m for m in new if not m.startswith(function + "_")]
+            if bad:
+                strays[endpoint] = new
+        print(json.dumps({"endpoints": len(endpoints), "strays": strays}))
         """,
     )
-    assert "group_get_chatroom_qr_code_request" in loaded
-    assert all(m.startswith("group_get_chatroom_qr_code_") for m in loaded), loaded
+    assert result["endpoints"] >= 1
+    assert result["strays"] == {}
 
 
 def test_resources_load_models_only_when_a_method_is_called(fixture_generated: Generated) -> None:
@@ -66,9 +80,10 @@ def test_resources_load_models_only_when_a_method_is_called(fixture_generated: G
         class Client(Resources):
             def resolve_app_id(self, app_id):
                 return app_id or "wx_app"
-            def invoke(self, operation, path, body, parse, *, idempotent, timeout):
+            def invoke(self, operation, path, body, parse, *, idempotent, timeout, envelope=True):
                 self.sent = (operation, path, body)
-                return parse({"memberList": [{"wxid": "w1", "nickName": "n"}], "chatroomOwner": "w1"})
+                data = {"memberList": [{"wxid": "w1", "nickName": "n"}], "chatroomOwner": "w1"}
+                return parse(data, lambda path, value, expected: None)
         client = Client()
         group = client.group
         untouched = models_loaded()

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tools.gewe_spec import SpecError
-from tools.gewe_spec.names import NameRegistry, derive, property_class_part
+from tools.gewe_spec.names import (
+    NameRegistry,
+    derive,
+    pascal_case,
+    property_class_part,
+    python_name,
+    snake_case,
+)
 
 SOURCE = "exports/page.md"
 
@@ -57,7 +64,6 @@ def test_paths_outside_the_gewe_shape_are_errors(path: str) -> None:
 @pytest.mark.parametrize(
     ("path", "problem"),
     [
-        ("/gewe/v2/api/im2/send", "does not survive snake_case"),
         ("/gewe/v2/api/group/import", "Python keyword"),
         ("/gewe/v2/api/class/getQrCode", "Python keyword"),
     ],
@@ -65,6 +71,47 @@ def test_paths_outside_the_gewe_shape_are_errors(path: str) -> None:
 def test_names_that_would_break_the_client_are_errors(path: str, problem: str) -> None:
     with pytest.raises(SpecError, match=problem):
         derive(SOURCE, path)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "model"),
+    [
+        ("/gewe/v2/api/message/downloadEmojiMd5", "download_emoji_md5", "MessageDownloadEmojiMd5Data"),
+        ("/gewe/v2/api/login/getQrV1", "get_qr_v1", "LoginGetQrV1Data"),
+        ("/gewe/v2/api/im2/send", "send", "Im2SendData"),
+        ("/gewe/v2/api/tools/getS3Config", "get_s3_config", "ToolsGetS3ConfigData"),
+    ],
+)
+def test_digits_stay_with_the_word_before_them(path: str, method: str, model: str) -> None:
+    names = derive(SOURCE, path)
+    assert (names.method, names.model("Data")) == (method, model)
+    assert names.function == f"{names.module}_{method}"
+
+
+@pytest.mark.parametrize(
+    ("field", "python"),
+    [
+        ("qrBase64", "qr_base64"),
+        ("fileMd5", "file_md5"),
+        ("md5", "md5"),
+        ("v1Token", "v1_token"),
+        ("QRCode", "qr_code"),
+        ("chatroomId", "chatroom_id"),
+        ("type", "type_"),
+        ("from", "from_"),
+        ("list", "list_"),
+        ("id", "id"),
+        ("2fa", "field_2fa"),
+    ],
+)
+def test_field_names_are_readable_and_keywords_get_an_underscore(field: str, python: str) -> None:
+    assert python_name(field) == python
+
+
+def test_case_functions_keep_digit_runs_whole() -> None:
+    assert snake_case("GroupDownloadEmojiMd5Data") == "group_download_emoji_md5_data"
+    assert pascal_case("downloadEmojiMd5") == "DownloadEmojiMd5"
+    assert snake_case("Response500") == "response500"
 
 
 def test_property_parts_are_ascii_and_never_empty() -> None:

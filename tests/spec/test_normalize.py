@@ -128,13 +128,36 @@ def test_envelope_accepts_error_replies() -> None:
     result = normalize(operation(response=reply(data)))
     assert reply_schema(result) == {"$ref": "#/components/schemas/GroupGetChatroomMemberListResponse"}
     envelope = result.schemas["GroupGetChatroomMemberListResponse"]
-    assert envelope["required"] == ["ret"]
+    assert envelope["required"] == ["data", "ret"]  # the page requires data; nullable, so errors fit
     assert envelope["properties"]["msg"] == {"type": "string", "nullable": True}
     assert envelope["properties"]["data"] == {
         "allOf": [{"$ref": "#/components/schemas/GroupGetChatroomMemberListData"}],
         "nullable": True,
     }
     assert result.schemas["GroupGetChatroomMemberListData"]["required"] == ["qrBase64"]
+
+
+def test_data_is_required_only_where_the_page_requires_it_and_never_shows_it_null() -> None:
+    data = {"type": "object", "properties": {"qrBase64": {"type": "string"}}}
+    not_listed = normalize(operation(response={**reply(data), "required": ["ret"]}))
+    assert not_listed.schemas["GroupGetChatroomMemberListResponse"]["required"] == ["ret"]
+    nullable_on_page = normalize(operation(response=reply({**data, "nullable": True})))
+    assert nullable_on_page.schemas["GroupGetChatroomMemberListResponse"]["required"] == ["ret"]
+    warnings: list[str] = []
+    shown_null = operation()
+    media = shown_null["responses"]["200"]["content"]["application/json"]
+    media.update(schema=reply(data), example={"ret": 200, "msg": "ok", "data": None})
+    result = normalize_operation(
+        SOURCE, shown_null, derive(SOURCE, PATH), {}, warn=lambda at, msg: warnings.append(f"{at}: {msg}")
+    )
+    assert result.schemas["GroupGetChatroomMemberListResponse"]["required"] == ["ret"]
+    assert any("example shows `data` as null on success: made optional" in w for w in warnings)
+    # An error example with data null says nothing about successes.
+    error_example = operation()
+    media = error_example["responses"]["200"]["content"]["application/json"]
+    media.update(schema=reply(data), example={"ret": 500, "msg": "失败", "data": None})
+    result = normalize(error_example)
+    assert result.schemas["GroupGetChatroomMemberListResponse"]["required"] == ["data", "ret"]
 
 
 def test_envelope_with_scalar_or_list_data_or_none() -> None:

@@ -17,6 +17,7 @@ from gewe import (
     GeweConfigError,
     GeweError,
     GeweHTTPError,
+    GeweResponseError,
 )
 from gewe.group_qr import GroupQrCode
 from tests.conftest import APP_ID, TOKEN, qr_example
@@ -171,15 +172,13 @@ ERROR_REPLIES: dict[str, tuple[httpx.Response, type[GeweError]]] = {
     "msg-number": (httpx.Response(200, json={"ret": 200, "msg": 5, "data": QR_DATA}), GeweHTTPError),
     "payload-list": (httpx.Response(200, json=[1, 2]), GeweHTTPError),
     "no-ret": (httpx.Response(200, json={"msg": "ok", "data": QR_DATA}), GeweHTTPError),
+    # ret 200 without the data the spec promises: nothing of the method's type to return.
     "data-null-on-success": (
         httpx.Response(200, json={"ret": 200, "msg": "ok", "data": None}),
-        GeweHTTPError,
+        GeweResponseError,
     ),
-    "data-list": (httpx.Response(200, json={"ret": 200, "msg": "ok", "data": [QR_DATA]}), GeweHTTPError),
-    "data-missing-field": (
-        httpx.Response(200, json={"ret": 200, "msg": "ok", "data": {"qrTips": "x"}}),
-        GeweHTTPError,
-    ),
+    "data-missing-on-success": (httpx.Response(200, json={"ret": 200, "msg": "ok"}), GeweResponseError),
+    "data-list": (httpx.Response(200, json={"ret": 200, "msg": "ok", "data": [QR_DATA]}), GeweResponseError),
 }
 
 

@@ -14,10 +14,11 @@ import yaml
 from PIL import Image as PILImage
 
 from gewe import group_qr
-from gewe.errors import GeweDependencyError, GeweImageError
+from gewe.errors import GeweDependencyError, GeweImageError, GeweResponseError
 from gewe.expiry import SHANGHAI
 from gewe.group_qr import GroupQrCode
 from gewe_api.models import GroupGetChatroomQrCodeData
+from gewe_api.types import UNSET
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "gewe.yaml"
 SEED_URL = "https://weixin.qq.com/g/AQYAAAjK1NA9j2hVoPmsY1P2fpIsN3bgTzsyQMxRNk2NMhn2Tnt7-aFqD_uVpXmi"
@@ -52,7 +53,7 @@ def test_from_data_keeps_every_field() -> None:
     wire = {**seed_data(), "expireTime": 1767542400}
     data = GroupGetChatroomQrCodeData.from_dict(wire)
     qr = GroupQrCode.from_data(data, FETCHED)
-    assert qr.qr_base_64 == data.qr_base_64
+    assert qr.qr_base64 == data.qr_base64
     assert qr.qr_tips == data.qr_tips
     assert qr.fetched_at == FETCHED
     assert qr["expireTime"] == 1767542400
@@ -79,7 +80,7 @@ def test_expires_at_rolls_into_the_next_year() -> None:
 
 
 def test_expires_at_without_a_date_is_seven_days() -> None:
-    qr = GroupQrCode(qr_base_64=png_base64(), qr_tips="", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64=png_base64(), qr_tips="", fetched_at=FETCHED)
     assert qr.expires_at == FETCHED + timedelta(days=7)
     assert qr.expires_at.utcoffset() == timedelta(hours=8)
 
@@ -106,7 +107,7 @@ def test_image_and_url_are_computed_once(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_bad_image_fails_on_use_not_on_construction() -> None:
-    qr = GroupQrCode(qr_base_64="bm90IGFuIGltYWdl", qr_tips="(1月5日前)", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64="bm90IGFuIGltYWdl", qr_tips="(1月5日前)", fetched_at=FETCHED)
     assert qr.expires_at == datetime(2026, 1, 5, tzinfo=CST)  # the rest still works
     with pytest.raises(GeweImageError, match="not a JPEG"):
         _ = qr.image
@@ -115,7 +116,7 @@ def test_bad_image_fails_on_use_not_on_construction() -> None:
 
 
 def test_image_without_a_qr_code() -> None:
-    qr = GroupQrCode(qr_base_64=png_base64(), qr_tips="", fetched_at=FETCHED)
+    qr = GroupQrCode(qr_base64=png_base64(), qr_tips="", fetched_at=FETCHED)
     assert qr.image.mime_type == "image/png"
     with pytest.raises(GeweImageError, match="no QR code"):
         _ = qr.url
@@ -154,7 +155,52 @@ def test_equality_includes_fetched_at() -> None:
 def test_repr_does_not_dump_the_image() -> None:
     qr = seed_qr()
     text = repr(qr)
-    assert qr.qr_base_64[:30] not in text
+    assert qr.qr_base64[:30] not in text
     assert len(text) < 300
     assert "1月5日前" in text
-    assert f"<{len(qr.qr_base_64)} chars>" in text
+    assert f"<{len(qr.qr_base64)} chars>" in text
+
+
+# --- a lenient reply kept a field of the wrong type -----------------------------------------------
+
+
+def lenient_qr(**wire: Any) -> GroupQrCode:
+    return GroupQrCode.from_dict({**seed_data(), **wire}, FETCHED)
+
+
+@pytest.mark.parametrize(
+    ("wire", "attribute", "field"),
+    [
+        ({"qrTips": True}, "tips", "data.qrTips"),
+        ({"qrTips": True}, "expires_at", "data.qrTips"),
+        ({"qrTips": ["(1月5日前)"]}, "expires_at", "data.qrTips"),
+        ({"qrBase64": 12345}, "image", "data.qrBase64"),
+        ({"qrBase64": None}, "url", "data.qrBase64"),
+        ({"qrBase64": {"a": 1}}, "image", "data.qrBase64"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_a_response_error_naming_it(
+    wire: dict[str, Any], attribute: str, field: str
+) -> None:
+    qr = lenient_qr(**wire)
+    with pytest.raises(GeweResponseError) as info:
+        getattr(qr, attribute)
+    assert info.value.field == field
+    assert f"{field} is " in str(info.value)
+
+
+def test_repr_and_expiry_survive_any_field() -> None:
+    qr = lenient_qr(qrBase64=12345, qrTips=None)
+    assert "qr_base64=<int>" in repr(qr) and "qr_tips=None" in repr(qr)
+    assert qr.expires_at == FETCHED + timedelta(days=7)  # no tips: the documented 7 days
+    with pytest.raises(GeweResponseError, match=r"data\.qrTips is null, expected string"):
+        _ = qr.tips
+
+
+def test_from_dict_reports_what_it_kept() -> None:
+    seen: list[tuple[str, Any, str]] = []
+    qr = GroupQrCode.from_dict({"qrBase64": 1}, FETCHED, report=lambda *args: seen.append(args), path="data")
+    assert (qr.qr_base64, qr.qr_tips) == (1, None)
+    assert sorted(seen, key=str) == sorted(
+        [("data.qrBase64", 1, "string"), ("data.qrTips", UNSET, "string")], key=str
+    )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import SpecError, bundle, dump, write_atomically
+from .report import Report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,11 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("openapi/gewe.yaml"))
     parser.add_argument("--check", action="store_true", help="fail if --out is not what the exports give")
     args = parser.parse_args(argv)
+    report = Report()
     try:
-        text = dump(bundle(args.exports, notice=lambda msg: print(msg, file=sys.stderr)))
+        text = dump(bundle(args.exports, notice=lambda msg: print(msg, file=sys.stderr), report=report))
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if not args.check:  # --check (part of `make check`) stays quiet unless the spec is stale
+        for line in report.lines():
+            print(line, file=sys.stderr)
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
         if current != text:

@@ -19,6 +19,7 @@ from .errors import SpecError
 from .names import NameRegistry, OperationNames, derive
 from .normalize import METHODS, SECURITY_SCHEME, TOKEN_HEADER, Normalized, normalize_operation
 from .pages import Document, read_exports
+from .report import Report, Where
 
 TITLE = "GeWe API"
 VERSION = "2.0.0"  # the /gewe/v2 API generation the paths belong to
@@ -71,6 +72,7 @@ class Bundler:
     registry: NameRegistry = field(default_factory=NameRegistry)
     tags: dict[str, set[str]] = field(default_factory=dict)
     servers: list[dict[str, Any]] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
 
     def add_document(self, doc: Document) -> None:
         """Add every operation of one page's OpenAPI document."""
@@ -93,7 +95,14 @@ class Bundler:
                 if not isinstance(operation, dict):
                     raise SpecError(source, f"{method.upper()} {path} is not a mapping")
                 operation = with_path_parameters(operation, path_item.get("parameters"))
-                normalized = normalize_operation(source, operation, names, body.get("components"))
+                where = Where(f"{method.upper()} {path}")
+
+                def warn(at: Where, message: str, source: str = source) -> None:
+                    self.report.warn(source, str(at), message)
+
+                normalized = normalize_operation(
+                    source, operation, names, body.get("components"), warn=warn, where=where
+                )
                 self._add_operation(source, str(path), method, names, normalized)
 
     def _add_operation(
@@ -111,6 +120,7 @@ class Bundler:
             self.registry.claim("model", name, what, source)
             self.schema_sources[name] = source
         self.operations[(path, method)] = _Owned(source, names, normalized)
+        self.report.operations[names.module] += 1
         descriptions = self.tags.setdefault(names.module, set())
         if normalized.tag_description:
             descriptions.add(normalized.tag_description)
@@ -197,14 +207,24 @@ def _validate(spec: dict[str, Any], bundler: Bundler, exports: Path) -> None:
         ) from None
 
 
-def bundle(exports: Path, notice: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """The normalized spec for every page below `exports`. Raises SpecError on bad input."""
-    bundler = Bundler()
+def bundle(
+    exports: Path, notice: Callable[[str], None] = lambda _: None, report: Report | None = None
+) -> dict[str, Any]:
+    """The normalized spec for every page below `exports`. Raises SpecError on bad input.
+
+    `report`, if given, collects the counts and warnings of the run (see report.py).
+    """
+    bundler = Bundler(report=report if report is not None else Report())
+    pages: set[str] = set()
     for item in read_exports(exports):
         if isinstance(item, str):
             notice(f"skip: {item}: no OpenAPI block (guide page)")
+            bundler.report.guide_pages.append(item)
+            pages.add(item)
         else:
             bundler.add_document(item)
+            pages.add(item.source)
+    bundler.report.pages = len(pages)
     if not bundler.operations:
         raise SpecError(
             str(exports), "no OpenAPI page found (a spec without endpoints would empty the client)"

@@ -5,6 +5,14 @@ module, so names are unique across modules and adding a page never renames anyth
 names would clash with existing ones is an error instead. The generator's own case functions are
 used, so what is checked here is what it will emit (two names that differ only in case, such as
 `getQRCode` and `getQrCode`, give the same Python module and therefore clash).
+
+Words and digits: openapi-python-client splits a camelCase name into words, and on its own makes a
+run of digits a word (`downloadEmojiMd5` -> `download_emoji_md_5`, `qrBase64` -> `qr_base_64`).
+Here digits stay with the word they follow (`download_emoji_md5`, `qr_base64`, `v1`, `s3_config`).
+`split_words` is that rule; generator.py runs the generator with it, so every name it derives
+(methods, fields, model modules and classes) follows it, and the functions below use it too.
+Names that are Python keywords or builtins get a trailing underscore, as the generator does:
+a field `type` is `type_`, `from` is `from_`, `list` is `list_` (`id` stays `id`).
 """
 
 from __future__ import annotations
@@ -13,9 +21,43 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from openapi_python_client.strings import pascal_case, snake_case
+from openapi_python_client import strings
 
 from .errors import SpecError
+
+# A word: an optional capital, lower-case letters, and the digits that follow them.
+_WORD = re.compile(r"([A-Z]?[a-z]+[0-9]*)")
+
+
+def split_words(value: str) -> list[str]:
+    """The words of a name; a run of digits belongs to the word before it (`qrBase64` -> qr, Base64)."""
+    if any(c.isupper() for c in value):
+        value = " ".join(_WORD.split(value))
+    return re.findall(rf"[^{re.escape(strings.DELIMITERS)}]+", value)
+
+
+def install() -> None:
+    """Make openapi-python-client's case functions use `split_words` (see the module docstring)."""
+    strings.split_words = split_words  # type: ignore[assignment]
+
+
+def snake_case(value: str) -> str:
+    """The generator's snake_case, with `split_words`."""
+    install()
+    return strings.snake_case(value)
+
+
+def pascal_case(value: str) -> str:
+    """The generator's PascalCase, with `split_words`."""
+    install()
+    return strings.pascal_case(value)
+
+
+def python_name(value: str) -> str:
+    """The Python name the generator gives a field or parameter named `value`."""
+    install()
+    return str(strings.PythonIdentifier(value, prefix="field_"))
+
 
 PATH_SHAPE = re.compile(r"^/gewe/v2/api/(?P<module>[a-z][a-z0-9]*)/(?P<operation>[A-Za-z][A-Za-z0-9]*)$")
 PATH_SHAPE_TEXT = "/gewe/v2/api/<module>/<operation>"

@@ -6,19 +6,33 @@ No rule here knows any particular endpoint. Each operation gets:
 - the per-operation X-GEWE-TOKEN header replaced by the `GeweToken` apiKey scheme;
 - a required requestBody when its schema has required properties;
 - a reply envelope {ret, msg, data} that also accepts GeWe's error replies (msg and data
-  nullable, data not required);
+  nullable, data not required), `ret` with example 200 (what a mock server sends without an example);
 - local `$ref`s to the page's components inlined, then every object and enum schema hoisted into
   components under a name derived from where it is used (never from a schema title);
-- examples kept, Apifox noise (`x-apifox-*`, titles, `additionalProperties` on scalars) dropped.
+- examples kept, Apifox noise (`x-apifox-*`, titles, `additionalProperties` on scalars) dropped;
+- the Apifox dialect made OpenAPI 3.0.3 (dialect.py), examples checked against their schemas and
+  taken as evidence (examples.py), reply objects left open to undeclared fields;
+- a page documenting no 2xx reply (only `500`, say) gets a `200` with the schema of its first
+  documented reply: GeWe answers HTTP 200 and tells errors by `ret`; a success reply without a
+  schema gets the envelope with any `data`.
+Whatever a rule changes or drops is reported through `warn`, with the place in the page.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dialect import normalize_schema
 from .errors import SpecError
+from .examples import fit_example, open_replies, pick_example
 from .names import OperationNames, property_class_part
+from .report import Where
+from .values import NO
+
+Warn = Callable[[Where, str], None]
 
 TOKEN_HEADER = "X-GEWE-TOKEN"
 SECURITY_SCHEME = "GeweToken"
@@ -136,10 +150,11 @@ class Hoister:
                 ]
         if isinstance(schema.get("not"), dict):
             schema["not"] = self.clean(schema["not"], name + "Not")
-        if is_object:
-            return self.hoist(name, self._object(schema, name))
-        if isinstance(schema.get("enum"), list):
-            return self.hoist(name, schema)
+        if is_object or isinstance(schema.get("enum"), list):
+            # `nullable` belongs to the place of use, not to the model: a `$ref` cannot carry it.
+            is_nullable = schema.pop("nullable", None) is True
+            ref = self.hoist(name, self._object(schema, name) if is_object else schema)
+            return nullable(ref) if is_nullable else ref
         return schema
 
     def _object(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
@@ -212,15 +227,24 @@ def envelope(hoister: Hoister, schema: dict[str, Any], names: OperationNames) ->
         else:
             props[prop] = hoister.clean(sub, response + property_class_part(prop))
     props.setdefault("msg", {"type": "string", "nullable": True})
+    # A reply a mock server makes up from the schema (no example on the page) is then a success.
+    if isinstance(props.get("ret"), dict) and "example" not in props["ret"] and "$ref" not in props["ret"]:
+        props["ret"] = {**props["ret"], "example": 200}
     required = schema.get("required")
     listed = required if isinstance(required, list) else []
     kept = {r for r in listed if r in props and r not in ("msg", "data")} | {"ret"}
+    # `data` stays required (a success must carry it) when the page requires it and nothing on the
+    # page says a success may come without it (see `_media`: a nullable `data`, or an example
+    # showing it null or leaving it out). It is nullable either way, so GeWe's error replies
+    # ({ret: 500, data: null}) still fit.
+    if "data" in listed and "data" in props:
+        kept.add("data")
     out = {k: v for k, v in schema.items() if k not in _DROPPED_SCHEMA_KEYS}
     out.update(type="object", properties=props, required=sorted(kept))
     return hoister.hoist(response, out)
 
 
-def _parameters(resolver: RefResolver, op: dict[str, Any]) -> list[Any]:
+def _parameters(resolver: RefResolver, op: dict[str, Any], where: Where, warn: Warn) -> list[Any]:
     """The operation's parameters without the token header, refs inlined."""
     params = []
     for param in op.get("parameters") or []:
@@ -232,34 +256,109 @@ def _parameters(resolver: RefResolver, op: dict[str, Any]) -> list[Any]:
         if param.get("in") == "header" and str(param.get("name", "")).lower() == TOKEN_HEADER.lower():
             continue
         if "schema" in param:
-            param = {**param, "schema": resolver.schema(param["schema"])}
+            schema = resolver.schema(param["schema"])
+            param = {**param, "schema": normalize_schema(schema, where / "parameters" / len(params), warn)}
         params.append(param)
     return params
 
 
-def _request_body(resolver: RefResolver, hoister: Hoister, raw: Any, names: OperationNames) -> dict[str, Any]:
+def _media(
+    resolver: RefResolver, media: dict[str, Any], where: Where, warn: Warn, *, reply: bool
+) -> dict[str, Any]:
+    """A media object with its schema in 3.0 form and its one example fitted to it (not yet hoisted)."""
+    out = {k: v for k, v in media.items() if k not in ("example", "examples")}
+    schema = normalize_schema(resolver.schema(media.get("schema", {})), where / "schema", warn)
+    envelope_reply = reply and is_envelope(schema)
+    empty_success = False  # the page says a success may carry no `data`
+    if reply:
+        schema = open_replies(schema)
+        if envelope_reply:  # msg and data are nullable in every envelope (see `envelope`)
+            props = schema["properties"]
+            empty_success = isinstance(props.get("data"), dict) and props["data"].get("nullable") is True
+            schema["properties"] = {
+                k: {**v, "nullable": True} if k in ("msg", "data") and isinstance(v, dict) else v
+                for k, v in props.items()
+            }
+    example = pick_example(media, resolver.deref, reply)
+    if example is not NO:
+        example = fit_example(example, schema, where / "example", warn, reply)
+    if example is not NO:
+        out["example"] = example
+    if envelope_reply:
+        shown_null = isinstance(example, dict) and "data" in example and example["data"] is None
+        if shown_null and example.get("ret") == 200:
+            empty_success = True
+            if "data" in (schema.get("required") or []):
+                warn(where / "example" / "data", "example shows `data` as null on success: made optional")
+        if empty_success and isinstance(schema.get("required"), list):
+            schema["required"] = [r for r in schema["required"] if r != "data"]
+    out["schema"] = schema
+    return out
+
+
+def _request_body(
+    resolver: RefResolver, hoister: Hoister, raw: Any, names: OperationNames, where: Where, warn: Warn
+) -> dict[str, Any]:
     found = resolver.deref(raw)
     if not isinstance(found, dict):
         raise SpecError(resolver.source, f"the requestBody of {names.operation_id} is not a mapping")
     body: dict[str, Any] = dict(found)
     media_type = json_media(body.get("content"))
     if media_type is not None:
-        media = dict(body["content"][media_type])
+        media = _media(resolver, body["content"][media_type], where / "requestBody", warn, reply=False)
         name = names.model("Request")
-        media["schema"] = hoister.clean(resolver.schema(media.get("schema", {})), name)
+        media["schema"] = hoister.clean(media["schema"], name)
         body["content"] = {**body["content"], media_type: media}
         if hoister.schemas.get(name, {}).get("required"):
             body["required"] = True
     return body
 
 
+def _assume_success(
+    resolver: RefResolver, responses: dict[Any, Any], where: Where, warn: Warn
+) -> dict[Any, Any]:
+    """`responses`, plus a 200 of the first documented reply's schema if no 2xx reply is documented."""
+    if any(str(s).startswith("2") for s in responses):
+        return responses
+    first = sorted(responses, key=str)[0]
+    found = resolver.deref(responses[first])
+    media_type = json_media(found.get("content")) if isinstance(found, dict) else None
+    if media_type is None:
+        return responses
+    media = found["content"][media_type]
+    success = {"description": "", "content": {media_type: {"schema": media.get("schema", {})}}}
+    warn(where / "responses", f"no 2xx reply documented: assuming 200 with the schema of the {first} reply")
+    return {**responses, "200": success}
+
+
+# What every GeWe reply is, for a success reply documented without a schema.
+GENERIC_ENVELOPE = {
+    "type": "object",
+    "properties": {"ret": {"type": "integer"}, "msg": {"type": "string"}, "data": {}},
+    "required": ["ret"],
+}
+
+
+def _assume_envelope(response: dict[str, Any], where: Where, warn: Warn) -> dict[str, Any]:
+    """A success reply without a JSON schema (or with an empty one) gets GeWe's envelope, any `data`."""
+    media_type = json_media(response.get("content"))
+    media = response["content"][media_type] if media_type is not None else {}
+    if media.get("schema") not in (None, {}):
+        return response
+    warn(where, "reply documented without a schema: assuming GeWe's {ret, msg, data} envelope")
+    content = dict(response.get("content") or {})
+    content[media_type or "application/json"] = {**media, "schema": copy.deepcopy(GENERIC_ENVELOPE)}
+    return {**response, "content": content}
+
+
 def _responses(
-    resolver: RefResolver, hoister: Hoister, responses: Any, names: OperationNames
+    resolver: RefResolver, hoister: Hoister, responses: Any, names: OperationNames, where: Where, warn: Warn
 ) -> dict[str, dict[str, Any]]:
     if not isinstance(responses, dict):
         raise SpecError(resolver.source, f"the responses of {names.operation_id} are not a mapping")
     if not responses:
         raise SpecError(resolver.source, f"operation {names.operation_id} has no responses")
+    responses = _assume_success(resolver, responses, where, warn)
     out = {}
     success_named = False
     for status in sorted(responses, key=str):
@@ -269,10 +368,14 @@ def _responses(
             raise SpecError(resolver.source, f"response {status} of {names.operation_id} is not a mapping")
         response = {k: v for k, v in response.items() if not (k == "headers" and not v)}
         response.setdefault("description", "")
+        if status.startswith("2") and not success_named:
+            response = _assume_envelope(response, where / "responses" / status, warn)
         media_type = json_media(response.get("content"))
         if media_type is not None:
-            media = dict(response["content"][media_type])
-            schema = resolver.schema(media.get("schema", {}))
+            media = _media(
+                resolver, response["content"][media_type], where / "responses" / status, warn, reply=True
+            )
+            schema = media["schema"]
             # The first 2xx reply is "the" reply: <Prefix>Response; any other is <Prefix>Response<status>.
             main = status.startswith("2") and not success_named
             success_named = success_named or main
@@ -287,9 +390,18 @@ def _responses(
 
 
 def normalize_operation(
-    source: str, operation: dict[str, Any], names: OperationNames, components: Any
+    source: str,
+    operation: dict[str, Any],
+    names: OperationNames,
+    components: Any,
+    warn: Warn = lambda _where, _message: None,
+    where: Where | None = None,
 ) -> Normalized:
-    """The normalized form of one exported operation (see the module docstring for the rules)."""
+    """The normalized form of one exported operation (see the module docstring for the rules).
+
+    `where` names the operation in warnings (e.g. "POST /gewe/v2/api/group/x"; default its operationId).
+    """
+    where = where or Where(names.operation_id)
     op = strip_vendor_noise(operation)
     resolver = RefResolver(source, strip_vendor_noise(components))
     hoister = Hoister(source)
@@ -304,10 +416,10 @@ def normalize_operation(
     for key in _KEPT_OPERATION_KEYS:
         if op.get(key) not in (None, ""):
             out[key] = op[key]
-    params = _parameters(resolver, op)
+    params = _parameters(resolver, op, where, warn)
     if params:
         out["parameters"] = params
     if op.get("requestBody") is not None:
-        out["requestBody"] = _request_body(resolver, hoister, op["requestBody"], names)
-    out["responses"] = _responses(resolver, hoister, op.get("responses"), names)
+        out["requestBody"] = _request_body(resolver, hoister, op["requestBody"], names, where, warn)
+    out["responses"] = _responses(resolver, hoister, op.get("responses"), names, where, warn)
     return Normalized(out, hoister.schemas, tag_description)

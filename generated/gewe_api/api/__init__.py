@@ -3,8 +3,10 @@
 
 `Resources`/`AsyncResources` give every module of the spec as a lazily created attribute
 (`client.group`), and each resource has one method per operation. A resource only builds the
-request model and parses the reply's `data`; sending, the `{ret, msg, data}` envelope, errors and
-retries belong to the `Invoker` that a hand-written client provides.
+request model and parses the reply's `data`; sending, the `{ret, msg, data}` envelope, errors,
+retries and what a reply that contradicts the spec means belong to the `Invoker` that a
+hand-written client provides. `parse(data, report)` gets the envelope's `data` (`UNSET` when
+absent), or with `envelope=False` the whole reply; `parse=None` returns `data` as it came.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
 
 T = TypeVar("T")
+
+#: `report(path, value, expected)`: hears of each reply value that contradicts the spec, e.g.
+#: `report("data.qrTips", True, "string")` (a missing value is `gewe_api.types.UNSET`).
+Report = Callable[[str, Any, str], None]
 
 #: The modules of the spec, by attribute name.
 MODULES: tuple[str, ...] = ("group",)
@@ -32,10 +38,11 @@ class Invoker(Protocol):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None,
         timeout: float | None,
+        envelope: bool = True,
     ) -> T: ...
 
 
@@ -49,10 +56,11 @@ class AsyncInvoker(Protocol):
         operation: str,
         path: str,
         body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], T] | None,
+        parse: Callable[[Any, Report], T] | None,
         *,
         idempotent: bool | None,
         timeout: float | None,
+        envelope: bool = True,
     ) -> Awaitable[T]: ...
 
 

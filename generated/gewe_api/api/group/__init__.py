@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...types import UNSET, Unset  # noqa: F401  (defaults of optional fields)
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from ...models.group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
-    from .. import AsyncInvoker, Invoker
+    from .. import AsyncInvoker, Invoker, Report
 
 __all__ = ("AsyncGroupResource", "GroupResource")
 
@@ -37,6 +37,15 @@ def _group_get_chatroom_qr_code_data() -> type[GroupGetChatroomQrCodeData]:
     from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
 
     return GroupGetChatroomQrCodeData
+
+
+def _parse_get_chatroom_qr_code(data: Any, _report: Report) -> GroupGetChatroomQrCodeData:
+    """The reply's `data` of `get_chatroom_qr_code`."""
+    if isinstance(data, dict):
+        data = _group_get_chatroom_qr_code_data().from_dict(data, report=_report, path="data")
+    elif _report is not None:
+        _report("data", data, "object")
+    return cast("GroupGetChatroomQrCodeData", data)
 
 
 class GroupResource:
@@ -79,7 +88,7 @@ class GroupResource:
             "group.getChatroomQrCode",
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
-            _group_get_chatroom_qr_code_data().from_dict,
+            _parse_get_chatroom_qr_code,
             idempotent=idempotent,
             timeout=timeout,
         )
@@ -125,7 +134,7 @@ class AsyncGroupResource:
             "group.getChatroomQrCode",
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
-            _group_get_chatroom_qr_code_data().from_dict,
+            _parse_get_chatroom_qr_code,
             idempotent=idempotent,
             timeout=timeout,
         )

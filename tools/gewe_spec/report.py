@@ -1,0 +1,65 @@
+"""What `make spec` says about a run: pages read, guide pages skipped, operations per module, warnings.
+
+Warnings are for pages that are understood but imperfect (a value of the wrong type, an example
+that contradicts its schema, ...): each rule that changes or drops something the page said records
+one, naming the page and the place (a JSON path). A warning is printed once, however often it is
+recorded. Pages that cannot be understood are SpecErrors, never warnings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class SpecWarning:
+    """One warning: the page, where in it (a JSON path), and what was done."""
+
+    source: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"warning: {self.source}: {self.where}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Collects what one bundling run did, for the summary `make spec` prints."""
+
+    pages: int = 0
+    guide_pages: list[str] = field(default_factory=list)
+    operations: Counter[str] = field(default_factory=Counter)
+    warnings: dict[SpecWarning, None] = field(default_factory=dict)  # insertion-ordered set
+
+    def warn(self, source: str, where: str, message: str) -> None:
+        self.warnings.setdefault(SpecWarning(source, where, message), None)
+
+    def lines(self) -> list[str]:
+        """The summary, one line each: counts, operations per module, then every warning once."""
+        per_module = ", ".join(f"{m} {n}" for m, n in sorted(self.operations.items()))
+        out = [
+            f"read {self.pages} pages ({len(self.guide_pages)} guide pages skipped),"
+            f" {sum(self.operations.values())} operations in {len(self.operations)} modules: {per_module}"
+        ]
+        out += [str(w) for w in self.warnings]
+        if self.warnings:
+            out.append(f"{len(self.warnings)} warnings (the spec was written; see README 'Adding endpoints')")
+        return out
+
+
+class Where:
+    """A JSON path being built up while rules walk a page, e.g. `POST /x requestBody.example.proxyIp`."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __truediv__(self, part: object) -> Where:
+        return Where(*self.parts, str(part))
+
+    def __str__(self) -> str:
+        head, *rest = self.parts or ("",)
+        return f"{head} {'.'.join(rest)}".strip() if rest else head
