@@ -21,8 +21,10 @@ SPEC = ROOT / "openapi" / "gewe.yaml"
 EXPORTS = ROOT / "openapi" / "exports"
 OVERRIDES = ROOT / "overrides"
 PY = sys.executable  # the project's .venv (make bench runs us with it)
-BENCH_VENV = ROOT / ".bench" / "venv"
+BENCH_VENV = ROOT / ".bench" / "venv"  # gewechat-client
 BENCH_PY = BENCH_VENV / "bin" / "python"
+OPENGEWE_VENV = ROOT / ".bench" / "opengewe"  # opengewe (its qrcode pin conflicts with gewechat-client's)
+OPENGEWE_PY = OPENGEWE_VENV / "bin" / "python"
 QR_PATH = "/gewe/v2/api/group/getChatroomQrCode"
 
 if str(ROOT) not in sys.path:
@@ -84,7 +86,13 @@ class Worker:
     """A bench/worker.py process for one contender; `run(n)` -> (wall_ns, cpu_ns)."""
 
     def __init__(
-        self, python: Path | str, mode: str, url: str, warmup: int, env: dict[str, str] | None = None
+        self,
+        python: Path | str,
+        mode: str,
+        url: str,
+        warmup: int,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ):
         self.mode = mode
         self.proc = subprocess.Popen(
@@ -94,6 +102,7 @@ class Worker:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
         words = self._read().split()
@@ -111,13 +120,20 @@ class Worker:
         return line.strip()
 
     def run(self, n: int) -> tuple[int, int]:
+        wall_ns, cpu_ns, failed = self.send(f"run {n}")
+        if failed:
+            raise RuntimeError(f"worker {self.mode}: {failed} of {n} calls failed")
+        return wall_ns, cpu_ns
+
+    def send(self, command: str) -> tuple[int, int, int]:
+        """One command (`run N`, `cold N`, `conc C N`) -> (wall_ns, cpu_ns, calls that failed)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(f"run {n}\n")
+        self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
         words = self._read().split()
-        if words[:1] != ["ok"]:
+        if words[:1] != ["ok"] or len(words) != 4:
             raise RuntimeError(f"worker {self.mode}: {' '.join(words)}")
-        return int(words[1]), int(words[2])
+        return int(words[1]), int(words[2]), int(words[3])
 
     def close(self) -> None:
         if self.proc.poll() is None:

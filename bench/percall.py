@@ -24,11 +24,14 @@ SYNC_LABELS = {
     "gewechat": "gewechat-client `get_chatroom_qr_code(...)`",
 }
 ASYNC_LABELS = {
-    "async-raw": "raw `httpx.AsyncClient` POST + `.json()` (floor)",
-    "async-sdk": "`AsyncGeweClient().group.get_chatroom_qr_code(...)`",
-    "async-raw+sniffio": "raw `httpx.AsyncClient`, with `sniffio` importable",
-    "async-sdk+sniffio": "`AsyncGeweClient`, with `sniffio` importable",
+    "async-aiohttp": "raw `aiohttp.ClientSession` POST + `.json()` (floor)",
+    "async-raw": "raw `httpx.AsyncClient` POST + `.json()`, httpx's default pool (pool timeout 300 s)",
+    "async-sdk": "`AsyncGeweClient().group.get_chatroom_qr_code(...)`, default settings",
+    "async-sdk-httpcore": "`AsyncGeweClient(transport=httpx.AsyncHTTPTransport())`: httpcore's pool",
+    "async-opengewe": "opengewe `client.group.get_chatroom_qr_code(...)`",
 }
+ASYNC_FLOOR = "async-aiohttp"
+CONCURRENCY = (10, 100, 1000)
 
 
 @dataclass
@@ -106,24 +109,66 @@ def sync_bench(url: str, rounds: int, calls: int, log: Callable[[str], None]) ->
     return result
 
 
+@dataclass
+class AsyncBenchResult:
+    """Per kind of run ("cold", "warm", "c10", ...): each contender's seconds per run of `calls`."""
+
+    calls: int
+    rounds: dict[str, int]
+    kinds: dict[str, dict[str, ContenderResult]] = field(default_factory=dict)
+    failed: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> mode -> failed calls
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
 def async_bench(
-    url: str, rounds: int, calls: int, log: Callable[[str], None], sniffio: Path | None = None
-) -> PerCallResult:
-    """1,000 concurrent calls per round; with `sniffio` (a folder holding it), two more contenders
-    run with it importable, to show what httpcore's failed `import sniffio` per lock costs."""
-    result = PerCallResult(floor="async-raw", rounds=rounds, calls=calls)
-    contenders = [("async-raw", "async-raw", run_env()), ("async-sdk", "async-sdk", run_env())]
-    if sniffio is not None:
-        contenders += [
-            ("async-raw+sniffio", "async-raw", run_env([sniffio])),
-            ("async-sdk+sniffio", "async-sdk", run_env([sniffio])),
-        ]
+    url: str, rounds: dict[str, int], calls: int, log: Callable[[str], None], opengewe_py: Path | None
+) -> AsyncBenchResult:
+    """Bursts of `calls` concurrent calls, cold (a fresh client each) and warm, and `calls` calls
+    at each of CONCURRENCY; rounds interleaved, ratios per round against raw aiohttp's."""
+    result = AsyncBenchResult(calls=calls, rounds=rounds)
     with contextlib.ExitStack() as stack:
-        workers = {
-            key: stack.enter_context(Worker(PY, mode, url, warmup=200, env=env))
-            for key, mode, env in contenders
-        }
-        log(f"  async: {len(workers)} contenders, {rounds} rounds x {calls} concurrent calls")
-        data = _interleave(workers, rounds, calls, seed=2)
-    result.results = _results(data, "async-raw", 1)  # seconds per burst of `calls`
+        workers: dict[str, Worker] = {}
+        for mode in ASYNC_LABELS:
+            python: Path | str = PY
+            cwd = None
+            if mode == "async-opengewe":
+                if opengewe_py is None:
+                    result.skipped[mode] = "the opengewe bench venv (.bench/opengewe) could not be set up"
+                    continue
+                python = opengewe_py
+                cwd = opengewe_py.parent.parent  # opengewe writes a logs/ folder into its working directory
+            try:
+                worker = Worker(python, mode, url, warmup=200, env=run_env(), cwd=cwd)
+                workers[mode] = stack.enter_context(worker)
+            except RuntimeError as exc:
+                result.skipped[mode] = str(exc).splitlines()[-1]
+        if ASYNC_FLOOR not in workers or len({w.qr_chars for w in workers.values()}) != 1:
+            raise RuntimeError(f"async contenders did not all start alike: {result.skipped}")
+        commands = {"cold": f"cold {calls}", "warm": f"run {calls}"}
+        commands.update({f"c{c}": f"conc {c} {calls}" for c in CONCURRENCY})
+        for seed, (kind, command) in enumerate(commands.items()):
+            n = rounds["cold" if kind == "cold" else "warm" if kind == "warm" else "conc"]
+            log(f"  async {kind}: {len(workers)} contenders, {n} rounds of `{command}`")
+            data, failed = _interleave_async(workers, n, command, seed=10 + seed)
+            result.kinds[kind] = _results(data, ASYNC_FLOOR, 1)  # seconds per run of the command
+            result.failed[kind] = failed
     return result
+
+
+def _interleave_async(
+    workers: dict[str, Worker], rounds: int, command: str, seed: int
+) -> tuple[dict[str, tuple[list[float], list[float]]], dict[str, int]]:
+    rng = random.Random(seed)
+    data: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in workers}
+    failed = dict.fromkeys(workers, 0)
+    names = list(workers)
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        if r >= len(names):
+            rng.shuffle(order)
+        for mode in order:
+            wall_ns, cpu_ns, bad = workers[mode].send(command)
+            data[mode][0].append(wall_ns / 1e9)
+            data[mode][1].append(cpu_ns / 1e9)
+            failed[mode] += bad
+    return data, failed

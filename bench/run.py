@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark section in one go and write docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--sniffio] [--out docs/benchmarks.md] [--json FILE]
+    .venv/bin/python bench/run.py [--quick] [--only async] [--out docs/benchmarks.md] [--json FILE]
 
 See bench/README.md for what each section measures and how. Kept out of `make test`: it takes a
 few minutes, and its numbers are ratios measured within one run, since absolute times drift on
@@ -31,64 +31,62 @@ import images
 import percall
 import pipeline
 import report
-from common import BENCH, BENCH_PY, BENCH_VENV, ROOT, SPEC, ReplyServer, seed_reply_bytes
+from common import (
+    BENCH,
+    BENCH_VENV,
+    OPENGEWE_PY,
+    OPENGEWE_VENV,
+    ROOT,
+    SPEC,
+    ReplyServer,
+    seed_reply_bytes,
+)
 
 GEWECHAT_REQUIREMENTS = BENCH / "requirements-gewechat.txt"
-SNIFFIO_DIR = BENCH_VENV.parent / "sniffio"
-SNIFFIO_PIN = "sniffio==1.3.1"
+OPENGEWE_REQUIREMENTS = BENCH / "requirements-opengewe.txt"
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _bench_venv_versions() -> dict[str, str] | None:
-    if not BENCH_PY.exists():
+def _venv_versions(python: Path, dists: tuple[str, ...], module: str) -> dict[str, str] | None:
+    if not python.exists():
         return None
     script = (
-        "import importlib.metadata as m, json, gewechat_client, requests; "
-        "print(json.dumps({n: m.version(n) for n in ('gewechat-client', 'requests')}))"
+        f"import importlib.metadata as m, json, {module}; "
+        f"print(json.dumps({{n: m.version(n) for n in {dists!r}}}))"
     )
-    proc = subprocess.run(
-        [str(BENCH_PY), "-c", script], capture_output=True, text=True, check=False, timeout=60
-    )
+    cmd = [str(python), "-c", script]
+    # In the venv's folder: opengewe writes a logs/ folder into the working directory on import.
+    cwd = python.parent.parent
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60, cwd=cwd)
     if proc.returncode != 0:
         return None
     versions: dict[str, str] = json.loads(proc.stdout)
     return versions
 
 
-def ensure_bench_venv() -> tuple[dict[str, str] | None, str]:
-    """The separate venv for gewechat-client (.bench/venv): created and filled when missing or stale."""
-    stamp = BENCH_VENV / ".requirements"
-    wanted = GEWECHAT_REQUIREMENTS.read_text(encoding="utf-8")
-    versions = _bench_venv_versions()
+def ensure_bench_venv(
+    venv: Path, requirements: Path, dists: tuple[str, ...], module: str
+) -> tuple[dict[str, str] | None, str]:
+    """A separate venv for a competitor (under .bench/): created and filled when missing or stale."""
+    python = venv / "bin" / "python"
+    stamp = venv / ".requirements"
+    wanted = requirements.read_text(encoding="utf-8")
+    versions = _venv_versions(python, dists, module)
     if versions is not None and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
         return versions, ""
-    log("setting up .bench/venv for gewechat-client ...")
+    log(f"setting up {venv.relative_to(ROOT)} for {dists[0]} ...")
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(BENCH_VENV)], check=True, timeout=300)
-        pip = [str(BENCH_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*pip, "-r", str(GEWECHAT_REQUIREMENTS)], check=True, timeout=600)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(requirements)], check=True, timeout=600)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        return None, f"could not set up .bench/venv: {exc}"
+        return None, f"could not set up {venv.relative_to(ROOT)}: {exc}"
     stamp.write_text(wanted, encoding="utf-8")
-    versions = _bench_venv_versions()
-    return versions, "" if versions else "gewechat-client does not import in .bench/venv"
-
-
-def ensure_sniffio() -> Path | None:
-    """A folder holding sniffio (.bench/sniffio), for the --sniffio async contenders; None if it fails."""
-    if (SNIFFIO_DIR / "sniffio" / "__init__.py").exists():
-        return SNIFFIO_DIR
-    log(f"installing {SNIFFIO_PIN} into {SNIFFIO_DIR} ...")
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
-    try:
-        subprocess.run([*cmd, "--target", str(SNIFFIO_DIR), SNIFFIO_PIN], check=True, timeout=300)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        log(f"could not install sniffio: {exc}")
-        return None
-    return SNIFFIO_DIR
+    versions = _venv_versions(python, dists, module)
+    return versions, "" if versions else f"{module} does not import in {venv.relative_to(ROOT)}"
 
 
 def machine_info() -> dict[str, Any]:
@@ -113,6 +111,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "httpx": httpx.__version__,
         "httpcore": importlib.metadata.version("httpcore"),
+        "aiohttp": importlib.metadata.version("aiohttp"),
+        "httpx_aiohttp": importlib.metadata.version("httpx-aiohttp"),
         "sdk": gewe.__version__,
         "openapi_python_client": importlib.metadata.version("openapi-python-client"),
         "spec_sha256": hashlib.sha256(SPEC.read_bytes()).hexdigest(),
@@ -123,11 +123,11 @@ def machine_info() -> dict[str, Any]:
 
 
 PROFILES = {
-    # sync rounds x calls, async rounds (x 1000 calls), import reps, generation reps, image rounds,
+    # sync rounds x calls, async rounds per kind of run, import reps, generation reps, image rounds,
     # mock-transport rounds x calls
     "full": {
         "sync": (60, 100),
-        "async": 10,
+        "async": {"cold": 5, "warm": 7, "conc": 3},
         "async_mock": 7,
         "import": 9,
         "gen": 3,
@@ -136,7 +136,7 @@ PROFILES = {
     },
     "quick": {
         "sync": (5, 50),
-        "async": 2,
+        "async": {"cold": 1, "warm": 2, "conc": 1},
         "async_mock": 2,
         "import": 3,
         "gen": 1,
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test of the bench itself")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument(
-        "--sniffio", action="store_true", help="async: also run both clients with sniffio importable (+2 min)"
+        "--only", choices=["async"], help="run one section (for profiling or before/after runs)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
     parser.add_argument(
@@ -168,11 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {"profile": "quick" if args.quick else "full"}
 
-    versions, venv_note = ensure_bench_venv()
-    sniffio = ensure_sniffio() if args.sniffio else None
+    only_async = args.only == "async"
+    versions, venv_note = (
+        (None, "")
+        if only_async
+        else ensure_bench_venv(
+            BENCH_VENV, GEWECHAT_REQUIREMENTS, ("gewechat-client", "requests"), "gewechat_client"
+        )
+    )
+    og_versions, og_note = ensure_bench_venv(
+        OPENGEWE_VENV, OPENGEWE_REQUIREMENTS, ("opengewe", "aiohttp"), "opengewe"
+    )
     results["machine"] = machine_info()
     results["machine"]["gewechat"] = versions
+    results["machine"]["opengewe"] = og_versions
     results["gewechat_note"] = venv_note
+    results["opengewe_note"] = og_note
     log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
 
     with tempfile.TemporaryDirectory(prefix="gewe-bench-") as tmp_name:
@@ -181,24 +192,28 @@ def main(argv: list[str] | None = None) -> int:
         reply_file.write_bytes(seed_reply_bytes())
         with ReplyServer(reply_file) as server:
             log(f"loopback server {server.url} (pid {server.server.pid if server.server else '?'})")
-            log("1. sync per call")
-            results["lazy"] = breakdown.lazy_check(server.url)
-            results["sync"] = percall.sync_bench(server.url, *profile["sync"], log)
-            results["layers"] = breakdown.layers(*profile["mock"])
-            results["checks"] = breakdown.reply_checks(*profile["mock"])
-            if args.per_call:
-                return _splice_per_call(results, args.out, started)
+            if not only_async:
+                log("1. sync per call")
+                results["lazy"] = breakdown.lazy_check(server.url)
+                results["sync"] = percall.sync_bench(server.url, *profile["sync"], log)
+                results["layers"] = breakdown.layers(*profile["mock"])
+                results["checks"] = breakdown.reply_checks(*profile["mock"])
+                if args.per_call:
+                    return _splice_per_call(results, args.out, started)
             log("2. async")
-            results["async"] = percall.async_bench(server.url, profile["async"], ASYNC_CALLS, log, sniffio)
+            og_py = OPENGEWE_PY if og_versions else None
+            results["async"] = percall.async_bench(server.url, profile["async"], ASYNC_CALLS, log, og_py)
             results["async_mock"] = breakdown.async_mock(profile["async_mock"], ASYNC_CALLS)
-            log("4. generation")
-            builds = pipeline.generation_bench(tmp, SIZES, profile["gen"], log)
-            results["builds"] = builds
-            log("3. import")
-            ends = {n: builds[n] for n in (min(SIZES), max(SIZES))}
-            results["imports"] = pipeline.import_bench(ends, server.url, profile["import"], log)
-        log("5. images")
-        results["images"] = images.image_bench(tmp, profile["images"], log)
+            if not only_async:
+                log("4. generation")
+                builds = pipeline.generation_bench(tmp, SIZES, profile["gen"], log)
+                results["builds"] = builds
+                log("3. import")
+                ends = {n: builds[n] for n in (min(SIZES), max(SIZES))}
+                results["imports"] = pipeline.import_bench(ends, server.url, profile["import"], log)
+        if not only_async:
+            log("5. images")
+            results["images"] = images.image_bench(tmp, profile["images"], log)
 
     results["machine"]["load_after"] = os.getloadavg()
     results["seconds"] = time.perf_counter() - started

@@ -3,14 +3,19 @@
     python bench/worker.py MODE --url http://127.0.0.1:PORT [--warmup N]
 
 MODE is one of SYNC_MODES or ASYNC_MODES. The worker builds its client, makes `--warmup` calls,
-checks the reply, and prints `ready <len(qrBase64)>`. Then, for each line `run N` it reads, it makes
-N calls (sync: one after another; async: N at once, gathered, after an untimed `--prime` burst) and
-prints `ok <wall_ns> <cpu_ns>`; `quit` (or EOF) closes the client and exits. The driver
-(bench/run.py) sends `run` to one worker at a time, so contenders never overlap and rounds can be
-interleaved.
+checks the reply, and prints `ready <len(qrBase64)>`. Then it answers, one line each, until `quit`
+(or EOF) closes the client and exits:
 
-Only the stdlib is imported at module level: the `gewechat` mode runs under the separate bench
-venv (.bench/venv), which has gewechat-client and requests but not httpx or the SDK.
+- `run N`: sync, N calls one after another; async, N calls at once (gathered) on the warm client,
+  after an untimed `--prime` burst (so an idle-expired pool starts warm again);
+- `cold N` (async): a fresh client (built untimed), N calls at once, then the client is closed;
+- `conc C N` (async): N calls on the warm client by C tasks, each making its share one after another.
+
+Each answer is `ok <wall_ns> <cpu_ns> <failed>`, `failed` counting calls that raised. The driver
+(bench/run.py) talks to one worker at a time, so contenders never overlap and rounds interleave.
+
+Only the stdlib is imported at module level: the `gewechat` and `async-opengewe` modes run under
+their own bench venvs (.bench/venv, .bench/opengewe), which have neither httpx nor the SDK.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ PATH = "/gewe/v2/api/group/getChatroomQrCode"
 BODY = {"appId": APP_ID, "chatroomId": CHATROOM_ID}
 
 SYNC_MODES = ("raw", "sdk", "sdk-strict", "generated", "gewechat")
-ASYNC_MODES = ("async-raw", "async-sdk")
+ASYNC_MODES = ("async-aiohttp", "async-raw", "async-sdk", "async-sdk-httpcore", "async-opengewe")
 
 SyncCall = Callable[[], Any]
 AsyncCall = Callable[[], Awaitable[Any]]
@@ -42,10 +47,11 @@ def _user_agent() -> str:
 
 
 def ASYNC_TIMEOUT() -> Any:
-    """Both async clients: 30 s, as GeweClient's default, but up to 300 s to get a pooled connection.
+    """Raw httpx's timeouts: 30 s, as GeweClient's default, but up to 300 s to get a pooled connection.
 
     1,000 calls queue for httpx's 100 connections; httpcore's pool scheduling is quadratic in the
-    queue, so on a slow or loaded machine the last calls can wait longer than a 30 s pool timeout.
+    queue, so a cold burst's last calls can wait longer than a 30 s pool timeout (with httpx's own
+    5 s default, the first burst fails with PoolTimeout). The SDK contenders keep their defaults.
     """
     import httpx
 
@@ -116,7 +122,19 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
 def async_contender(
     mode: str, url: str
 ) -> tuple[AsyncCall, Callable[[Any], str], Callable[[], Awaitable[None]]]:
-    """(call, qr_of(result), aclose) for an async contender; both use httpx's default pool limits."""
+    """(call, qr_of(result), aclose) for an async contender, built inside the running loop."""
+    if mode == "async-aiohttp":
+        import aiohttp  # type: ignore[import-not-found,unused-ignore]
+
+        # The floor: one ClientSession with aiohttp's defaults (100 connections), the same headers.
+        session = aiohttp.ClientSession(headers=_headers())
+        target = url + PATH
+
+        async def floor() -> Any:
+            async with session.post(target, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}) as resp:
+                return await resp.json()
+
+        return floor, lambda r: r["data"]["qrBase64"], session.close
     if mode == "async-raw":
         import httpx
 
@@ -126,16 +144,42 @@ def async_contender(
             return (await http.post(PATH, json={"appId": APP_ID, "chatroomId": CHATROOM_ID})).json()
 
         return raw, lambda r: r["data"]["qrBase64"], http.aclose
-    if mode == "async-sdk":
+    if mode in ("async-sdk", "async-sdk-httpcore"):
+        import httpx
+
         from gewe import AsyncGeweClient
 
-        client = AsyncGeweClient(token=TOKEN, app_id=APP_ID, base_url=url, timeout=ASYNC_TIMEOUT())
+        # Default settings; the -httpcore variant passes httpx's own transport (httpcore's pool).
+        transport = httpx.AsyncHTTPTransport() if mode == "async-sdk-httpcore" else None
+        client = AsyncGeweClient(token=TOKEN, app_id=APP_ID, base_url=url, transport=transport)
         group = client.group
 
         async def sdk() -> Any:
             return await group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID)
 
         return sdk, lambda r: r.qr_base64, client.close
+    if mode == "async-opengewe":
+        import logging
+
+        from loguru import logger  # type: ignore[import-not-found]
+        from opengewe import GeweClient  # type: ignore[import-not-found]
+
+        logger.remove()  # its default sink prints a line at start-up; failures still count below
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        og = GeweClient(base_url=url + "/gewe/v2/api", app_id=APP_ID, token=TOKEN, is_gewe=True)
+
+        async def opengewe() -> Any:
+            reply = await og.group.get_chatroom_qr_code(CHATROOM_ID)
+            if reply.get("ret") != 200:  # it returns its errors as {"ret": 500, ...} instead of raising
+                raise RuntimeError(f"opengewe: {reply.get('msg')}")
+            return reply
+
+        async def close() -> None:
+            session = og._session  # close() also stops its global scheduler; the session is all we opened
+            if session is not None:
+                await session.close()
+
+        return opengewe, lambda r: r["data"]["qrBase64"], close
     raise SystemExit(f"unknown async mode {mode!r}")
 
 
@@ -165,32 +209,70 @@ def run_sync(mode: str, url: str, warmup: int) -> None:
             wall, cpu = time.perf_counter_ns(), time.process_time_ns()
             for _ in range(n):
                 call()
-            _reply(f"ok {time.perf_counter_ns() - wall} {time.process_time_ns() - cpu}")
+            _reply(f"ok {time.perf_counter_ns() - wall} {time.process_time_ns() - cpu} 0")
     finally:
         close()
+
+
+def _commands_async() -> Any:
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            return
+        if (words[0] in ("run", "cold") and len(words) == 2) or (words[0] == "conc" and len(words) == 3):
+            yield words[0], [int(w) for w in words[1:]]
+        else:
+            raise SystemExit(f"bad command {line!r}")
+
+
+async def _gather(calls: list[Awaitable[Any]]) -> tuple[list[Any], int]:
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    return results, sum(isinstance(r, BaseException) for r in results)
 
 
 def run_async(mode: str, url: str, warmup: int, prime: int) -> None:
     with asyncio.Runner() as runner:
         call, qr_of, aclose = runner.run(_build_async(mode, url))
 
-        async def burst(n: int) -> list[Any]:
-            return await asyncio.gather(*(call() for _ in range(n)))
+        async def burst(fn: AsyncCall, n: int) -> int:
+            return (await _gather([fn() for _ in range(n)]))[1]
 
-        results = runner.run(burst(max(1, warmup)))
-        _reply(f"ready {len(qr_of(results[0]))}")
+        async def share(fn: AsyncCall, n: int) -> int:
+            failed = 0
+            for _ in range(n):
+                try:
+                    await fn()
+                except Exception:
+                    failed += 1
+            return failed
+
+        async def concurrent(fn: AsyncCall, tasks: int, n: int) -> int:
+            per, extra = divmod(n, tasks)
+            return sum((await _gather([share(fn, per + (i < extra)) for i in range(tasks)]))[0])
+
+        async def warm_up() -> Any:
+            return (await asyncio.gather(*(call() for _ in range(max(1, warmup)))))[0]
+
+        _reply(f"ready {len(qr_of(runner.run(warm_up())))}")
         try:
-            for n in _commands():
-                # httpx drops idle connections after 5 s (keepalive_expiry), so a worker that waited
-                # through the other contender's burst would start from an empty pool, where httpcore
-                # schedules 1,000 queued requests ~10x slower. An untimed burst first gives every
-                # timed burst the same warm start (httpx keeps 20 idle connections).
-                runner.run(burst(prime))
-                wall, cpu = time.perf_counter_ns(), time.process_time_ns()
-                done = runner.run(burst(n))
-                elapsed = time.perf_counter_ns() - wall
-                assert len(done) == n
-                _reply(f"ok {elapsed} {time.process_time_ns() - cpu}")
+            for command, args in _commands_async():
+                if command == "cold":
+                    fresh, _, fresh_close = runner.run(_build_async(mode, url))
+                    wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+                    failed = runner.run(burst(fresh, args[0]))
+                    wall, cpu = time.perf_counter_ns() - wall, time.process_time_ns() - cpu
+                    runner.run(fresh_close())
+                else:
+                    # A client idle for over 5 s (while other contenders ran) has an empty pool: an
+                    # untimed burst first gives every warm measurement the same warm start.
+                    runner.run(burst(call, prime))
+                    wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+                    if command == "run":
+                        failed = runner.run(burst(call, args[0]))
+                    else:
+                        failed = runner.run(concurrent(call, args[0], args[1]))
+                    wall, cpu = time.perf_counter_ns() - wall, time.process_time_ns() - cpu
+                _reply(f"ok {wall} {cpu} {failed}")
         finally:
             runner.run(aclose())
 

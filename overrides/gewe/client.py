@@ -13,6 +13,7 @@ the `X-GEWE-TOKEN` header once on a keep-alive connection pool, fills in `appId`
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -39,6 +40,7 @@ logger = logging.getLogger("gewe")
 DEFAULT_BASE_URL = "http://api.geweapi.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_CONNECTIONS = 100
 TOKEN_HEADER = "X-GEWE-TOKEN"
 
 
@@ -305,6 +307,16 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`. `strict` as for `GeweClient`.
+
+    Args:
+        token, app_id, base_url, timeout, max_retries, retry_policy: as for `GeweClient`.
+        transport: an httpx async transport (default: `gewe._transport.AiohttpTransport`, aiohttp's
+            connection pool), e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or
+            httpx-aiohttp's `AiohttpTransport`. Only the connect, read and pool timeouts apply on
+            the default transport (aiohttp has no write timeout).
+        max_connections: how many requests are in flight at once (and the default transport's
+            connections). Calls beyond it wait their turn in the client, untimed, so a burst of any
+            size never runs into a pool timeout; each call's timeouts start when it is sent.
     """
 
     def __init__(
@@ -317,15 +329,32 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
         *,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         strict: bool = False,
     ) -> None:
+        import asyncio  # kept off `import gewe` for sync users, as aiohttp is (in ._transport)
+
+        from . import _transport
+
         self._settings = _Settings(token, app_id, base_url, timeout, max_retries, retry_policy, strict)
-        self._http = httpx.AsyncClient(
-            base_url=self._settings.base_url,
-            headers=self._settings.headers,
-            timeout=self._settings.timeout,
-            transport=transport,
+        if type(max_connections) is not int or max_connections < 1:
+            raise GeweConfigError(f"max_connections must be an integer >= 1, got {max_connections!r}")
+        if transport is None:
+            transport = _transport.default_transport(max_connections)
+        self._transport = transport
+        self._slots = asyncio.Semaphore(max_connections)
+        self._sleep = asyncio.sleep
+        self._send_errors = _transport.SEND_ERRORS
+        self._as_transport_error = _transport.as_transport_error
+        # What httpx.AsyncClient would send: its default headers, then the client's.
+        self._headers = httpx.Headers(
+            {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
         )
+        self._headers.update(self._settings.headers)
+        self._headers["Content-Type"] = "application/json"
+        self._timeout = self._settings.timeout.as_dict()
+        self._urls: dict[str, httpx.URL] = {}
+        self._closed = False
 
     async def invoke(
         self,
@@ -340,23 +369,45 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
         call = _Call(self._settings, operation, path, parse, idempotent, timeout, envelope)
-        call_timeout = self._settings.call_timeout(timeout)
+        request = self._request(path, body, timeout)
         while True:
             try:
-                response = await self._http.post(path, json=body, timeout=call_timeout)
-            except httpx.TransportError as exc:
-                delay = call.failed(exc)
+                response = await self._send(request)
+            except self._send_errors as exc:
+                delay = call.failed(self._as_transport_error(exc))
             else:
                 wait = call.answered(response)
                 if wait is None:
                     return call.result(response)
                 delay = wait
-            import asyncio  # loaded already under a running loop; kept off `import gewe`
+            await self._sleep(delay)
 
-            await asyncio.sleep(delay)
+    def _request(self, path: str, body: dict[str, Any], timeout: float | None) -> httpx.Request:
+        """The request, built once per call (as `AsyncClient.post(json=...)` would build it)."""
+        if self._closed:
+            raise GeweConfigError("this AsyncGeweClient is closed: create a new one")
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._settings.base_url + path)
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        per_call = self._timeout if timeout is None else httpx.Timeout(timeout).as_dict()
+        extensions = {"timeout": per_call}
+        return httpx.Request("POST", url, headers=self._headers, content=content, extensions=extensions)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One attempt, straight to the transport, once one of `max_connections` slots is free."""
+        async with self._slots:
+            response = await self._transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        response.request = request
+        return response
 
     async def close(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        await self._transport.aclose()
         if "generated" in self.__dict__:
             await self.generated.get_async_httpx_client().aclose()
 

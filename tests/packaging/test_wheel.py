@@ -21,7 +21,7 @@ from tools.servers import PrismServer
 pytestmark = pytest.mark.slow
 
 PACKAGES = {"gewe": ROOT / "overrides" / "gewe", "gewe_api": ROOT / "generated" / "gewe_api"}
-RUNTIME_DEPENDENCIES = {"httpx", "attrs", "python-dateutil"}
+RUNTIME_DEPENDENCIES = {"httpx", "aiohttp", "attrs", "python-dateutil"}
 QR_PATH = "/gewe/v2/api/group/getChatroomQrCode"
 CHATROOM = "34757816141@chatroom"
 
@@ -86,7 +86,7 @@ def test_wheel_holds_every_source_file_of_each_package(wheel: Path, package: str
     assert in_wheel == expected
 
 
-def test_wheel_depends_only_on_httpx_attrs_dateutil_plus_the_qr_extra(wheel: Path) -> None:
+def test_wheel_depends_only_on_httpx_aiohttp_attrs_dateutil_plus_the_qr_extra(wheel: Path) -> None:
     meta = _metadata(wheel)
     assert meta.get_all("Provides-Extra") == ["qr"]
     assert meta["Requires-Python"] == ">=3.11"
@@ -168,11 +168,8 @@ def test_installed_wheel_has_only_its_runtime_dependencies(installed: Venv) -> N
     # The extra's packages, and the dev tools of this checkout, must not be needed nor present.
     others = ["zxingcpp", "PIL", "yaml", "pytest", "openapi_python_client", "pydantic", "six"]
     assert json.loads(installed.python_code(FIND_MODULES, *others).stdout) == []
-    assert json.loads(installed.python_code(FIND_MODULES, "httpx", "attrs", "dateutil").stdout) == [
-        "httpx",
-        "attrs",
-        "dateutil",
-    ]
+    wanted = ["httpx", "aiohttp", "attrs", "dateutil"]
+    assert json.loads(installed.python_code(FIND_MODULES, *wanted).stdout) == wanted
 
 
 CALL_QR = """

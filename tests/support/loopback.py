@@ -48,6 +48,12 @@ def ok(data: Any) -> Step:
     return reply({"ret": 200, "msg": "操作成功", "data": data})
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a burst opens a hundred at once;
+    # the kernel's retransmits then look like a slow server to the client.
+    request_queue_size = 1024
+
+
 @dataclass
 class Seen:
     path: str
@@ -102,7 +108,7 @@ class FaultServer:
                 if step.declared_length is not None and step.declared_length != len(step.body):
                     self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # a handler still sleeping on a "slow reply" is not waited for
         self._thread = threading.Thread(

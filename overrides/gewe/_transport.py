@@ -1,0 +1,153 @@
+"""The async client's default transport: httpx's API on aiohttp's connection pool.
+
+httpx's own async transport (httpcore) rescans every queued request against every connection each
+time one frees up, so a burst of 1,000 calls on one client takes seconds warm and tens of seconds
+from a cold pool, and its last calls run into `PoolTimeout`. `AiohttpTransport` here keeps httpx's
+`Request`/`Response` (so the client, its tests and users' transports all speak httpx) and hands the
+sockets to aiohttp's pool, which is what async Python's fast clients run on.
+
+Why not httpx-aiohttp's `AiohttpTransport` (users may still pass it as `transport=`): in 0.2.0 it
+sends header names lower-cased, and it maps every `aiohttp.ClientConnectionError`, including a
+connection the server reset while answering, to `httpx.ConnectTimeout`, which means "never sent" to
+the retry policy, so a message could be sent twice; a reply aiohttp cannot parse escapes unmapped.
+This transport classes aiohttp's failures by whether the request may have left (`_kind`), and
+`as_transport_error` applies the same classes to errors from httpx-aiohttp's transport.
+
+It reads each reply whole before returning it (the client always does), so a failure mid-body is
+raised here, mapped, and the connection goes back to the pool at once.
+
+Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import urllib.request
+
+import aiohttp
+import httpx
+
+# What a send may raise: httpx's errors, and aiohttp's where httpx-aiohttp lets them through.
+SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx async transport on one `aiohttp.ClientSession` (created on first use, in the loop).
+
+    `max_connections` connections at most; idle ones are closed after `keepalive_expiry` seconds.
+    Certificates are checked against certifi's, and proxies come from the environment (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY) as read when the transport is made, as httpx's default
+    transport does. (aiohttp's own `trust_env` looks them up, and netrc, in a thread on every
+    request: that doubled the time per call.)
+    """
+
+    def __init__(self, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
+        self._limit = max_connections
+        self._keepalive = keepalive_expiry
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
+        self._proxies: dict[tuple[str, str], str | None] = {}
+
+    def _proxy(self, url: httpx.URL) -> str | None:
+        """The proxy for this URL's scheme and host, from the environment (None: go direct)."""
+        if not self._env_proxies:
+            return None
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            proxy = self._env_proxies.get(url.scheme) or self._env_proxies.get("all")
+            self._proxies[key] = None if proxy is None or urllib.request.proxy_bypass(url.host) else proxy
+        return self._proxies[key]
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._limit, keepalive_timeout=self._keepalive, ssl=_ssl_context()
+        )
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        t = request.extensions.get("timeout") or {}
+        key = (t.get("connect"), t.get("read"), t.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
+            # is the longest wait for the next bytes of the reply, as httpx's read timeout.
+            timeout = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=await request.aread() or None,
+                allow_redirects=False,
+                compress=False,
+                timeout=self._timeout(request),
+                proxy=self._proxy(request.url),
+            ) as reply:
+                body = await reply.read()
+                reason = reply.reason or ""
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+        return httpx.Response(
+            reply.status,
+            headers=reply.raw_headers,
+            content=body,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode("latin-1", "replace")},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default context (certifi's CAs), built once per process: loading it takes milliseconds."""
+    return httpx.create_ssl_context()
+
+
+def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
+    """The transport `AsyncGeweClient` uses unless given one."""
+    return AiohttpTransport(max_connections=max_connections)
+
+
+def _kind(error: aiohttp.ClientError) -> type[httpx.TransportError] | None:
+    """httpx's error class for an aiohttp failure; the first two mean the request never left."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):  # no connection in time (pool or connect)
+        return httpx.ConnectTimeout
+    if isinstance(error, aiohttp.ClientConnectorError):  # refused, DNS, TLS or proxy set-up
+        return httpx.ConnectError
+    if isinstance(error, aiohttp.ServerTimeoutError):  # sent, no reply in time
+        return httpx.ReadTimeout
+    if isinstance(error, aiohttp.ClientConnectionResetError):
+        return httpx.WriteError
+    if isinstance(error, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return httpx.ReadError  # reset, disconnected or cut short: the server may have acted on it
+    if isinstance(error, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError
+    return None
+
+
+def as_transport_error(exc: Exception) -> httpx.TransportError:
+    """`exc` (one of SEND_ERRORS) as the httpx error that says whether the request may have been sent."""
+    error = exc if isinstance(exc, aiohttp.ClientError) else exc.__cause__
+    kind = _kind(error) if isinstance(error, aiohttp.ClientError) else None
+    if kind is None:
+        if isinstance(exc, httpx.TransportError):
+            return exc
+        kind = httpx.ReadError  # an aiohttp failure we do not know: assume the request may have left
+    if type(exc) is kind:
+        return exc
+    mapped = kind(str(error) or type(error).__name__)
+    mapped.__cause__ = error
+    return mapped
