@@ -24,8 +24,8 @@ from gewe_api.api import label as generated
 class LabelResource(generated.LabelResource):
     __slots__ = ()
 
-    def list(self, *, app_id=None, idempotent=None, timeout=None):
-        data = super().list(app_id=app_id, idempotent=idempotent, timeout=timeout)
+    def list(self, *, app_id=None, **options):
+        data = super().list(app_id=app_id, **options)
         return sorted(item.label_name for item in data.label_list)
 """
 
