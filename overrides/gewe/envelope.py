@@ -118,6 +118,7 @@ def unwrap(
             status_code=response.status_code,
             body_excerpt=excerpt(response, secret),
             operation=operation,
+            body=Redactor(secret).text(response.content.decode("utf-8", errors="replace")),
         )
 
     if response.status_code in AUTH_STATUSES:

@@ -116,13 +116,17 @@ class GeweHTTPError(GeweError):
 
     Attributes:
         status_code: the HTTP status.
-        body_excerpt: the start of the body, at most 200 characters, token redacted.
+        body_excerpt: the body's start and end, at most 400 characters, token redacted.
+        body: the whole body as text, token redacted (`gewe -v` prints it).
         operation: the operation called.
     """
 
-    def __init__(self, message: str, *, status_code: int, body_excerpt: str, operation: str) -> None:
+    def __init__(
+        self, message: str, *, status_code: int, body_excerpt: str, operation: str, body: str = ""
+    ) -> None:
         self.status_code = status_code
         self.body_excerpt = body_excerpt
+        self.body = body
         self.operation = operation
         text = f"{operation}: {message} (HTTP {status_code})"
         if body_excerpt:

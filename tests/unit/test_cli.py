@@ -201,3 +201,15 @@ def test_verbose_logs_the_call_to_stderr_without_the_token(
     assert run(server, "-v", "call", "group", "getChatroomQrCode") == 0
     err = capsys.readouterr().err
     assert "group.getChatroomQrCode ret=200" in err and TOKEN not in err
+
+
+def test_verbose_prints_the_whole_error_body(server: FaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "<html>" + "x" * 2000 + f"<p>chatroomId is required {TOKEN}</p></html>"
+    server.script([reply(body, status=422)])
+    assert run(server, "call", "group", "getChatroomQrCode") == 1
+    quiet = capsys.readouterr().err
+    assert "body: " not in quiet and "x" * 1000 not in quiet
+    server.script([reply(body, status=422)])
+    assert run(server, "-v", "call", "group", "getChatroomQrCode") == 1
+    loud = capsys.readouterr().err
+    assert "x" * 2000 in loud and "chatroomId is required ***" in loud and TOKEN not in loud
