@@ -272,7 +272,7 @@ class PrismServer:
     spec and answers 500 if the example breaks the schema, so an inconsistent spec fails loudly.
 
         with PrismServer() as prism:
-            client = GeweClient(token="t", app_id="wx_app", base_url=prism.base_url)
+            client = GeweClient(token="your-gewe-token", app_id="wx_app", base_url=prism.base_url)
     """
 
     def __init__(

@@ -17,6 +17,7 @@ from ._version import __version__
 from .client import AsyncGeweClient, GeweClient
 from .errors import (
     GeweAPIError,
+    GeweAuthError,
     GeweConfigError,
     GeweConnectionError,
     GeweDependencyError,
@@ -34,6 +35,7 @@ __all__ = [
     "SPEC_SHA256",
     "AsyncGeweClient",
     "GeweAPIError",
+    "GeweAuthError",
     "GeweClient",
     "GeweConfigError",
     "GeweConnectionError",

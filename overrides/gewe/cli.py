@@ -5,17 +5,22 @@
     gewe operations [MODULE]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
-GEWE_BASE_URL. Expected failures print one line to stderr and exit 1 (API errors show ret, msg
-and code); usage errors exit 2.
+GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
+Expected failures print one line to stderr and exit 1 (API errors show ret, msg and code; config
+errors name the flag and the variable); usage errors, bad flag values included, exit 2 with the
+usage line; a closed stdout (`gewe operations | head -1`) ends quietly with status 141.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,7 @@ from gewe_api.api import MODULES
 
 from ._version import __version__
 from .client import GeweClient
-from .errors import GeweAPIError, GeweDependencyError, GeweError
+from .errors import GeweAPIError, GeweConfigError, GeweDependencyError, GeweError
 
 
 def _operations(module: str) -> dict[str, tuple[str, str]]:
@@ -85,7 +90,7 @@ def _cmd_call(args: argparse.Namespace) -> int:
     if not isinstance(body, dict):
         raise _UsageError("--json must be a JSON object")
     with _client(args) as client:
-        if "appId" not in body:
+        if body.get("appId") is None:
             body["appId"] = client.resolve_app_id(None)
         data: Any = client.invoke(operation, path, body, None, idempotent=args.idempotent or None)
     print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -101,46 +106,147 @@ def _cmd_operations(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--token", help="GeWe API token (default: $GEWE_TOKEN)")
-    common.add_argument("--app-id", help="bot device id (default: $GEWE_APP_ID)")
-    common.add_argument("--base-url", help="API root (default: $GEWE_BASE_URL or http://api.geweapi.com)")
-    common.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)")
-    common.add_argument("--retries", type=int, default=2, help="retries for safe failures (default: 2)")
+# Where each client setting comes from on the command line, for config errors.
+_SETTINGS = {
+    "token": ("--token", "GEWE_TOKEN"),
+    "app_id": ("--app-id", "GEWE_APP_ID"),
+    "base_url": ("--base-url", "GEWE_BASE_URL"),
+}
+_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after the subcommand.
+
+    The top-level parser holds the defaults; each subcommand repeats the options with no default
+    of its own (SUPPRESS), so a value given after the subcommand wins and none is clobbered.
+    """
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    opts = parser.add_argument_group("global options (before or after the command)")
+    opts.add_argument("--token", default=default(None), help="GeWe API token (default: $GEWE_TOKEN)")
+    opts.add_argument("--app-id", default=default(None), help="bot device id (default: $GEWE_APP_ID)")
+    opts.add_argument(
+        "--base-url",
+        default=default(None),
+        help="API root (default: $GEWE_BASE_URL or http://api.geweapi.com)",
+    )
+    opts.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=default(30.0),
+        help="seconds per attempt (default: 30)",
+    )
+    opts.add_argument(
+        "--retries",
+        type=_non_negative_int,
+        default=default(2),
+        help="retries for safe failures (default: 2)",
+    )
+    opts.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="log each call to stderr and print whole error bodies",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gewe", description="Command line for the GeWe WeChat-bot API.")
     parser.add_argument("--version", action="version", version=f"gewe-sdk {__version__}")
+    _add_global_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(parent: Any, name: str, help: str) -> argparse.ArgumentParser:
+        found: argparse.ArgumentParser = parent.add_parser(name, help=help)
+        _add_global_options(found, defaults=False)
+        return found
 
     group = sub.add_parser("group", help="group (chatroom) commands")
     group_sub = group.add_subparsers(dest="group_command", required=True, metavar="COMMAND")
-    qrcode = group_sub.add_parser(
-        "qrcode", parents=[common], help="save a group's QR code and print its expiry and join link"
-    )
+    qrcode = command(group_sub, "qrcode", "save a group's QR code and print its expiry and join link")
     qrcode.add_argument("chatroom_id", metavar="CHATROOM_ID", help="e.g. 34757816141@chatroom")
     qrcode.add_argument("-o", "--output", type=Path, help="image path; the extension is added if missing")
     qrcode.add_argument("--terminal", action="store_true", help="also draw the QR code in the terminal")
     qrcode.set_defaults(func=_cmd_qrcode)
 
-    call = sub.add_parser("call", parents=[common], help="call any operation and print its data as JSON")
+    call = command(sub, "call", "call any operation and print its data as JSON")
     call.add_argument("module", metavar="MODULE", help="e.g. group")
     call.add_argument("operation", metavar="OPERATION", help="e.g. getChatroomQrCode or get_chatroom_qr_code")
-    call.add_argument("--json", default="{}", help="request body with GeWe's field names; appId is filled in")
+    call.add_argument(
+        "--json",
+        default="{}",
+        help="request body with GeWe's field names; a missing or null appId is filled in",
+    )
     call.add_argument(
         "--idempotent", action="store_true", help="allow retrying timeouts and overload replies for this call"
     )
     call.set_defaults(func=_cmd_call)
 
-    ops = sub.add_parser("operations", help="list the operations in the spec")
+    ops = command(sub, "operations", "list the operations in the spec")
     ops.add_argument("module", nargs="?", metavar="MODULE")
     ops.set_defaults(func=_cmd_operations)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _config_message(exc: GeweConfigError) -> str:
+    """The config error in the command's terms: the flag and the variable that set it."""
+    message = str(exc)
+    if exc.setting in _SETTINGS:
+        flag, variable = _SETTINGS[exc.setting]
+        generic = f"pass {exc.setting}=... to the call or the client, or set {variable}"
+        generic_short = f"pass {exc.setting}=... or set {variable}"
+        if generic in message or generic_short in message:
+            return message.replace(generic, f"pass {flag} or set {variable}").replace(
+                generic_short, f"pass {flag} or set {variable}"
+            )
+        return f"{message} (set with {flag} or {variable})"
+    return message
+
+
+@contextlib.contextmanager
+def _verbose_logging(enabled: bool) -> Iterator[None]:
+    """With -v, the `gewe` logger at DEBUG to stderr for this command (and put back after it)."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gewe: %(levelname)s %(message)s"))
+    logger = logging.getLogger("gewe")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
     except _UsageError as exc:
@@ -148,11 +254,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeweAPIError as exc:
         print(f"error: {exc.operation}: ret={exc.ret} msg={exc.msg!r} code={exc.code!r}", file=sys.stderr)
         return 1
+    except GeweConfigError as exc:
+        print(f"error: {_config_message(exc)}", file=sys.stderr)
+        return 1
     except GeweError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        body = getattr(exc, "body", None)
+        if args.verbose and body:
+            print(f"body: {body}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with _verbose_logging(args.verbose):
+            code = _run(parser, args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) has gone: end quietly, and keep the interpreter's final flush of
+        # stdout from raising the same error again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return _BROKEN_PIPE
     return code
 
 

@@ -12,6 +12,7 @@ type to return); otherwise a WARNING on the `gewe` logger, once per client, oper
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -19,7 +20,8 @@ import httpx
 
 from gewe_api.types import UNSET, Unset
 
-from .errors import GeweAPIError, GeweHTTPError, GeweResponseError
+from .errors import GeweAPIError, GeweAuthError, GeweHTTPError, GeweResponseError
+from .tokens import Redactor
 
 T = TypeVar("T")
 logger = logging.getLogger("gewe")
@@ -34,27 +36,33 @@ _JSON_TYPES = {
     list: "an array",
     dict: "an object",
 }
-EXCERPT_CHARS = 200
-REDACTED = "***"
+EXCERPT_CHARS = 400  # at most this many characters of the body, ...
+EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its end
+AUTH_STATUSES = frozenset({401, 403})
+AUTH_RETS = frozenset({401, 403})
+# GeWe says a token is bad in `msg`: "token无效", "token已过期", "invalid token", ...
+_TOKEN_REFUSAL = re.compile(
+    r"token.{0,12}(无效|失效|过期|错误|不存在|invalid|expired)|invalid.{0,8}token", re.IGNORECASE
+)
+
+
+def is_token_refusal(ret: int, msg: str | None) -> bool:
+    """Whether a `ret != 200` reply says the token was refused (ret 401/403, or msg says so)."""
+    return ret in AUTH_RETS or (msg is not None and _TOKEN_REFUSAL.search(msg) is not None)
 
 
 def redact(value: Any, secret: str) -> Any:
-    """`value` with every occurrence of `secret` in its strings replaced, recursively."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, REDACTED)
-    if isinstance(value, dict):
-        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, secret) for v in value]
-    return value
+    """`value` with `secret` (in all its spellings, see `gewe.tokens`) replaced, recursively."""
+    return Redactor(secret).value(value)
 
 
 def excerpt(response: httpx.Response, secret: str) -> str:
-    text = response.content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = text.replace(secret, REDACTED) if secret else text
-    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+    """The body as text, token redacted; a long one keeps its start and its end (where a
+    validation error usually says what was wrong), joined by " … "."""
+    text = Redactor(secret).text(response.content.decode("utf-8", errors="replace"))
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
 
 
 def mismatch(path: str, value: Any, expected: str, secret: str) -> str:
@@ -110,8 +118,16 @@ def unwrap(
             status_code=response.status_code,
             body_excerpt=excerpt(response, secret),
             operation=operation,
+            body=Redactor(secret).text(response.content.decode("utf-8", errors="replace")),
         )
 
+    if response.status_code in AUTH_STATUSES:
+        raise GeweAuthError(
+            "the token was refused",
+            operation=operation,
+            status_code=response.status_code,
+            body_excerpt=excerpt(response, secret),
+        )
     if not 200 <= response.status_code < 300:
         raise bad("unexpected HTTP status")
     try:
@@ -120,7 +136,8 @@ def unwrap(
         raise bad("reply is not JSON") from None
     if not envelope and parse is not None:
         if isinstance(payload, dict) and type(payload.get("ret")) is int and "msg" in payload:
-            _check_ret(payload, operation, secret)  # GeWe answered with its own error envelope
+            # GeWe answered with its own error envelope
+            _check_ret(payload, operation, secret, response.status_code)
         return _parsed(parse, payload, operation, secret, strict, reported)
     if not isinstance(payload, dict) or "ret" not in payload:
         raise bad("reply is not GeWe's {ret, msg, data} envelope")
@@ -129,23 +146,30 @@ def unwrap(
         raise bad(f"reply's 'ret' is {type(ret).__name__}, not an integer")
     if msg is not None and not isinstance(msg, str):
         raise bad(f"reply's 'msg' is {type(msg).__name__}, not a string")
-    _check_ret(payload, operation, secret)
+    _check_ret(payload, operation, secret, response.status_code)
     if parse is None:
         return cast(T, data)
     return _parsed(parse, payload.get("data", UNSET), operation, secret, strict, reported)
 
 
-def _check_ret(payload: dict[str, Any], operation: str, secret: str) -> None:
+def _check_ret(payload: dict[str, Any], operation: str, secret: str, status_code: int) -> None:
     """Raise GeweAPIError when an envelope's `ret` (an int) is not 200."""
     ret, msg, data = payload["ret"], payload.get("msg"), payload.get("data")
     if ret != 200:
         code = data.get("code") if isinstance(data, dict) else None
+        msg, data = redact(msg if isinstance(msg, str) else None, secret), redact(data, secret)
+        if is_token_refusal(ret, msg):
+            raise GeweAuthError(
+                f"the token was refused: {msg or 'no message'} (ret={ret})",
+                operation=operation,
+                status_code=status_code,
+                ret=ret,
+                msg=msg,
+                code=None if code is None else str(code),
+                data=data,
+            )
         raise GeweAPIError(
-            ret=ret,
-            msg=redact(msg if isinstance(msg, str) else None, secret),
-            code=None if code is None else str(code),
-            operation=operation,
-            data=redact(data, secret),
+            ret=ret, msg=msg, code=None if code is None else str(code), operation=operation, data=data
         )
 
 

@@ -3,7 +3,9 @@
     GeweError
     ├── GeweConfigError        the client is missing something it needs (token, app id)
     ├── GeweAPIError           GeWe answered, with ret != 200 (a business answer; never retried)
+    │   └── GeweAuthError      ... the token was refused (also a GeweHTTPError)
     ├── GeweHTTPError          a non-2xx reply, or a body that is not GeWe's {ret, msg, data}
+    │   └── GeweAuthError      ... HTTP 401 or 403
     ├── GeweResponseError      a 2xx reply that contradicts the spec (any value with strict=True;
     │                          a missing or mistyped `data` always)
     ├── GeweConnectionError    the request did not get a reply (refused, reset, DNS, ...)
@@ -11,7 +13,12 @@
     ├── GeweImageError         a base64 image field that is not a valid image
     └── GeweDependencyError    an optional extra is not installed
 
-Messages never contain the API token: the client redacts it before an error is built.
+Every error raised by a call carries the call's context: `.operation`, `.attempts`, `.elapsed`
+(seconds, all attempts), `.timeout` (seconds per attempt), `.url` (scheme, host, port and path:
+no token, no query) and, when a reply came, `.status_code`; its message ends with them, e.g.
+"(POST http://api.geweapi.com/gewe/v2/api/group/getChatroomQrCode after 3 attempts over 4.1 s,
+timeout 1.0 s)". Messages never contain the API token: the client redacts it before an error is
+built.
 """
 
 from __future__ import annotations
@@ -20,11 +27,63 @@ from typing import Any
 
 
 class GeweError(Exception):
-    """Base of every error the SDK raises."""
+    """Base of every error the SDK raises.
+
+    Attributes (None where unknown, e.g. for an error raised before any call):
+        operation: the operation called, as "module.operation" (e.g. "group.getChatroomQrCode").
+        attempts: how many times the request was tried.
+        elapsed: seconds from the first attempt to the error.
+        timeout: the per-attempt timeout in seconds (the read timeout), if any.
+        url: the URL called, without the token (which travels in a header) or any query.
+        status_code: the HTTP status of the last reply, if one came.
+    """
+
+    operation: str | None = None
+    attempts: int | None = None
+    elapsed: float | None = None
+    timeout: float | None = None
+    url: str | None = None
+    status_code: int | None = None
+
+    def add_call_context(
+        self,
+        *,
+        operation: str,
+        attempts: int,
+        elapsed: float,
+        timeout: float | None,
+        url: str,
+        status_code: int | None = None,
+    ) -> None:
+        """Record where the error happened; the message ends with it from then on."""
+        self.operation = operation
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.timeout = timeout
+        self.url = url
+        if status_code is not None:
+            self.status_code = status_code
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.attempts is None:
+            return text
+        where = f"POST {self.url} " if self.url else ""
+        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        timeout = "" if self.timeout is None else f", timeout {self.timeout:g} s"
+        return f"{text} ({where}after {tries} over {self.elapsed or 0.0:.1f} s{timeout})"
 
 
 class GeweConfigError(GeweError):
-    """The client is not configured well enough to make the call."""
+    """The client is not configured well enough to make the call.
+
+    Attributes:
+        setting: the setting at fault ("token", "app_id", "base_url", ...), when it is one.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        self.setting = setting
+        super().__init__(message)
 
 
 class GeweAPIError(GeweError):
@@ -57,18 +116,50 @@ class GeweHTTPError(GeweError):
 
     Attributes:
         status_code: the HTTP status.
-        body_excerpt: the start of the body, at most 200 characters, token redacted.
+        body_excerpt: the body's start and end, at most 400 characters, token redacted.
+        body: the whole body as text, token redacted (`gewe -v` prints it).
         operation: the operation called.
     """
 
-    def __init__(self, message: str, *, status_code: int, body_excerpt: str, operation: str) -> None:
+    def __init__(
+        self, message: str, *, status_code: int, body_excerpt: str, operation: str, body: str = ""
+    ) -> None:
         self.status_code = status_code
         self.body_excerpt = body_excerpt
+        self.body = body
         self.operation = operation
         text = f"{operation}: {message} (HTTP {status_code})"
         if body_excerpt:
             text += f": {body_excerpt!r}"
         super().__init__(text)
+
+
+class GeweAuthError(GeweAPIError, GeweHTTPError):
+    """The token was refused: HTTP 401 or 403, or a GeWe reply saying the token is invalid.
+
+    Catch it as either parent: `.status_code` is the HTTP status (200 when GeWe said it in the
+    envelope), `.ret`/`.msg`/`.code` are the envelope's when there was one (else None).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status_code: int,
+        body_excerpt: str = "",
+        ret: int | None = None,
+        msg: str | None = None,
+        code: str | None = None,
+        data: Any = None,
+    ) -> None:
+        GeweHTTPError.__init__(
+            self, message, status_code=status_code, body_excerpt=body_excerpt, operation=operation
+        )
+        self.ret: int | None = ret  # type: ignore[assignment]
+        self.msg = msg
+        self.code = code
+        self.data = data
 
 
 class GeweResponseError(GeweError):

@@ -114,6 +114,17 @@ def test_wheel_declares_the_gewe_console_script(wheel: Path) -> None:
     assert "gewe/cli.py" in _names(wheel)
 
 
+def test_wheel_long_description_is_the_users_readme_not_the_contributors(wheel: Path) -> None:
+    metadata = _metadata(wheel)
+    description = metadata.get_payload()
+    assert isinstance(description, str)
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert description.strip() == (ROOT / "overrides" / "README.md").read_text(encoding="utf-8").strip()
+    for user_topic in ("pip install gewe-sdk", "GeweClient(", "GeweError", "gewe call"):
+        assert user_topic in description, user_topic
+    assert "make " not in description and "openapi/exports" not in description
+
+
 def test_wheel_records_the_spec_it_was_built_from(wheel: Path) -> None:
     digest = hashlib.sha256(SPEC.read_bytes()).hexdigest()
     assert f'SPEC_SHA256 = "{digest}"' in _read(wheel, "gewe_api/_spec.py")

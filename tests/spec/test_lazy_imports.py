@@ -80,7 +80,7 @@ def test_resources_load_models_only_when_a_method_is_called(fixture_generated: G
         class Client(Resources):
             def resolve_app_id(self, app_id):
                 return app_id or "wx_app"
-            def invoke(self, operation, path, body, parse, *, idempotent, timeout, envelope=True):
+            def invoke(self, operation, path, body, parse, *, envelope=True, **options):
                 self.sent = (operation, path, body)
                 data = {"memberList": [{"wxid": "w1", "nickName": "n"}], "chatroomOwner": "w1"}
                 return parse(data, lambda path, value, expected: None)

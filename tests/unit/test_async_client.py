@@ -122,7 +122,7 @@ def test_the_default_transport_is_aiohttps_pool_and_import_gewe_does_not_load_ai
     client = AsyncGeweClient(token=TOKEN, max_connections=7)
     assert isinstance(client._transport, transport_module.AiohttpTransport)
     assert client._transport._limit == 7
-    code = "import sys, gewe; gewe.GeweClient(token='t'); print('aiohttp' in sys.modules)"
+    code = "import sys, gewe; gewe.GeweClient(token='tok-12345678'); print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

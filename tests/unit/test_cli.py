@@ -108,3 +108,108 @@ def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).parent / "gewe"
     proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("gewe-sdk ")
+
+
+def test_global_options_work_before_the_command_too(
+    server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.script([ok({"n": 1})])
+    code = main(
+        [
+            *("--token", TOKEN, "--app-id", APP_ID, "--base-url", server.base_url, "--retries", "0"),
+            *("call", "group", "getChatroomQrCode", "--json", '{"chatroomId": "1@chatroom"}'),
+        ]
+    )
+    assert code == 0 and json.loads(capsys.readouterr().out) == {"n": 1}
+    assert server.requests[0].headers["X-GEWE-TOKEN"] == TOKEN
+
+
+def test_an_option_after_the_command_wins_over_one_before(server: FaultServer) -> None:
+    server.script([ok(None)])
+    code = main(
+        [
+            *("--app-id", "before", "--base-url", "http://127.0.0.1:9", "call", "group", "getChatroomQrCode"),
+            *("--app-id", "after", "--token", TOKEN, "--base-url", server.base_url, "--retries", "0"),
+        ]
+    )
+    assert code == 0 and server.requests[0].json()["appId"] == "after"
+
+
+@pytest.mark.parametrize("app_id", ['"appId": null, ', ""])
+def test_call_fills_a_null_or_missing_app_id_from_the_config(server: FaultServer, app_id: str) -> None:
+    server.script([ok(None)])
+    assert run(server, "call", "group", "getChatroomQrCode", "--json", f'{{{app_id}"chatroomId": "1"}}') == 0
+    assert server.requests[0].json() == {"appId": APP_ID, "chatroomId": "1"}
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        ({}, [], "error: no GeWe token: pass --token or set GEWE_TOKEN\n"),
+        ({"GEWE_TOKEN": TOKEN}, [], "error: no GeWe app id: pass --app-id or set GEWE_APP_ID\n"),
+        ({"GEWE_TOKEN": "tok en-12345"}, ["--app-id", "x"], "(set with --token or GEWE_TOKEN)"),
+        ({}, ["--token", TOKEN, "--app-id", "x", "--base-url", "ftp://h"], "--base-url or GEWE_BASE_URL"),
+    ],
+)
+def test_config_errors_name_the_flag_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    args: list[str],
+    expected: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main([*args, "call", "group", "getChatroomQrCode"]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert "token=..." not in err and "app_id=..." not in err and "tok en-12345" not in err
+
+
+@pytest.mark.parametrize(
+    "bad", [["--retries", "-1"], ["--retries", "two"], ["--timeout", "0"], ["--timeout", "nan"]]
+)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_bad_flag_values_exit_2_with_the_usage_line(
+    capsys: pytest.CaptureFixture[str], bad: list[str], where: str
+) -> None:
+    argv = [*bad, "operations"] if where == "before" else ["operations", *bad]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: gewe") and f"argument {bad[0]}" in err
+    assert "Traceback" not in err and "max_retries" not in err
+
+
+def test_a_closed_stdout_ends_quietly(server: FaultServer, tmp_path: Path) -> None:
+    server.script([ok(QR)])
+    exe = Path(sys.executable).parent / "gewe"
+    cmd = (
+        f"set -o pipefail; '{exe}' --token {TOKEN} --app-id {APP_ID} --base-url {server.base_url} "
+        f"group qrcode 1@chatroom -o '{tmp_path / 'q'}' --terminal | head -n 1"
+    )
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.stdout.startswith("saved: ") and proc.stdout.count("\n") == 1
+    assert proc.stderr == "" and proc.returncode in (0, 141)
+
+
+def test_verbose_logs_the_call_to_stderr_without_the_token(
+    server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.script([ok(None)])
+    assert run(server, "-v", "call", "group", "getChatroomQrCode") == 0
+    err = capsys.readouterr().err
+    assert "group.getChatroomQrCode ret=200" in err and TOKEN not in err
+
+
+def test_verbose_prints_the_whole_error_body(server: FaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "<html>" + "x" * 2000 + f"<p>chatroomId is required {TOKEN}</p></html>"
+    server.script([reply(body, status=422)])
+    assert run(server, "call", "group", "getChatroomQrCode") == 1
+    quiet = capsys.readouterr().err
+    assert "body: " not in quiet and "x" * 1000 not in quiet
+    server.script([reply(body, status=422)])
+    assert run(server, "-v", "call", "group", "getChatroomQrCode") == 1
+    loud = capsys.readouterr().err
+    assert "x" * 2000 in loud and "chatroomId is required ***" in loud and TOKEN not in loud

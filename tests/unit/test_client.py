@@ -109,9 +109,9 @@ def test_settings_come_from_the_environment(cls: type, monkeypatch: pytest.Monke
 
 
 def test_settings_of_the_wrong_type_are_config_errors() -> None:
-    with pytest.raises(GeweConfigError, match="strings"):
+    with pytest.raises(GeweConfigError, match="must be a string"):
         GeweClient(token=12345)  # type: ignore[arg-type]
-    with pytest.raises(GeweConfigError, match="strings"):
+    with pytest.raises(GeweConfigError, match="must be a string"):
         GeweClient(token=TOKEN, base_url=b"http://x")  # type: ignore[arg-type]
 
 
@@ -209,13 +209,15 @@ def test_api_error_carries_the_server_fields(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_http_error_has_a_short_excerpt(mode: str) -> None:
-    rec = Recorder(httpx.Response(503, text="<html>" + "x" * 5000 + "</html>"))
+def test_http_error_excerpt_keeps_the_start_and_the_end_of_a_long_body(mode: str) -> None:
+    body = "<html>" + "x" * 5000 + "<p>field chatroomId is required</p></html>"
+    rec = Recorder(httpx.Response(503, text=body))
     with pytest.raises(GeweHTTPError) as info:
         invoke(mode, "message.postText", rec.transport)
-    assert info.value.body_excerpt.startswith("<html>")
-    assert len(info.value.body_excerpt) <= 201
-    assert len(str(info.value)) < 400
+    excerpt = info.value.body_excerpt
+    assert excerpt.startswith("<html>xxx") and excerpt.endswith("field chatroomId is required</p></html>")
+    assert " … " in excerpt and len(excerpt) <= 403
+    assert len(str(info.value)) < 600
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -11,9 +11,9 @@ absent), or with `envelope=False` the whole reply; `parse=None` returns `data` a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, Unpack
 
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
@@ -23,6 +23,27 @@ T = TypeVar("T")
 #: `report(path, value, expected)`: hears of each reply value that contradicts the spec, e.g.
 #: `report("data.qrTips", True, "string")` (a missing value is `gewe_api.types.UNSET`).
 Report = Callable[[str, Any, str], None]
+
+
+class CallOptions(TypedDict, total=False):
+    """What every method takes besides the request's fields (all optional).
+
+    Attributes:
+        idempotent: True to allow retrying timeouts and overload replies for this call, False to
+            forbid it; None leaves it to the client's retry policy.
+        timeout: seconds for this call, instead of the client's timeout.
+        max_retries: retries for this call, instead of the client's.
+        extra_body: fields to send besides the typed ones (e.g. one the docs do not list yet);
+            they win over typed fields of the same name.
+        extra_headers: headers to send with this call (never the token header).
+    """
+
+    idempotent: bool | None
+    timeout: float | None
+    max_retries: int | None
+    extra_body: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str] | None
+
 
 #: The modules of the spec, by attribute name.
 MODULES: tuple[str, ...] = ("group",)
@@ -40,9 +61,8 @@ class Invoker(Protocol):
         body: dict[str, Any],
         parse: Callable[[Any, Report], T] | None,
         *,
-        idempotent: bool | None,
-        timeout: float | None,
         envelope: bool = True,
+        **options: Unpack[CallOptions],
     ) -> T: ...
 
 
@@ -58,9 +78,8 @@ class AsyncInvoker(Protocol):
         body: dict[str, Any],
         parse: Callable[[Any, Report], T] | None,
         *,
-        idempotent: bool | None,
-        timeout: float | None,
         envelope: bool = True,
+        **options: Unpack[CallOptions],
     ) -> Awaitable[T]: ...
 
 

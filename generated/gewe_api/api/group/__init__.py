@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from ...types import UNSET, Unset  # noqa: F401  (defaults of optional fields)
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from ...models.group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
-    from .. import AsyncInvoker, Invoker, Report
+    from .. import AsyncInvoker, CallOptions, Invoker, Report
 
 __all__ = ("AsyncGroupResource", "GroupResource")
 
@@ -61,8 +61,7 @@ class GroupResource:
         *,
         app_id: str | None = None,
         chatroom_id: str,
-        idempotent: bool | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -73,9 +72,8 @@ class GroupResource:
         Args:
             app_id: 设备ID (defaults to the client's app id)
             chatroom_id: 群ID
-            idempotent: True to allow retrying timeouts and overload replies for this call,
-                False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            **options: per-call `idempotent`, `timeout`, `max_retries`, `extra_body` and
+                `extra_headers` (see `gewe_api.api.CallOptions`).
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -89,8 +87,7 @@ class GroupResource:
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
             _parse_get_chatroom_qr_code,
-            idempotent=idempotent,
-            timeout=timeout,
+            **options,
         )
 
 
@@ -107,8 +104,7 @@ class AsyncGroupResource:
         *,
         app_id: str | None = None,
         chatroom_id: str,
-        idempotent: bool | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -119,9 +115,8 @@ class AsyncGroupResource:
         Args:
             app_id: 设备ID (defaults to the client's app id)
             chatroom_id: 群ID
-            idempotent: True to allow retrying timeouts and overload replies for this call,
-                False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            **options: per-call `idempotent`, `timeout`, `max_retries`, `extra_body` and
+                `extra_headers` (see `gewe_api.api.CallOptions`).
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -135,6 +130,5 @@ class AsyncGroupResource:
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
             _parse_get_chatroom_qr_code,
-            idempotent=idempotent,
-            timeout=timeout,
+            **options,
         )
