@@ -107,8 +107,9 @@ class Repo:
         return self.make("spec", "generate", check=True)
 
 
-def new_repo(dest: Path, tag: str | None = "v0.1.0") -> Repo:
-    """This project in a fresh git repository at `dest`: one commit, tagged `tag`."""
+def new_repo(dest: Path, tag: str | None = "release") -> Repo:
+    """This project in a fresh git repository at `dest`: one commit, tagged `tag` ("release": the
+    project's own version, `v<version>`)."""
     dest.mkdir(parents=True, exist_ok=True)
     for rel in project_files():
         target = dest / rel
@@ -118,6 +119,8 @@ def new_repo(dest: Path, tag: str | None = "v0.1.0") -> Repo:
     repo = Repo(dest)
     repo.git("init", "-q", "-b", "main")
     repo.commit("the project")
+    if tag == "release":
+        tag = f"v{repo.version()}"
     if tag:
         repo.git("tag", "-a", tag, "-m", f"release {tag}")
     return repo

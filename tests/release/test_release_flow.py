@@ -1,6 +1,6 @@
 """The release flow end to end, in a temporary git repository built from this project.
 
-Each test starts from a clone of one repository (this project, committed, tagged v0.1.0), edits
+Each test starts from a clone of one repository (this project, committed, tagged with its version), edits
 GeWe's page as a user would, runs `make spec generate`, and then `make diff`, `make check` and
 `make bump` for real.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.synth import markdown, page
 from tests.release._repo import Repo, clone, new_repo
-from tests.spec.conftest import add_reply_field
+from tools.gewe_release.version import Version, bumped
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,27 @@ CHATROOM_PROPERTY = "                chatroomId:\n                  type: string
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Repo:
-    """This project in a fresh repository: one commit, tagged v0.1.0."""
+    """This project in a fresh repository: one commit, tagged with its version (v<version>)."""
     return new_repo(tmp_path_factory.mktemp("released") / "repo")
 
 
 @pytest.fixture
 def repo(released: Repo, tmp_path: Path) -> Repo:
     return clone(released, tmp_path / "repo")
+
+
+def add_reply_field(page_text: str, before: str, field: str) -> str:
+    """Insert a new integer property into a page's YAML, just before the first property `before`."""
+    match = re.search(rf"^(?P<indent>[ ]+){re.escape(before)}:\n", page_text, re.M)
+    assert match is not None, f"property {before!r} not found in the page"
+    indent = match.group("indent")
+    new = f"{indent}{field}:\n{indent}  type: integer\n{indent}  description: 过期时间\n"
+    return page_text[: match.start()] + new + page_text[match.start() :]
+
+
+def next_version(repo: Repo, breaking: bool) -> str:
+    """The version a bump from the repository's released version gives (see test_version.py)."""
+    return str(bumped(Version(repo.version()), breaking))
 
 
 def sections(report: str) -> dict[str, list[str]]:
@@ -78,7 +92,8 @@ def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Rep
         "removed",
     )
     assert lines_with(found["api"], "**breaking**", "GroupResource.get_chatroom_qr_code`", "`chatroom_id`")
-    assert "needs 0.2.0" in diff.stdout
+    released, minor = repo.version(), next_version(repo, breaking=True)
+    assert f"needs {minor}" in diff.stdout
 
     check = repo.make("check")
     assert check.returncode != 0
@@ -92,17 +107,17 @@ def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Rep
 
     bump = repo.make("bump")
     assert bump.returncode == 0, bump.output
-    assert repo.version() == "0.2.0"
+    assert repo.version() == minor != released
     changelog = repo.read("CHANGELOG.md")
     spec_sha = hashlib.sha256((repo.path / "openapi/gewe.yaml").read_bytes()).hexdigest()
-    entry = changelog[changelog.index("## 0.2.0") :]
+    entry = changelog[changelog.index(f"## {minor}") :]
     assert spec_sha in entry and "`request-property-removed`" in entry and "### Breaking" in entry
 
     assert repo.make("check").returncode == 0
-    # committed, the base is still the v0.1.0 tag, and the bump still covers the change
+    # committed, the base is still the release tag, and the bump still covers the change
     repo.commit("roomId")
     assert repo.release("check").returncode == 0
-    assert repo.make("bump").returncode == 0 and repo.version() == "0.2.0"  # bumping twice changes nothing
+    assert repo.make("bump").returncode == 0 and repo.version() == minor  # bumping twice changes nothing
 
 
 def add_optional_request_field(repo: Repo) -> None:
@@ -141,9 +156,10 @@ def test_compatible_change_passes_check_and_bumps_the_patch(
     # the release step of `make check` (the spec and generated/ checks are the rename test's)
     check = repo.release("check")
     assert check.returncode == 0 and "release check: ok (compatible changes" in check.stderr
+    patch = next_version(repo, breaking=False)
     assert repo.make("bump").returncode == 0
-    assert repo.version() == "0.1.1"
-    assert "## 0.1.1" in repo.read("CHANGELOG.md")
+    assert repo.version() == patch
+    assert f"## {patch}" in repo.read("CHANGELOG.md")
 
 
 def remove_reply_field(repo: Repo) -> None:
@@ -159,6 +175,9 @@ def new_required_model_field(repo: Repo) -> None:
     page_text = repo.read("openapi/exports/group/获取群二维码.md")
     repo.write("openapi/exports/group/获取群二维码.md", add_reply_field(page_text, "qrTips", "qrExpireTime"))
     repo.edit_page(QR_TIPS_REQUIRED, QR_TIPS_REQUIRED + "                      - qrExpireTime\n", count=1)
+    # ... and shown in the page's reply example, which is evidence: a required field the example
+    # leaves out would be made optional (tools/gewe_spec/examples.py)
+    repo.edit_page("                  qrTips: ", "                  qrExpireTime: 1767542400\n                  qrTips: ")
 
 
 @pytest.mark.parametrize(
@@ -229,8 +248,9 @@ def test_no_change_says_no_changes(repo: Repo) -> None:
     diff = repo.make("diff")
     assert diff.returncode == 0
     assert "\nno changes\n" in diff.stdout
+    released = repo.version()
     assert repo.make("bump").stdout.count("nothing to bump") == 1
-    assert repo.version() == "0.1.0"
+    assert repo.version() == released
     # a spec edited (here: only a comment) without `make generate` is pointed out
     repo.write("openapi/gewe.yaml", repo.read("openapi/gewe.yaml") + "# edited\n")
     diff = repo.release("diff")

@@ -151,7 +151,7 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], set[tuple[str, str,
     ),
     "reply field type changed": (
         lambda s: schemas(s)["Data"]["properties"]["qrBase64"].update(type="integer"),
-        {("response-property-type-changed", BREAKING, "reply field `data/qrBase64` / `data.qr_base_64`")},
+        {("response-property-type-changed", BREAKING, "reply field `data/qrBase64` / `data.qr_base64`")},
     ),
     "reply enum value removed": (
         lambda s: schemas(s)["Data"]["properties"]["status"]["enum"].remove("expired"),

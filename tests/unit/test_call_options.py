@@ -295,3 +295,15 @@ def test_async_generated_functions_use_the_clients_transport() -> None:
     assert reply is not None and reply.ret == 200
     assert str(seen.requests[-1].url).startswith("http://gewe.internal:8080/")
     assert seen.requests[-1].headers["X-GEWE-TOKEN"] == TOKEN
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_misspelled_field_or_option_is_not_silently_dropped(mode: str) -> None:
+    seen = Seen()
+    for wrong, message in (
+        ({"chatroomid": ROOM}, "missing 1 required keyword-only argument: 'chatroom_id'"),
+        ({"chatroom_id": ROOM, "max_retry": 1}, "unexpected keyword argument 'max_retry'"),
+    ):
+        with pytest.raises(TypeError, match=message):  # the override forwards to the generated method
+            run(mode, lambda c, w=wrong: c.group.get_chatroom_qr_code(**w), transport=transport(mode, seen))
+    assert seen.requests == []

@@ -122,7 +122,7 @@ def load(package: str, root: Path) -> griffe.Object | griffe.Alias:
 
 def wire_names(*specs: Mapping[str, Any]) -> dict[str, str]:
     """snake_case name -> the API's spelling, for every property named in the specs' schemas."""
-    from openapi_python_client.strings import snake_case
+    from tools.gewe_spec.names import snake_case  # the project's naming (digits stay with their word)
 
     names: dict[str, str] = {}
 

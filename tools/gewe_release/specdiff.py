@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openapi_python_client.strings import snake_case
+from tools.gewe_spec.names import snake_case  # the project's naming (digits stay with their word)
 
 from .report import BREAKING, COMPATIBLE, SPEC, Change, both_spellings
 

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ...types import UNSET, Unset  # noqa: F401  (defaults of optional fields)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ...models.group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from ...models.group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from ...models.group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
-    from .. import AsyncInvoker, CallOptions, Invoker, Report
+    from .. import AsyncInvoker, Invoker, Report
 
 __all__ = ("AsyncGroupResource", "GroupResource")
 
@@ -61,7 +63,11 @@ class GroupResource:
         *,
         app_id: str | None = None,
         chatroom_id: str,
-        **options: Unpack[CallOptions],
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -72,8 +78,12 @@ class GroupResource:
         Args:
             app_id: 设备ID (defaults to the client's app id)
             chatroom_id: 群ID
-            **options: per-call `idempotent`, `timeout`, `max_retries`, `extra_body` and
-                `extra_headers` (see `gewe_api.api.CallOptions`).
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds for this call, instead of the client's timeout.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -87,7 +97,11 @@ class GroupResource:
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
             _parse_get_chatroom_qr_code,
-            **options,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
         )
 
 
@@ -104,7 +118,11 @@ class AsyncGroupResource:
         *,
         app_id: str | None = None,
         chatroom_id: str,
-        **options: Unpack[CallOptions],
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -115,8 +133,12 @@ class AsyncGroupResource:
         Args:
             app_id: 设备ID (defaults to the client's app id)
             chatroom_id: 群ID
-            **options: per-call `idempotent`, `timeout`, `max_retries`, `extra_body` and
-                `extra_headers` (see `gewe_api.api.CallOptions`).
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds for this call, instead of the client's timeout.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -130,5 +152,9 @@ class AsyncGroupResource:
             "/gewe/v2/api/group/getChatroomQrCode",
             body,
             _parse_get_chatroom_qr_code,
-            **options,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
         )
