@@ -177,7 +177,8 @@ def new_required_model_field(repo: Repo) -> None:
     repo.edit_page(QR_TIPS_REQUIRED, QR_TIPS_REQUIRED + "                      - qrExpireTime\n", count=1)
     # ... and shown in the page's reply example, which is evidence: a required field the example
     # leaves out would be made optional (tools/gewe_spec/examples.py)
-    repo.edit_page("                  qrTips: ", "                  qrExpireTime: 1767542400\n                  qrTips: ")
+    example = "                  qrTips: "
+    repo.edit_page(example, "                  qrExpireTime: 1767542400\n" + example)
 
 
 @pytest.mark.parametrize(
