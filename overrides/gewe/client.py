@@ -379,21 +379,10 @@ class GeweClient(_ClientBase, Overrides, Resources):
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
         settings = self._settings
-        timeout = options.get("timeout")
-        call = _Call(
-            settings,
-            operation,
-            path,
-            parse,
-            options.get("idempotent"),
-            timeout,
-            envelope,
-            options.get("max_retries"),
-        )
-        body = _with_extra_body(body, options.get("extra_body"))
+        call, body = _begin(settings, operation, path, body, parse, envelope, options)
         headers = _call_headers(self._own_headers, options.get("extra_headers"))
         url = settings.base_url + path
-        call_timeout = settings.call_timeout(timeout)
+        call_timeout = settings.call_timeout(options.get("timeout"))
         while True:
             try:
                 response = self._http.post(url, json=body, timeout=call_timeout, headers=headers)
@@ -510,19 +499,8 @@ class AsyncGeweClient(_ClientBase, AsyncOverrides, AsyncResources):
         **options: Unpack[CallOptions],
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        timeout = options.get("timeout")
-        call = _Call(
-            self._settings,
-            operation,
-            path,
-            parse,
-            options.get("idempotent"),
-            timeout,
-            envelope,
-            options.get("max_retries"),
-        )
-        body = _with_extra_body(body, options.get("extra_body"))
-        request = self._request(path, body, timeout, options.get("extra_headers"))
+        call, body = _begin(self._settings, operation, path, body, parse, envelope, options)
+        request = self._request(path, body, options.get("timeout"), options.get("extra_headers"))
         while True:
             try:
                 response = await self._send(request)
@@ -632,6 +610,29 @@ class _SharedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self._transport.handle_async_request(request)
+
+
+def _begin(
+    settings: _Settings,
+    operation: str,
+    path: str,
+    body: dict[str, Any],
+    parse: Callable[[Any, Report], T] | None,
+    envelope: bool,
+    options: CallOptions,
+) -> tuple[_Call[T], dict[str, Any]]:
+    """One call's attempts, and its body with the caller's extra fields: both clients start so."""
+    call = _Call(
+        settings,
+        operation,
+        path,
+        parse,
+        options.get("idempotent"),
+        options.get("timeout"),
+        envelope,
+        options.get("max_retries"),
+    )
+    return call, _with_extra_body(body, options.get("extra_body"))
 
 
 def _with_extra_body(body: dict[str, Any], extra_body: Mapping[str, Any] | None) -> dict[str, Any]:
