@@ -56,10 +56,18 @@ def redact(value: Any, secret: str) -> Any:
     return Redactor(secret).value(value)
 
 
+def body_text(response: httpx.Response, secret: str) -> str:
+    """The whole body as text, token redacted."""
+    return Redactor(secret).text(response.content.decode("utf-8", errors="replace"))
+
+
 def excerpt(response: httpx.Response, secret: str) -> str:
     """The body as text, token redacted; a long one keeps its start and its end (where a
     validation error usually says what was wrong), joined by " … "."""
-    text = Redactor(secret).text(response.content.decode("utf-8", errors="replace"))
+    return _shorten(body_text(response, secret))
+
+
+def _shorten(text: str) -> str:
     if len(text) <= EXCERPT_CHARS:
         return text
     return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
@@ -112,22 +120,18 @@ def unwrap(
     `strict` and `reported` (the fields already logged) are the client's; see `reporter`.
     """
 
-    def bad(message: str) -> GeweHTTPError:
-        return GeweHTTPError(
+    def bad(message: str, kind: type[GeweHTTPError] = GeweHTTPError) -> GeweHTTPError:
+        text = body_text(response, secret)
+        return kind(
             message,
             status_code=response.status_code,
-            body_excerpt=excerpt(response, secret),
+            body_excerpt=_shorten(text),
             operation=operation,
-            body=Redactor(secret).text(response.content.decode("utf-8", errors="replace")),
+            body=text,
         )
 
     if response.status_code in AUTH_STATUSES:
-        raise GeweAuthError(
-            "the token was refused",
-            operation=operation,
-            status_code=response.status_code,
-            body_excerpt=excerpt(response, secret),
-        )
+        raise bad("the token was refused", GeweAuthError)
     if not 200 <= response.status_code < 300:
         raise bad("unexpected HTTP status")
     try:

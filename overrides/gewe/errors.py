@@ -148,13 +148,14 @@ class GeweAuthError(GeweAPIError, GeweHTTPError):
         operation: str,
         status_code: int,
         body_excerpt: str = "",
+        body: str = "",
         ret: int | None = None,
         msg: str | None = None,
         code: str | None = None,
         data: Any = None,
     ) -> None:
         GeweHTTPError.__init__(
-            self, message, status_code=status_code, body_excerpt=body_excerpt, operation=operation
+            self, message, status_code=status_code, body_excerpt=body_excerpt, operation=operation, body=body
         )
         self.ret: int | None = ret  # type: ignore[assignment]
         self.msg = msg
