@@ -53,16 +53,23 @@ class PerCallResult:
     strict_ratio: Sample | None = None  # per-round wall ratio of sdk-strict to sdk (same rounds)
 
 
-def _interleave(
-    workers: dict[str, Worker], rounds: int, calls: int, seed: int
-) -> dict[str, tuple[list[float], list[float]]]:
+def _round_orders(names: list[str], rounds: int, seed: int) -> list[list[str]]:
+    """The contenders' order in each round: every one first once, then shuffled (seeded)."""
     rng = random.Random(seed)
-    data: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in workers}
-    names = list(workers)
+    orders = []
     for r in range(rounds):
         order = names[r % len(names) :] + names[: r % len(names)]
         if r >= len(names):
             rng.shuffle(order)
+        orders.append(order)
+    return orders
+
+
+def _interleave(
+    workers: dict[str, Worker], rounds: int, calls: int, seed: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    data: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in workers}
+    for order in _round_orders(list(workers), rounds, seed):
         for mode in order:
             wall_ns, cpu_ns = workers[mode].run(calls)
             data[mode][0].append(wall_ns / 1e9)
@@ -158,14 +165,9 @@ def async_bench(
 def _interleave_async(
     workers: dict[str, Worker], rounds: int, command: str, seed: int
 ) -> tuple[dict[str, tuple[list[float], list[float]]], dict[str, int]]:
-    rng = random.Random(seed)
     data: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in workers}
     failed = dict.fromkeys(workers, 0)
-    names = list(workers)
-    for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        if r >= len(names):
-            rng.shuffle(order)
+    for order in _round_orders(list(workers), rounds, seed):
         for mode in order:
             wall_ns, cpu_ns, bad = workers[mode].send(command)
             data[mode][0].append(wall_ns / 1e9)
