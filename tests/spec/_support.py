@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import difflib
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,3 +196,9 @@ def spec_names(spec: dict[str, Any]) -> SpecNames:
         schemas=frozenset(spec["components"]["schemas"]),
         tags=frozenset(t["name"] for t in spec["tags"]),
     )
+
+
+def mypy_strict(root: Path, cache: Path, *targets: str) -> subprocess.CompletedProcess[str]:
+    """`mypy --strict` over `targets` (packages or files in `root`), run from `root`, not cached."""
+    cmd = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(cache), *targets]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)

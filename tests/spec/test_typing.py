@@ -7,12 +7,10 @@ The fixture spec has what the seed lacks: nested request models, a module with a
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-from tests.spec._support import Generated
+from tests.spec._support import Generated, mypy_strict
 
 # A user of the package: mypy must know the models' types through `gewe_api.models` (lazy imports
 # must not turn them into Any), so the deliberate mistake on the last line must be reported.
@@ -34,23 +32,7 @@ EXPECTED = re.compile(r'^user\.py:\d+: error: Incompatible types in assignment \
 def test_mypy_strict_over_the_generated_fixture_package(fixture_generated: Generated, tmp_path: Path) -> None:
     root = fixture_generated.root
     (root / "user.py").write_text(USER, encoding="utf-8")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "gewe_api",
-            "user.py",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = mypy_strict(root, tmp_path / "cache", "gewe_api", "user.py")
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     unexpected = [line for line in errors if not EXPECTED.match(line)]
     assert unexpected == [], proc.stdout

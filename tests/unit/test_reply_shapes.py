@@ -13,7 +13,6 @@ import ast
 import importlib
 import logging
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ import yaml
 
 from gewe import GeweAPIError, GeweClient, GeweResponseError, envelope
 from tests.conftest import APP_ID, TOKEN
-from tests.spec._support import generate_package, write_spec
+from tests.spec._support import generate_package, mypy_strict, write_spec
 from tests.support.calls import FAST
 
 MODULE = "shapes"
@@ -302,17 +301,7 @@ def test_other_schema_forms(shapes_api: ModuleType, caplog: pytest.LogCaptureFix
 
 def test_the_generated_checks_pass_mypy_strict(shapes_api: ModuleType, tmp_path: Path) -> None:
     root = Path(shapes_api.__file__).parents[2]  # shapes_api/api/__init__.py -> the folder holding shapes_api
-    cmd = [
-        sys.executable,
-        "-m",
-        "mypy",
-        "--strict",
-        "--no-incremental",
-        "--cache-dir",
-        str(tmp_path),
-        "shapes_api",
-    ]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+    proc = mypy_strict(root, tmp_path, "shapes_api")
     assert proc.returncode == 0, proc.stdout
     assert re.search(r"no issues found in (\d\d+) source files", proc.stdout), proc.stdout
 
