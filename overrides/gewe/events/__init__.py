@@ -14,6 +14,7 @@
 through their generated models; the XML inside `Content` is parsed with defusedxml.
 """
 
+from .dedup import DedupStore, MemoryDedup, RedisDedup, dedup_key
 from .models import (
     KINDS,
     AppEvent,
@@ -56,6 +57,7 @@ from .models import (
     VoiceEvent,
 )
 from .parse import parse_event
+from .receiver import Receiver, secret_path
 
 __all__ = [
     "KINDS",
@@ -65,6 +67,7 @@ __all__ = [
     "ChannelsEvent",
     "ContactDeletedEvent",
     "ContactUpdateEvent",
+    "DedupStore",
     "EmojiEvent",
     "Event",
     "FileEvent",
@@ -79,6 +82,7 @@ __all__ = [
     "LinkEvent",
     "LocationEvent",
     "Member",
+    "MemoryDedup",
     "MessageEvent",
     "MiniProgramEvent",
     "OfflineEvent",
@@ -88,7 +92,9 @@ __all__ = [
     "PatEvent",
     "PingEvent",
     "QuoteEvent",
+    "Receiver",
     "RedPacketEvent",
+    "RedisDedup",
     "RevokeEvent",
     "SystemEvent",
     "SystemNoticeEvent",
@@ -97,5 +103,7 @@ __all__ = [
     "UnknownEvent",
     "VideoEvent",
     "VoiceEvent",
+    "dedup_key",
     "parse_event",
+    "secret_path",
 ]
