@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from .group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from .group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from .group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
+    from .login_set_callback_request import LoginSetCallbackRequest
+    from .login_set_callback_response import LoginSetCallbackResponse
     from .push_add_msg_data import PushAddMsgData
     from .push_del_contacts_data import PushDelContactsData
     from .push_envelope import PushEnvelope
@@ -26,6 +28,8 @@ _MODULES: dict[str, str] = {
     "GroupGetChatroomQrCodeData": ".group_get_chatroom_qr_code_data",
     "GroupGetChatroomQrCodeRequest": ".group_get_chatroom_qr_code_request",
     "GroupGetChatroomQrCodeResponse": ".group_get_chatroom_qr_code_response",
+    "LoginSetCallbackRequest": ".login_set_callback_request",
+    "LoginSetCallbackResponse": ".login_set_callback_response",
     "PushAddMsgData": ".push_add_msg_data",
     "PushDelContactsData": ".push_del_contacts_data",
     "PushEnvelope": ".push_envelope",
@@ -39,6 +43,8 @@ __all__ = (
     "GroupGetChatroomQrCodeData",
     "GroupGetChatroomQrCodeRequest",
     "GroupGetChatroomQrCodeResponse",
+    "LoginSetCallbackRequest",
+    "LoginSetCallbackResponse",
     "PushAddMsgData",
     "PushDelContactsData",
     "PushEnvelope",

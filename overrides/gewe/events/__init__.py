@@ -14,6 +14,7 @@
 through their generated models; the XML inside `Content` is parsed with defusedxml.
 """
 
+from .callback import callback_url, set_callback
 from .dedup import DedupStore, MemoryDedup, RedisDedup, dedup_key
 from .models import (
     KINDS,
@@ -103,7 +104,9 @@ __all__ = [
     "UnknownEvent",
     "VideoEvent",
     "VoiceEvent",
+    "callback_url",
     "dedup_key",
     "parse_event",
     "secret_path",
+    "set_callback",
 ]
