@@ -14,7 +14,9 @@
 through their generated models; the XML inside `Content` is parsed with defusedxml.
 """
 
-from .callback import callback_url, set_callback
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .dedup import DedupStore, MemoryDedup, RedisDedup, dedup_key
 from .models import (
     KINDS,
@@ -58,7 +60,27 @@ from .models import (
     VoiceEvent,
 )
 from .parse import parse_event
-from .receiver import Receiver, secret_path
+
+if TYPE_CHECKING:  # imported on first use (they import aiohttp): parse_event alone stays light
+    from .callback import callback_url, set_callback
+    from .receiver import Receiver, secret_path
+
+_LAZY = {
+    "Receiver": "receiver",
+    "secret_path": "receiver",
+    "set_callback": "callback",
+    "callback_url": "callback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gewe.events' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",
