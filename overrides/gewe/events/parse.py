@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -142,12 +143,15 @@ def _thumbnail(buf: Any) -> Image | None:
         return None
 
 
+_PREFIX = re.compile(r"([^\s:<>]{1,80}):\n")
+
+
 def _split_prefix(content: str) -> tuple[str | None, str]:
     """("wxid", rest) for a group message's `"wxid:\\n..."`, else (None, content)."""
-    head, sep, rest = content.partition(":\n")
-    if sep and 0 < len(head) <= 80 and not any(ch.isspace() or ch in "<>" for ch in head):
-        return head, rest
-    return None, content
+    match = _PREFIX.match(content)
+    if match is None:
+        return None, content
+    return match.group(1), content[match.end() :]
 
 
 def _message(data: Any, app_id: str | None, wxid: str | None, raw: dict[str, Any]) -> Event:
