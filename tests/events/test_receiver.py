@@ -78,6 +78,17 @@ async def test_answers_for_every_kind_of_request(
         assert await post(http, url, b"not json") == 400
         assert await post(http, url, b"[1, 2]") == 400
         assert await post(http, url, b"x" * 5000) == 413
+
+        async def chunked(size: int) -> AsyncIterator[bytes]:  # no Content-Length: read as it comes
+            pushed = json.dumps(P.push(1, "big")).encode()
+            yield pushed[:-1] + b', "pad": "'
+            for _ in range(size // 1000):
+                yield b"x" * 1000
+                await asyncio.sleep(0)
+            yield b'"}'
+
+        assert await post(http, url, chunked(1000)) == 200  # a body in many chunks is read whole
+        assert await post(http, url, chunked(20_000)) == 413
         assert await post(http, url, json.dumps({"TypeName": "AddMsg", "pad": "x" * 5000}).encode()) == 413
         async with http.get(url) as resp:
             assert resp.status == 405
@@ -85,8 +96,8 @@ async def test_answers_for_every_kind_of_request(
         assert await post(http, url, ping) == 200
         assert receiver.pinged.is_set() and receiver.last_ping is not None
         assert receiver.last_ping.token_matches(TOKEN)
-        await until(lambda: len(rec.events) == 1)
-        assert isinstance(rec.events[0], TextEvent)  # the ping never reaches the handler
+        await until(lambda: len(rec.events) == 2)
+        assert [type(e) for e in rec.events] == [TextEvent, TextEvent]  # the ping never reaches it
     finally:
         assert await receiver.stop() == 0
     secret = url.rsplit("/", 1)[1]

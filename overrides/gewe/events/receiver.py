@@ -178,8 +178,8 @@ class Receiver:
             return web.Response(status=405, headers={"Allow": "POST"})
         if request.content_length is not None and request.content_length > self.max_body:
             return web.Response(status=413)
-        body = await request.content.read(self.max_body + 1)
-        if len(body) > self.max_body:
+        body = await _read_body(request, self.max_body)
+        if body is None:
             return web.Response(status=413)
         return web.Response(status=await self.receive(body))
 
@@ -347,6 +347,18 @@ class Receiver:
             return asyncio.run(serve())
         except KeyboardInterrupt:  # asyncio.run cancelled serve(), whose finally stopped the receiver
             return self.left
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows beyond `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(1 << 16):  # b"" at the end
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _nid(event: Event) -> int | None:
