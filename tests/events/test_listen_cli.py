@@ -6,7 +6,10 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -19,7 +22,10 @@ PATH = "/gewe/cli-s3cret"
 
 
 def _listen(*extra: str) -> tuple[subprocess.Popen[str], int]:
-    port = free_port()
+    return _listen_on(free_port(), *extra)
+
+
+def _listen_on(port: int, *extra: str) -> tuple[subprocess.Popen[str], int]:
     cmd = [sys.executable, "-m", "gewe.cli", "listen", "--port", str(port), "--path", PATH, *extra]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -75,3 +81,46 @@ def test_listen_prints_each_event_once_and_stops_on_ctrl_c(as_json: bool) -> Non
         assert lines[0] == f"2026-01-01T00:00:00Z text {P.ROOM} {P.ALICE} hello world"
         assert lines[1] == f"2026-01-01T00:00:00Z quote {P.ALICE} {P.ALICE} my reply"
         assert lines[2] == f"- group_left {P.ROOM} - {P.ROOM}"
+
+
+class _FakeGeWe(BaseHTTPRequestHandler):
+    """setCallback as GeWe does it: post the test message to the URL, then answer."""
+
+    calls: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).calls.append(body)
+        test = httpx.post(body["callbackUrl"], json={"testMsg": "验证", "token": body["token"]}, timeout=10)
+        reply = {"ret": 200, "msg": "操作成功"} if test.status_code == 200 else {"ret": 500, "msg": "不可用"}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_listen_sets_the_callback_once_listening() -> None:
+    fake = ThreadingHTTPServer(("127.0.0.1", 0), _FakeGeWe)
+    thread = threading.Thread(target=fake.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = free_port()
+        base = f"http://127.0.0.1:{fake.server_address[1]}"
+        public = f"http://127.0.0.1:{port}"
+        proc, _ = _listen_on(port, "--set-callback", public, "--base-url", base, "--token", TOKEN)
+        deadline = time.monotonic() + 30
+        while not _FakeGeWe.calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        out, err = _interrupt(proc)
+    finally:
+        fake.shutdown()
+        fake.server_close()
+    assert _FakeGeWe.calls == [{"token": TOKEN, "callbackUrl": public + PATH}]
+    assert f"callback set to {public}{PATH}; GeWe's test message arrived" in err
+    assert proc.returncode == 0 and TOKEN not in out + err

@@ -257,6 +257,14 @@ def test_the_bots_own_message_from_another_device(room: str | None) -> None:
     assert event.text == "sent from my phone:\nreally"  # no prefix to strip on the bot's own message
 
 
+def test_the_bots_own_message_echoed_into_a_room_is_self() -> None:
+    event = parse_event(P.push(1, "echo", room=P.ROOM, sender=P.BOT))
+    assert isinstance(event, TextEvent)
+    assert event.is_self and event.sender_wxid == P.BOT and event.chat_id == P.ROOM and event.text == "echo"
+    other = parse_event(P.push(1, "hi", room=P.ROOM))
+    assert not other.is_self  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("nid", [P.BIG_ID, 2**63 - 1, 18446744073709551615])
 def test_ids_beyond_2_53_stay_exact_as_int_or_string(nid: int) -> None:
     for as_string in (False, True):

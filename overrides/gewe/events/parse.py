@@ -162,7 +162,6 @@ def _message(data: Any, app_id: str | None, wxid: str | None, raw: dict[str, Any
     wrapped: Any = d.content.string if isinstance(d.content, PushString) else d.content
     content = wrapped if isinstance(wrapped, str) else None
     room_id = next((u for u in (from_wxid, to_wxid) if u and u.endswith(ROOM_SUFFIX)), None)
-    is_self = wxid is not None and from_wxid == wxid
     sender = from_wxid
     if room_id is not None and from_wxid == room_id:  # from others in the room, or a room notice
         sender = None
@@ -170,6 +169,8 @@ def _message(data: Any, app_id: str | None, wxid: str | None, raw: dict[str, Any
         if prefix is not None:
             content = rest
             sender = None if prefix.endswith(ROOM_SUFFIX) else prefix
+    # the bot's own message: sent from another device (From is the bot), or echoed into a room
+    is_self = wxid is not None and (from_wxid == wxid or sender == wxid)
     xml = _Xml(str(msg_type), new_msg_id)
     mentions = _mentions(d.msg_source if isinstance(d.msg_source, str) else None, xml)
     chat_id = room_id or (to_wxid if is_self else from_wxid)
