@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gewe import GeweEventError
-from gewe.events import KINDS, parse_event
+from gewe.events import KINDS, dedup_key, parse_event
+from gewe.events.parse import push_key
 from tests.fixtures import pushes as P
 
 json_values = st.recursive(
@@ -75,6 +76,8 @@ def _check(body: dict[str, Any]) -> None:
 def test_any_push_shaped_object_is_an_event(body: dict[str, Any]) -> None:
     _check(body)
     assert parse_event(json.dumps(body)).kind == parse_event(body).kind  # bytes/str and mapping agree
+    # the receiver de-duplicates on the key it reads before parsing: the same as the event's
+    assert push_key(body) == dedup_key(parse_event(body))
 
 
 @settings(max_examples=200)

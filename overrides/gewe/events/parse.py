@@ -198,6 +198,26 @@ def _message(data: Any, app_id: str | None, wxid: str | None, raw: dict[str, Any
     return message_event(common, content, xml, thumbnail)
 
 
+def is_test_message(raw: Mapping[str, Any]) -> bool:
+    """Whether a decoded body is GeWe's test message (sent when the callback URL is set)."""
+    return "testMsg" in raw and "TypeName" not in raw
+
+
+def push_key(raw: Mapping[str, Any]) -> str | None:
+    """The de-duplication key of a decoded push, without parsing it: `"<Appid>:<NewMsgId>"`.
+
+    The same as `dedup_key(parse_event(raw))`: None for pushes that are not messages (no id).
+    """
+    data = raw.get("Data")
+    if raw.get("TypeName") != "AddMsg" or not isinstance(data, dict):
+        return None
+    new_msg_id = _int(data.get("NewMsgId"))
+    if new_msg_id is None:
+        return None
+    app_id = raw.get("Appid")
+    return f"{app_id if isinstance(app_id, str) else ''}:{new_msg_id}"
+
+
 def _ping(body: dict[str, Any]) -> PingEvent:
     token = body.get("token")
     raw = {**body, "token": "***"} if "token" in body else body
@@ -220,7 +240,7 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         GeweEventError: `body` is not JSON, or is JSON but not an object.
     """
     raw = decode_body(body)
-    if "testMsg" in raw and "TypeName" not in raw:
+    if is_test_message(raw):
         return _ping(raw)
     env = PushEnvelope.from_dict(raw)
     app_id, wxid = _str(env.appid), _str(env.wxid)

@@ -6,8 +6,10 @@
     ...
     left = await receiver.stop()         # drains the queue; how many events were left
 
-Each push is answered as soon as it is parsed and queued (GeWe gives up after 3 seconds); worker
-tasks take events from a bounded queue and call the handler (a sync handler runs in a thread pool).
+Each push is answered as soon as its JSON is decoded and queued (GeWe gives up after 3 seconds):
+the answer path reads only the JSON and the de-duplication key. Worker tasks take pushes from a
+bounded queue, parse them into events (`parse_event`) and call the handler (a sync handler runs in
+a thread pool).
 
 | the push | the answer |
 | --- | --- |
@@ -37,9 +39,9 @@ from typing import Any, Literal
 from aiohttp import web
 
 from ..errors import GeweConfigError, GeweEventError
-from .dedup import DedupStore, MemoryDedup, dedup_key
+from .dedup import DedupStore, MemoryDedup
 from .models import Event, PingEvent
-from .parse import parse_event
+from .parse import decode_body, is_test_message, parse_event, push_key
 
 logger = logging.getLogger("gewe.events")
 Handler = Callable[[Event], object]
@@ -95,10 +97,10 @@ class Receiver:
         self._is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
             getattr(handler, "__call__", None)  # noqa: B004 - an async callable object
         )
-        self._queue: asyncio.Queue[Event] | None = None
+        self._queue: asyncio.Queue[dict[str, Any]] | None = None  # decoded pushes
         self._tasks: list[asyncio.Task[None]] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._busy: dict[asyncio.Task[None], Event] = {}
+        self._busy: dict[asyncio.Task[None], dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self._accepting = False
         self.url: str | None = None
@@ -129,13 +131,15 @@ class Receiver:
         return any(address in net for net in self.allow)
 
     async def receive(self, body: bytes) -> int:
-        """Parse one body from the secret path and queue it; the HTTP status to answer."""
+        """Decode one body from the secret path and queue it; the HTTP status to answer."""
         try:
-            event = parse_event(body)
+            raw = decode_body(body)
         except GeweEventError:
             return 400
-        if isinstance(event, PingEvent):
-            self.last_ping = event
+        if is_test_message(raw):
+            ping = parse_event(raw)
+            assert isinstance(ping, PingEvent)
+            self.last_ping = ping
             self.pinged.set()
             logger.info("callback test message received")
             return 200
@@ -143,30 +147,28 @@ class Receiver:
         queue = self._queue
         assert queue is not None
         if not self._accepting or queue.full():
-            return self._reject(event, "the queue is full" if self._accepting else "the receiver is stopping")
-        key = dedup_key(event) if self.dedup is not None else None
+            return self._reject(raw, "the queue is full" if self._accepting else "the receiver is stopping")
+        key = push_key(raw) if self.dedup is not None else None
         if key is not None and self.dedup is not None:
             try:
                 first = await self.dedup.claim(key)
             except Exception as exc:  # the store is down: refuse, GeWe delivers again
-                return self._reject(event, f"the dedup store failed ({type(exc).__name__})")
+                return self._reject(raw, f"the dedup store failed ({type(exc).__name__})")
             if not first:
                 self.duplicates += 1
-                logger.debug("duplicate %s push (new_msg_id %s) ignored", event.kind, _nid(event))
+                logger.debug("duplicate push ignored (%s)", _describe(raw))
                 return 200
         try:
-            queue.put_nowait(event)
+            queue.put_nowait(raw)
         except asyncio.QueueFull:
-            if key is not None and self.dedup is not None:
+            if key is not None:
                 await self._forget(key)
-            return self._reject(event, "the queue is full")
+            return self._reject(raw, "the queue is full")
         return 200
 
-    def _reject(self, event: Event, why: str) -> int:
+    def _reject(self, raw: dict[str, Any], why: str) -> int:
         self.rejected += 1
-        logger.warning(
-            "%s push (new_msg_id %s) answered 503: %s; GeWe delivers it again", event.kind, _nid(event), why
-        )
+        logger.warning("push answered 503 (%s): %s; GeWe delivers it again", _describe(raw), why)
         return 503
 
     async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
@@ -227,16 +229,18 @@ class Receiver:
         me = asyncio.current_task()
         assert me is not None
         while True:
-            event = await queue.get()
-            self._busy[me] = event
+            raw = await queue.get()
+            self._busy[me] = raw
             try:
-                await self._handle(event)
+                await self._handle(raw)
             finally:
                 del self._busy[me]
                 queue.task_done()
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, raw: dict[str, Any]) -> None:
+        event: Event | None = None
         try:
+            event = parse_event(raw)
             if self._is_async:
                 await self.handler(event)  # type: ignore[misc]
             else:
@@ -249,8 +253,9 @@ class Receiver:
             raise
         except Exception:
             self.failed += 1
-            logger.exception("handler failed on a %s event (new_msg_id %s)", event.kind, _nid(event))
-            key = dedup_key(event) if self.dedup is not None else None
+            kind = event.kind if event is not None else "unparsed"
+            logger.exception("handler failed on a %s event (%s)", kind, _describe(raw))
+            key = push_key(raw) if self.dedup is not None else None
             if key is not None:
                 await self._forget(key)
 
@@ -315,8 +320,8 @@ class Receiver:
             self._pool = None
         if left_events:
             logger.warning("receiver stopped with %d events not handled", len(left_events))
-            for event in left_events:
-                key = dedup_key(event) if self.dedup is not None else None
+            for raw in left_events:
+                key = push_key(raw) if self.dedup is not None else None
                 if key is not None:
                     await self._forget(key)
         self.left = len(left_events)
@@ -361,5 +366,10 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _nid(event: Event) -> int | None:
-    return getattr(event, "new_msg_id", None)
+def _describe(raw: dict[str, Any]) -> str:
+    """Which push, for a log line: its type, MsgType and new_msg_id (never its content)."""
+    data = raw.get("Data")
+    data = data if isinstance(data, dict) else {}
+    type_name = raw.get("TypeName")
+    shown = type_name[:30] if isinstance(type_name, str) else None if type_name is None else "?"
+    return f"TypeName {shown!r}, MsgType {data.get('MsgType')!r:.12}, new_msg_id {data.get('NewMsgId')!r:.24}"
