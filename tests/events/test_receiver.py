@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from gewe import GeweConfigError
 from gewe.events import Event, ImageEvent, MemoryDedup, Receiver, TextEvent, secret_path
 from tests.fixtures import pushes as P
 
@@ -107,7 +108,7 @@ async def test_answers_for_every_kind_of_request(
 async def test_only_allowed_source_addresses_may_post(http: aiohttp.ClientSession) -> None:
     rec = Recorder()
     closed = Receiver(rec, path="/cb/s3cret", allow=["10.0.0.0/8"])
-    open_ = Receiver(rec, path="/cb/s3cret", allow=["127.0.0.1", "::1"])
+    open_ = Receiver(rec, path="/cb/s3cret", allow="127.0.0.0/8")
     try:
         assert await post(http, await closed.start(), body(P.push(1, "a"))) == 403
         assert await post(http, await open_.start(), body(P.push(1, "b"))) == 200
@@ -115,6 +116,8 @@ async def test_only_allowed_source_addresses_may_post(http: aiohttp.ClientSessio
         await closed.stop()
         await open_.stop()
     assert [e.kind for e in rec.events] == ["text"]
+    with pytest.raises(GeweConfigError):
+        Receiver(rec, path="/cb/s3cret", allow=["not-an-address"])
 
 
 async def test_duplicates_are_handled_once(http: aiohttp.ClientSession) -> None:

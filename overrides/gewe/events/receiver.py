@@ -84,6 +84,8 @@ class Receiver:
             raise GeweConfigError("Receiver path must start with '/' (e.g. secret_path())", setting="path")
         if max_body < 1 or queue_size < 1 or workers < 1:
             raise GeweConfigError("max_body, queue_size and workers must be >= 1", setting="receiver")
+        if isinstance(allow, str):  # one address or network, not its characters
+            allow = [allow]
         try:
             self.allow: tuple[Network, ...] | None = (
                 None if allow is None else tuple(ipaddress.ip_network(a, strict=False) for a in allow)
