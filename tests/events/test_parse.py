@@ -300,6 +300,8 @@ def test_contacts_offline_and_the_test_message() -> None:
         "wxid_alice",
         None,
     )
+    wrapped = parse_event(P.mod_contacts(P.ROOM, "Team", ChatRoomOwner={"string": "wxid_bob"}))
+    assert isinstance(wrapped, ContactUpdateEvent) and wrapped.owner_wxid == "wxid_bob"
     friend = parse_event(P.mod_contacts("wxid_new", "Newbie"))
     assert isinstance(friend, ContactUpdateEvent) and not friend.is_group
     gone = parse_event(P.del_contacts("wxid_alice"))

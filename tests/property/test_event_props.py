@@ -55,7 +55,7 @@ pushes = st.fixed_dictionaries(
     {},
     optional={
         "TypeName": st.sampled_from(["AddMsg", "ModContacts", "DelContacts", "Offline"]) | json_values,
-        "Appid": st.text(max_size=10) | json_values,
+        "Appid": st.text(max_size=10) | wrapped | json_values,
         "Wxid": st.text(max_size=10) | json_values,
         "Data": data | json_values,
         "testMsg": json_values,

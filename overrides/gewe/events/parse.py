@@ -74,6 +74,8 @@ def _str(value: Any) -> str | None:
     """A wrapped (`{"string": v}`) or plain string; None for `{}`, empty or any other type."""
     if isinstance(value, PushString):
         value = value.string
+    elif isinstance(value, dict):  # a wrapper where the spec has a plain string (e.g. ChatRoomOwner)
+        value = value.get("string")
     return value if isinstance(value, str) and value else None
 
 
@@ -214,8 +216,7 @@ def push_key(raw: Mapping[str, Any]) -> str | None:
     new_msg_id = _int(data.get("NewMsgId"))
     if new_msg_id is None:
         return None
-    app_id = raw.get("Appid")
-    return f"{app_id if isinstance(app_id, str) else ''}:{new_msg_id}"
+    return f"{_str(raw.get('Appid')) or ''}:{new_msg_id}"
 
 
 def _ping(body: dict[str, Any]) -> PingEvent:
