@@ -80,6 +80,23 @@ def test_any_push_shaped_object_is_an_event(body: dict[str, Any]) -> None:
     assert push_key(body) == dedup_key(parse_event(body))
 
 
+messages = st.fixed_dictionaries(
+    {
+        "TypeName": st.just("AddMsg"),
+        "Appid": st.text(max_size=10) | wrapped | json_values,
+        "Data": st.fixed_dictionaries(
+            {"NewMsgId": st.integers(min_value=0, max_value=2**64) | st.integers().map(str) | json_values}
+        ),
+    }
+)
+
+
+@settings(max_examples=200)
+@given(messages)
+def test_the_receivers_dedup_key_is_the_events(body: dict[str, Any]) -> None:
+    assert push_key(body) == dedup_key(parse_event(body))
+
+
 @settings(max_examples=200)
 @given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
 def test_any_json_object_is_an_event(body: dict[str, Any]) -> None:
