@@ -81,7 +81,7 @@ def with_push_schemas(spec: Path, out: Path, pushes: Path = PUSHES) -> Path:
     return out
 
 
-def generate_into(dest: Path, spec: Path = SPEC) -> None:
+def generate_into(dest: Path, spec: Path = SPEC, pushes: Path = PUSHES) -> None:
     """Generate the package for `spec` into `dest` (which must not exist) and finish it.
 
     The ruff configuration goes beside `dest`, so `dest` should sit in a folder of its own (main()
@@ -89,7 +89,7 @@ def generate_into(dest: Path, spec: Path = SPEC) -> None:
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     (dest.parent / "ruff.toml").write_text(RUFF_CONFIG, encoding="utf-8")
-    merged = with_push_schemas(spec, dest.parent / "spec-with-pushes.yaml")
+    merged = with_push_schemas(spec, dest.parent / "spec-with-pushes.yaml", pushes)
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # ruff for the post-hooks comes from this venv
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
