@@ -38,17 +38,22 @@ def handle(event: Event) -> None:
 """
 
 
-def _mypy(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "bot.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    cmd = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), "bot.py"]
-    env_path = f"{ROOT / 'overrides'}:{ROOT / 'generated'}"
-    return subprocess.run(
-        cmd, cwd=tmp_path, capture_output=True, text=True, check=False, env={"MYPYPATH": env_path, "PATH": ""}
-    )
-
-
 def test_events_narrow_by_class_and_by_kind(tmp_path: Path) -> None:
-    right = _mypy(tmp_path, USER_CODE)
-    assert right.returncode == 0, right.stdout + right.stderr
-    wrong = _mypy(tmp_path, WRONG_CODE)
-    assert wrong.returncode == 1 and '"ImageEvent" has no attribute "text"' in wrong.stdout, wrong.stdout
+    (tmp_path / "bot.py").write_text(textwrap.dedent(USER_CODE), encoding="utf-8")
+    (tmp_path / "wrong.py").write_text(textwrap.dedent(WRONG_CODE), encoding="utf-8")
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "bot.py",
+        "wrong.py",
+    ]
+    env = {"MYPYPATH": f"{ROOT / 'overrides'}:{ROOT / 'generated'}", "PATH": ""}
+    result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False, env=env)
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [e for e in errors if e.startswith("bot.py")] == [], result.stdout + result.stderr
+    assert len(errors) == 1 and errors[0].startswith("wrong.py"), result.stdout + result.stderr
+    assert '"ImageEvent" has no attribute "text"' in errors[0]
