@@ -23,6 +23,7 @@ from gewe_api.models.push_img_buf import PushImgBuf
 from gewe_api.models.push_mod_contacts_data import PushModContactsData
 from gewe_api.models.push_string import PushString
 
+from ..envelope import _JSON_TYPES
 from ..errors import GeweEventError, GeweImageError
 from ..images import Image, decode_image
 from .kinds import message_event
@@ -56,18 +57,8 @@ def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         what = type(exc).__name__
         raise GeweEventError(f"the push body ({len(body)} bytes) is not JSON ({what})") from None
     if not isinstance(value, dict):
-        raise GeweEventError(f"the push body is JSON {_json_type(value)}, not an object")
+        raise GeweEventError(f"the push body is {_JSON_TYPES.get(type(value), 'JSON')}, not a JSON object")
     return value
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    return "null" if value is None else "number"
 
 
 def _str(value: Any) -> str | None:
