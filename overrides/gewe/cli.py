@@ -3,6 +3,7 @@
     gewe group qrcode CHATROOM_ID [-o FILE] [--terminal]
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
+    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -209,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     ops = command(sub, "operations", "list the operations in the spec")
     ops.add_argument("module", nargs="?", metavar="MODULE")
     ops.set_defaults(func=_cmd_operations)
+
+    from .events.cli import add_arguments as add_listen_arguments  # the command lives in gewe.events
+
+    add_listen_arguments(command(sub, "listen", "receive GeWe's pushes: one line (or JSON line) per event"))
     return parser
 
 

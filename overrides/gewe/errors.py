@@ -11,7 +11,8 @@
     ├── GeweConnectionError    the request did not get a reply (refused, reset, DNS, ...)
     │   └── GeweTimeoutError   ... because a timeout ran out
     ├── GeweImageError         a base64 image field that is not a valid image
-    └── GeweDependencyError    an optional extra is not installed
+    ├── GeweDependencyError    an optional extra is not installed
+    └── GeweEventError         a callback body that is not a JSON object, or a callback URL that fails
 
 Every error raised by a call carries the call's context: `.operation`, `.attempts`, `.elapsed`
 (seconds, all attempts), `.timeout` (seconds per attempt), `.url` (scheme, host, port and path:
@@ -202,3 +203,13 @@ class GeweImageError(GeweError):
 
 class GeweDependencyError(GeweError):
     """An optional extra is needed for this feature; the message says what to install."""
+
+
+class GeweEventError(GeweError):
+    """Receiving pushes went wrong: a body that is not a push, or a callback that does not work.
+
+    `gewe.events.parse_event` raises it for a body that is not JSON or not a JSON object (any JSON
+    object, however foreign, is an event instead); the message says what the body was (its type and
+    length), never its content. `gewe.events.set_callback` raises it when GeWe's test message does
+    not reach the receiver.
+    """

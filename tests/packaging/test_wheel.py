@@ -21,7 +21,7 @@ from tools.servers import PrismServer
 pytestmark = pytest.mark.slow
 
 PACKAGES = {"gewe": ROOT / "overrides" / "gewe", "gewe_api": ROOT / "generated" / "gewe_api"}
-RUNTIME_DEPENDENCIES = {"httpx", "aiohttp", "attrs", "python-dateutil"}
+RUNTIME_DEPENDENCIES = {"httpx", "aiohttp", "attrs", "python-dateutil", "defusedxml"}
 QR_PATH = "/gewe/v2/api/group/getChatroomQrCode"
 CHATROOM = "34757816141@chatroom"
 
@@ -86,24 +86,27 @@ def test_wheel_holds_every_source_file_of_each_package(wheel: Path, package: str
     assert in_wheel == expected
 
 
-def test_wheel_depends_only_on_httpx_aiohttp_attrs_dateutil_plus_the_qr_extra(wheel: Path) -> None:
+def test_wheel_depends_only_on_its_runtime_dependencies_plus_the_qr_and_redis_extras(wheel: Path) -> None:
     meta = _metadata(wheel)
-    assert meta.get_all("Provides-Extra") == ["qr"]
+    assert meta.get_all("Provides-Extra") == ["qr", "redis"]
     assert meta["Requires-Python"] == ">=3.11"
-    base, qr = set(), set()
+    base: set[str] = set()
+    extras: dict[str, set[str]] = {"qr": set(), "redis": set()}
     for line in meta.get_all("Requires-Dist") or []:
         req = Requirement(line)
         name = canonicalize_name(req.name)
         if req.marker is None:
             base.add(name)
         else:
-            # Only the qr extra may add requirements.
-            assert req.marker.evaluate({"extra": "qr"}), line
+            # Only the extras may add requirements, each its own.
             assert not req.marker.evaluate({"extra": ""}), line
-            qr.add(name)
+            owners = [extra for extra in extras if req.marker.evaluate({"extra": extra})]
+            assert len(owners) == 1, line
+            extras[owners[0]].add(name)
     assert base == RUNTIME_DEPENDENCIES
-    assert qr, "the qr extra should require its QR decoder"
-    assert not qr & base
+    assert extras["qr"], "the qr extra should require its QR decoder"
+    assert extras["redis"] == {"redis"}
+    assert not (extras["qr"] | extras["redis"]) & base
 
 
 def test_wheel_declares_the_gewe_console_script(wheel: Path) -> None:
@@ -166,10 +169,27 @@ print(json.dumps([name for name in sys.argv[1:] if importlib.util.find_spec(name
 
 def test_installed_wheel_has_only_its_runtime_dependencies(installed: Venv) -> None:
     # The extra's packages, and the dev tools of this checkout, must not be needed nor present.
-    others = ["zxingcpp", "PIL", "yaml", "pytest", "openapi_python_client", "pydantic", "six"]
+    others = ["zxingcpp", "PIL", "redis", "yaml", "pytest", "openapi_python_client", "pydantic", "six"]
     assert json.loads(installed.python_code(FIND_MODULES, *others).stdout) == []
-    wanted = ["httpx", "aiohttp", "attrs", "dateutil"]
+    wanted = ["httpx", "aiohttp", "attrs", "dateutil", "defusedxml"]
     assert json.loads(installed.python_code(FIND_MODULES, *wanted).stdout) == wanted
+
+
+PARSE_PUSH = """
+import json
+from gewe.events import parse_event
+push = {"TypeName": "AddMsg", "Appid": "wx_a", "Wxid": "wxid_bot",
+        "Data": {"NewMsgId": "9123456789012345678", "MsgType": 3, "FromUserName": {"string": "wxid_x"},
+                 "Content": {"string": '<msg><img aeskey="k" length="12"/></msg>'}}}
+event = parse_event(json.dumps(push))
+print(json.dumps([event.kind, event.new_msg_id, event.aes_key, event.size]))
+"""
+
+
+def test_installed_wheel_parses_pushes(installed: Venv) -> None:
+    # gewe.events needs the generated Push* models and defusedxml from the installed wheel alone
+    result = json.loads(installed.python_code(PARSE_PUSH).stdout)
+    assert result == ["image", 9123456789012345678, "k", 12]
 
 
 CALL_QR = """

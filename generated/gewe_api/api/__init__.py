@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, Unpack
 
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
+    from .login import AsyncLoginResource, LoginResource
 
 T = TypeVar("T")
 
@@ -46,7 +47,10 @@ class CallOptions(TypedDict, total=False):
 
 
 #: The modules of the spec, by attribute name.
-MODULES: tuple[str, ...] = ("group",)
+MODULES: tuple[str, ...] = (
+    "group",
+    "login",
+)
 
 
 class Invoker(Protocol):
@@ -92,6 +96,12 @@ class Resources:
 
         return GroupResource(self)  # type: ignore[arg-type]
 
+    @cached_property
+    def login(self) -> LoginResource:
+        from .login import LoginResource
+
+        return LoginResource(self)  # type: ignore[arg-type]
+
 
 class AsyncResources:
     """Every API module as an attribute, created on first use."""
@@ -101,3 +111,9 @@ class AsyncResources:
         from .group import AsyncGroupResource
 
         return AsyncGroupResource(self)  # type: ignore[arg-type]
+
+    @cached_property
+    def login(self) -> AsyncLoginResource:
+        from .login import AsyncLoginResource
+
+        return AsyncLoginResource(self)  # type: ignore[arg-type]

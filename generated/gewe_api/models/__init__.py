@@ -14,17 +14,44 @@ if TYPE_CHECKING:
     from .group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from .group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from .group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
+    from .login_set_callback_request import LoginSetCallbackRequest
+    from .login_set_callback_response import LoginSetCallbackResponse
+    from .push_add_msg_data import PushAddMsgData
+    from .push_del_contacts_data import PushDelContactsData
+    from .push_envelope import PushEnvelope
+    from .push_img_buf import PushImgBuf
+    from .push_mod_contacts_data import PushModContactsData
+    from .push_string import PushString
+    from .push_test_message import PushTestMessage
 
 _MODULES: dict[str, str] = {
     "GroupGetChatroomQrCodeData": ".group_get_chatroom_qr_code_data",
     "GroupGetChatroomQrCodeRequest": ".group_get_chatroom_qr_code_request",
     "GroupGetChatroomQrCodeResponse": ".group_get_chatroom_qr_code_response",
+    "LoginSetCallbackRequest": ".login_set_callback_request",
+    "LoginSetCallbackResponse": ".login_set_callback_response",
+    "PushAddMsgData": ".push_add_msg_data",
+    "PushDelContactsData": ".push_del_contacts_data",
+    "PushEnvelope": ".push_envelope",
+    "PushImgBuf": ".push_img_buf",
+    "PushModContactsData": ".push_mod_contacts_data",
+    "PushString": ".push_string",
+    "PushTestMessage": ".push_test_message",
 }
 
 __all__ = (
     "GroupGetChatroomQrCodeData",
     "GroupGetChatroomQrCodeRequest",
     "GroupGetChatroomQrCodeResponse",
+    "LoginSetCallbackRequest",
+    "LoginSetCallbackResponse",
+    "PushAddMsgData",
+    "PushDelContactsData",
+    "PushEnvelope",
+    "PushImgBuf",
+    "PushModContactsData",
+    "PushString",
+    "PushTestMessage",
 )
 
 

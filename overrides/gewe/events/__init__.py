@@ -1,0 +1,134 @@
+"""Receiving GeWe's pushes: typed events, a receiver that answers in time, de-duplication.
+
+    from gewe.events import Receiver, TextEvent
+
+    async def handle(event):
+        match event:
+            case TextEvent(text=text, chat_id=chat):
+                ...
+
+    Receiver(handle, path="/gewe/<a long random secret>").run(port=8080)
+
+`parse_event(body)` turns one push body into an `Event` (a union of frozen classes, narrowed with
+`match` or on `.kind`). The envelope and `Data` shapes are described in openapi/pushes.yaml and read
+through their generated models; the XML inside `Content` is parsed with defusedxml.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .dedup import DedupStore, MemoryDedup, RedisDedup, dedup_key
+from .models import (
+    KINDS,
+    AppEvent,
+    BaseEvent,
+    CardEvent,
+    ChannelsEvent,
+    ContactDeletedEvent,
+    ContactUpdateEvent,
+    EmojiEvent,
+    Event,
+    FileEvent,
+    FileNoticeEvent,
+    FriendRequestEvent,
+    GroupAnnouncementEvent,
+    GroupEvent,
+    GroupInviteEvent,
+    GroupLeftEvent,
+    GroupTodoEvent,
+    ImageEvent,
+    LinkEvent,
+    LocationEvent,
+    Member,
+    MessageEvent,
+    MiniProgramEvent,
+    OfflineEvent,
+    OtherAppEvent,
+    OtherMessageEvent,
+    OtherSystemEvent,
+    PatEvent,
+    PingEvent,
+    QuoteEvent,
+    RedPacketEvent,
+    RevokeEvent,
+    SystemEvent,
+    SystemNoticeEvent,
+    TextEvent,
+    TransferEvent,
+    UnknownEvent,
+    VideoEvent,
+    VoiceEvent,
+)
+from .parse import parse_event
+
+if TYPE_CHECKING:  # imported on first use (they import aiohttp): parse_event alone stays light
+    from .callback import callback_url, set_callback
+    from .receiver import Receiver, secret_path
+
+_LAZY = {
+    "Receiver": "receiver",
+    "secret_path": "receiver",
+    "set_callback": "callback",
+    "callback_url": "callback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gewe.events' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "KINDS",
+    "AppEvent",
+    "BaseEvent",
+    "CardEvent",
+    "ChannelsEvent",
+    "ContactDeletedEvent",
+    "ContactUpdateEvent",
+    "DedupStore",
+    "EmojiEvent",
+    "Event",
+    "FileEvent",
+    "FileNoticeEvent",
+    "FriendRequestEvent",
+    "GroupAnnouncementEvent",
+    "GroupEvent",
+    "GroupInviteEvent",
+    "GroupLeftEvent",
+    "GroupTodoEvent",
+    "ImageEvent",
+    "LinkEvent",
+    "LocationEvent",
+    "Member",
+    "MemoryDedup",
+    "MessageEvent",
+    "MiniProgramEvent",
+    "OfflineEvent",
+    "OtherAppEvent",
+    "OtherMessageEvent",
+    "OtherSystemEvent",
+    "PatEvent",
+    "PingEvent",
+    "QuoteEvent",
+    "Receiver",
+    "RedPacketEvent",
+    "RedisDedup",
+    "RevokeEvent",
+    "SystemEvent",
+    "SystemNoticeEvent",
+    "TextEvent",
+    "TransferEvent",
+    "UnknownEvent",
+    "VideoEvent",
+    "VoiceEvent",
+    "callback_url",
+    "dedup_key",
+    "parse_event",
+    "secret_path",
+    "set_callback",
+]

@@ -1,0 +1,129 @@
+"""`gewe listen [--host] [--port] [--path] [--set-callback PUBLIC_URL] [--json]`.
+
+Receives GeWe's pushes and prints one line per event (time, kind, chat, sender, a short summary),
+or with --json one JSON object per line; de-duplicated; Ctrl-C (or SIGTERM) stops cleanly after
+the events already received are printed. The URL to give GeWe goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import signal
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..images import Image
+from .models import BaseEvent, Event, Member
+
+_SUMMARY_FIELDS = (
+    "text",
+    "title",
+    "file_name",
+    "notice",
+    "greeting",
+    "card_nickname",
+    "label",
+    "nick_name",
+    "room_id",
+    "user_name",
+    "message",
+    "sys_type",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `listen` command's options (the parser comes from gewe.cli)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on; 0 picks one (default: 8080)"
+    )
+    parser.add_argument("--path", help="the secret callback path (default: a new random /gewe/<secret>)")
+    parser.add_argument(
+        "--set-callback",
+        metavar="PUBLIC_URL",
+        help="once listening, set GeWe's callback to PUBLIC_URL (the secret path is added when it has none)",
+    )
+    parser.add_argument("--json", action="store_true", help="print each event as one JSON line")
+    parser.set_defaults(func=run_listen)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy of an event field."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Image):
+        return {"mime_type": value.mime_type, "size": len(value.data)}
+    if isinstance(value, Member):
+        return {"wxid": value.wxid, "nickname": value.nickname}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_json(event: BaseEvent) -> str:
+    """The event as one line of JSON: its kind, every field, and `raw`."""
+    fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.repr}
+    fields["raw"] = event.raw
+    return json.dumps(fields, ensure_ascii=False, default=str)
+
+
+def summary(event: BaseEvent) -> str:
+    """A short one-line description of what the event says."""
+    for name in _SUMMARY_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, str) and value:
+            text = " ".join(value.split())
+            return text if len(text) <= 80 else text[:79] + "…"
+    return ""
+
+
+def event_line(event: BaseEvent) -> str:
+    """`time kind chat sender summary`, `-` for what the event does not have."""
+    when = getattr(event, "created_at", None)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, datetime) else "-"
+    chat = getattr(event, "chat_id", None) or getattr(event, "room_id", None) or "-"
+    sender = getattr(event, "sender_wxid", None) or "-"
+    return f"{stamp} {event.kind} {chat} {sender} {summary(event)}".rstrip()
+
+
+async def _listen(args: argparse.Namespace) -> int:
+    from ..client import AsyncGeweClient
+    from .callback import set_callback
+    from .receiver import Receiver, secret_path
+
+    async def show(event: Event) -> None:
+        print(event_json(event) if args.json else event_line(event), flush=True)
+
+    receiver = Receiver(show, path=args.path or secret_path(), workers=1)
+    url = await receiver.start(args.host, args.port)
+    stopping = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    try:
+        print(f"listening on {url}", file=sys.stderr, flush=True)
+        if args.set_callback:
+            async with AsyncGeweClient(
+                token=args.token, base_url=args.base_url, timeout=args.timeout, max_retries=args.retries
+            ) as client:
+                public = await set_callback(client, receiver, args.set_callback)
+            print(f"callback set to {public}; GeWe's test message arrived", file=sys.stderr, flush=True)
+        await stopping.wait()
+    finally:
+        left = await asyncio.shield(receiver.stop())
+        print(f"stopped ({receiver.handled} events, {left} left unhandled)", file=sys.stderr, flush=True)
+    return 0
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    """Run `gewe listen` until Ctrl-C or SIGTERM."""
+    try:
+        return asyncio.run(_listen(args))
+    except KeyboardInterrupt:  # asyncio.run cancelled _listen, whose finally stopped the receiver
+        return 0

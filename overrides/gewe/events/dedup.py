@@ -1,0 +1,112 @@
+"""De-duplication of pushes on `Appid` + `NewMsgId`: GeWe delivers the same message more than once.
+
+A store answers one question atomically: "is this the first time?" (`claim`). The receiver claims
+an event's key only when the event is accepted into its queue, and `release`s it again when the
+event was not handled (its handler raised, or `stop()` left it in the queue), so a later delivery
+of that message is handled rather than dropped as a duplicate.
+
+- `MemoryDedup`: one process; bounded by count and by age.
+- `RedisDedup` (`pip install 'gewe-sdk[redis]'`): shared by several receivers behind a load
+  balancer; one `SET key 1 NX EX ttl` per claim.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..errors import GeweConfigError, GeweDependencyError
+
+if TYPE_CHECKING:
+    from .models import BaseEvent
+
+DEFAULT_TTL = 24 * 3600.0  # GeWe re-sends "sometimes hours later"
+
+
+def dedup_key(event: BaseEvent) -> str | None:
+    """`"<Appid>:<NewMsgId>"` for a message event; None for events without an id (not de-duplicated)."""
+    new_msg_id = getattr(event, "new_msg_id", None)
+    if new_msg_id is None:
+        return None
+    return f"{event.app_id or ''}:{new_msg_id}"
+
+
+@runtime_checkable
+class DedupStore(Protocol):
+    """Where the receiver remembers which pushes it has accepted."""
+
+    async def claim(self, key: str) -> bool:
+        """Remember `key`; True if it was not remembered yet (atomically: one caller wins)."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Forget `key`, so the next `claim` of it succeeds."""
+        ...
+
+
+class MemoryDedup:
+    """In-process store: at most `max_keys` keys, each forgotten `ttl` seconds after its claim."""
+
+    def __init__(self, *, max_keys: int = 100_000, ttl: float = DEFAULT_TTL) -> None:
+        if max_keys < 1 or not ttl > 0:
+            raise GeweConfigError(f"MemoryDedup needs max_keys >= 1 and ttl > 0, got {max_keys}, {ttl}")
+        self.max_keys, self.ttl = max_keys, ttl
+        self._seen: OrderedDict[str, float] = OrderedDict()  # key -> expiry, oldest first
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def _purge(self, now: float) -> None:
+        seen = self._seen
+        while seen:
+            key, expiry = next(iter(seen.items()))
+            if expiry > now and len(seen) <= self.max_keys:
+                break
+            del seen[key]
+
+    async def claim(self, key: str) -> bool:
+        now = time.monotonic()
+        self._purge(now)
+        if key in self._seen:
+            return False
+        self._seen[key] = now + self.ttl
+        if len(self._seen) > self.max_keys:
+            self._seen.popitem(last=False)
+        return True
+
+    async def release(self, key: str) -> None:
+        self._seen.pop(key, None)
+
+
+class RedisDedup:
+    """A store in Redis, shared by every receiver using the same server and `prefix`.
+
+    `client` is a `redis.asyncio.Redis` (or a URL such as "redis://127.0.0.1:6379/0"). Each claim is
+    one `SET <prefix><key> 1 NX EX <ttl>`: atomic across receivers. The client is yours to close
+    unless it was made here from a URL (`await store.aclose()`).
+    """
+
+    def __init__(self, client: Any, *, ttl: float = DEFAULT_TTL, prefix: str = "gewe:dedup:") -> None:
+        try:
+            import redis.asyncio as aioredis
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise GeweDependencyError("RedisDedup needs redis-py: pip install 'gewe-sdk[redis]'") from None
+        self._owned = isinstance(client, str)
+        self.client: Any = aioredis.Redis.from_url(client) if isinstance(client, str) else client
+        self.ttl = max(1, int(ttl))
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"RedisDedup(ttl={self.ttl}, prefix={self.prefix!r})"
+
+    async def claim(self, key: str) -> bool:
+        return bool(await self.client.set(self.prefix + key, b"1", nx=True, ex=self.ttl))
+
+    async def release(self, key: str) -> None:
+        await self.client.delete(self.prefix + key)
+
+    async def aclose(self) -> None:
+        """Close the client if this store made it (from a URL)."""
+        if self._owned:
+            await self.client.aclose()

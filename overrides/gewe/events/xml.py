@@ -1,0 +1,90 @@
+"""The XML inside a push's `Content` and `MsgSource`: untrusted input, read with defusedxml.
+
+defusedxml refuses entity declarations (billion laughs, quadratic blowup), external entities and
+DTDs; anything it refuses, and anything that does not parse, is `XMLRefused` here. Readers below
+never raise: a missing element or attribute, or a number that is not one, is None.
+"""
+
+from __future__ import annotations
+
+import math
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+
+class XMLRefused(Exception):
+    """The text is not XML that may be read (broken, or with entities/DTDs): `.reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def parse_xml(text: str) -> Element:
+    """The root element of `text`. Raises XMLRefused."""
+    try:
+        root: Element = fromstring(text.strip(), forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise XMLRefused(f"refused by defusedxml ({type(exc).__name__})") from None
+    except ParseError as exc:
+        raise XMLRefused(f"not well-formed XML ({exc})") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. an encoding declaration it cannot honour
+        raise XMLRefused(f"unreadable XML ({type(exc).__name__})") from None
+    return root
+
+
+def element(root: Element | None, tag: str) -> Element | None:
+    """`root` itself if it is a `<tag>`, else its first `<tag>` child, else the first one below."""
+    if root is None:
+        return None
+    if root.tag == tag:
+        return root
+    found = root.find(tag)
+    if found is None:
+        found = next(root.iter(tag), None)
+    return found
+
+
+def text(root: Element | None, path: str) -> str | None:
+    """The stripped text at `path` below `root` (CDATA and entities decoded); None if empty or absent."""
+    if root is None:
+        return None
+    value = root.findtext(path)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def attr(el: Element | None, name: str) -> str | None:
+    """The stripped attribute `name` of `el`; None if empty or absent."""
+    if el is None:
+        return None
+    value = el.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def to_int(value: str | None) -> int | None:
+    """`value` as an int (exact, any size), or None when it is not a whole number."""
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def to_float(value: str | None) -> float | None:
+    """`value` as a finite float, or None."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
