@@ -1,7 +1,9 @@
 """A temporary git repository built from this project, for the release tests.
 
-The tracked (and new, not ignored) files of this checkout are copied into a fresh folder, `git
-init` there, committed and tagged for real. The project's .venv is linked in, and make runs with
+The tracked (and new, not ignored) files of this checkout are copied into a fresh folder, its
+`openapi/exports/` replaced by the tests' own pages (PAGES: the group-QR page the tests edit) and
+regenerated, then `git init` there, committed and tagged for real. The tests so hold whatever
+pages the project's exports folder has. The project's .venv is linked in, and make runs with
 `-o .venv/.installed` so that it uses it as is (the copied requirements are newer than its stamp).
 """
 
@@ -18,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The venv running the tests (make test runs them from the project's .venv).
 VENV = Path(sys.prefix) if (Path(sys.prefix) / "pyvenv.cfg").is_file() else ROOT / ".venv"
+# The pages the release tests start from, copied into the repository's openapi/exports/.
+PAGES = ROOT / "tests" / "fixtures" / "release"
 QR_PAGE = Path("openapi/exports/group/获取群二维码.md")
 VERSION_FILE = Path("overrides/gewe/_version.py")
 
@@ -117,6 +121,10 @@ def new_repo(dest: Path, tag: str | None = "release") -> Repo:
         shutil.copy2(ROOT / rel, target)
     (dest / ".venv").symlink_to(VENV, target_is_directory=True)
     repo = Repo(dest)
+    shutil.rmtree(dest / "openapi" / "exports")
+    shutil.copytree(PAGES, dest / "openapi" / "exports")
+    repo.run(sys.executable, "-m", "tools.gewe_spec")  # the spec and package of these pages
+    repo.run(sys.executable, "tools/generate.py")
     repo.git("init", "-q", "-b", "main")
     repo.commit("the project")
     if tag == "release":
