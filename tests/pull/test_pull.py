@@ -39,6 +39,15 @@ def snapshot(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def pulled_once(site: DocSite, tmp_path: Path, count: int) -> tuple[dict[str, str], Path, str]:
+    """Serve `count` corpus pages and pull them: (the pages, the exports folder, its snapshot)."""
+    pages = corpus_pages(count)
+    serve(site, pages)
+    exports = tmp_path / "exports"
+    assert pull(site, exports) == 0
+    return pages, exports, snapshot(tmp_path)
+
+
 def test_the_first_pull_takes_every_page_of_the_index_once(
     site: DocSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -110,11 +119,7 @@ BROKEN_YAML = "# 坏页\n\n```yaml\nopenapi: 3.0.1\npaths: {\n```\n"
 def test_a_failed_page_changes_nothing_and_names_the_url(
     site: DocSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], route: dict[str, object], problem: str
 ) -> None:
-    pages = corpus_pages(5)
-    serve(site, pages)
-    exports = tmp_path / "exports"
-    assert pull(site, exports) == 0
-    before = snapshot(tmp_path)
+    pages, exports, before = pulled_once(site, tmp_path, 5)
     capsys.readouterr()
 
     pages["/api-1.md"] = pages["/api-1.md"] + "\n改了\n"  # a change that must not land
@@ -144,10 +149,7 @@ def test_a_failed_page_changes_nothing_and_names_the_url(
 def test_a_bad_index_changes_nothing(
     site: DocSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], index: dict[str, object], problem: str
 ) -> None:
-    serve(site, corpus_pages(2))
-    exports = tmp_path / "exports"
-    assert pull(site, exports) == 0
-    before = snapshot(tmp_path)
+    _, exports, before = pulled_once(site, tmp_path, 2)
     if "status" in index:
         site.routes["/llms.txt"].status = int(index["status"])  # type: ignore[call-overload]
     else:
@@ -169,11 +171,7 @@ def test_transient_failures_are_retried(site: DocSite, tmp_path: Path) -> None:
 def test_a_swap_that_fails_puts_the_old_pages_back(
     site: DocSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pages = corpus_pages(3)
-    serve(site, pages)
-    exports = tmp_path / "exports"
-    assert pull(site, exports) == 0
-    before = snapshot(tmp_path)
+    pages, exports, before = pulled_once(site, tmp_path, 3)
     pages["/api-0.md"] += "\n改了\n"
     serve(site, pages)
     calls: list[str] = []
