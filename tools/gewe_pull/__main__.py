@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import PullError
-from .exports import Changes, compare, staging, swap
+from .exports import Changes, compare, staging, stranded, swap
 from .fetch import Settings, fetch_index, fetch_pages
 from .index import Index, Page, index_url, parse
 
@@ -88,6 +88,8 @@ def pull(site: str, exports: Path, settings: Settings, out: TextIO) -> Changes:
     Several failed pages are one PullError whose problem lists each (`url: problem` a line).
     """
     url = index_url(site)
+    for folder in stranded(exports):
+        print(f"note: {folder} holds the pages of a pull that was killed mid-swap", file=sys.stderr)
     found: Index = parse(asyncio.run(fetch_index(url, settings)), url)
     if not found.pages:
         raise PullError(

@@ -72,6 +72,11 @@ def staging(exports: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def stranded(exports: Path) -> list[Path]:
+    """Old pages a killed pull left beside `exports` (killed between the two renames of `swap`)."""
+    return sorted(p for p in exports.parent.glob(f".{exports.name}.old-*/exports") if p.is_dir())
+
+
 def swap(exports: Path, staged: Path) -> None:
     """Put `staged` in the place of `exports` (see the module docstring); a PullError if it cannot."""
     mode = exports.stat().st_mode & 0o777 if exports.is_dir() else 0o755
