@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The venv running the tests (make test runs them from the project's .venv).
 VENV = Path(sys.prefix) if (Path(sys.prefix) / "pyvenv.cfg").is_file() else ROOT / ".venv"
-# The pages the release tests start from, copied into the repository's openapi/exports/.
-PAGES = ROOT / "tests" / "fixtures" / "release"
+# The pages the release tests start from, copied into the repository's openapi/exports/: a copy
+# of the project's seed page, owned by the tests (openapi/exports/ may hold any pages).
+PAGES = ROOT / "tests" / "fixtures" / "seed"
 QR_PAGE = Path("openapi/exports/group/获取群二维码.md")
 VERSION_FILE = Path("overrides/gewe/_version.py")
 
