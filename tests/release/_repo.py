@@ -4,7 +4,8 @@ The tracked (and new, not ignored) files of this checkout are copied into a fres
 `openapi/exports/` replaced by the tests' own pages (PAGES: the group-QR page the tests edit) and
 regenerated, then `git init` there, committed and tagged for real. The tests so hold whatever
 pages the project's exports folder has. The project's .venv is linked in, and make runs with
-`-o .venv/.installed` so that it uses it as is (the copied requirements are newer than its stamp).
+`-o .venv/.installed` so that it uses it as is; the copied requirements are also dated older than
+its stamp, for the sub-makes (`make update`), which do not inherit `-o`.
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ def new_repo(dest: Path, tag: str | None = "release") -> Repo:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
     (dest / ".venv").symlink_to(VENV, target_is_directory=True)
+    for rel in ("requirements/dev.txt", "pyproject.toml"):  # older than the linked .venv's stamp, so
+        os.utime(dest / rel, (0, 0))  # every make, sub-makes included (`make update`), uses it as is
     repo = Repo(dest)
     shutil.rmtree(dest / "openapi" / "exports")
     shutil.copytree(PAGES, dest / "openapi" / "exports")
