@@ -187,3 +187,13 @@ def test_a_swap_that_fails_puts_the_old_pages_back(
     assert pull(site, exports) == 1
     assert "cannot replace the folder: No space left on device" in capsys.readouterr().err
     assert len(calls) == 3 and snapshot(tmp_path) == before
+
+
+def test_an_exports_folder_that_cannot_be_made_is_an_error_not_a_traceback(
+    site: DocSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(site, corpus_pages(1))
+    (tmp_path / "openapi").write_text("a file where the folder should be", encoding="utf-8")
+    assert pull(site, tmp_path / "openapi" / "exports") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'openapi'}") and "Traceback" not in err

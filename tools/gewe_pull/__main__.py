@@ -135,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(f"nothing changed: {args.exports} is as it was", file=sys.stderr)
         return 1
+    except OSError as exc:  # the staging folder beside the exports folder could not be made or read
+        print(f"error: {exc.filename or args.exports}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"nothing changed: {args.exports} is as it was", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"interrupted: {args.exports} is as it was", file=sys.stderr)
         return 130

@@ -88,8 +88,11 @@ def save_page(page: Page, body: bytes, folder: Path) -> None:
     """Write a fetched page below `folder` as it came, and check that it parses as a page."""
     text_of(page.url, body)
     path = folder / page.name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    except OSError as exc:
+        raise PullError(page.url, f"cannot save it as {page.name}: {exc.strerror or exc}") from None
     try:
         read_page(path, page.url)
     except SpecError as exc:
