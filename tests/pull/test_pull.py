@@ -14,6 +14,7 @@ import pytest
 
 from tests.fixtures.corpus import GUIDE
 from tests.support.docsite import DocSite, corpus_pages, doc_site, serve
+from tools.gewe_pull import fetch
 from tools.gewe_pull.__main__ import main
 
 FAST = ["--timeout", "1", "--retries", "1"]
@@ -166,6 +167,29 @@ def test_transient_failures_are_retried(site: DocSite, tmp_path: Path) -> None:
     assert pull(site, tmp_path / "exports") == 0
     assert site.requests.count("/api-1.md") == 2
     assert (tmp_path / "exports" / "api-1.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"), [(None, [0.5, 1.0]), ("0", [0.0, 0.0]), ("3600", [30.0, 30.0])]
+)
+def test_waits_follow_retry_after_or_back_off(
+    site: DocSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    retry_after: str | None,
+    waited: list[float],
+) -> None:
+    serve(site, corpus_pages(2))
+    site.routes["/api-1.md"].failures = 2
+    site.routes["/api-1.md"].retry_after = retry_after
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(fetch.asyncio, "sleep", sleep)
+    assert main(["--site", site.url, "--exports", str(tmp_path / "exports"), "--retries", "2"]) == 0
+    assert sleeps == waited  # backoff 0.5 s doubling; a Retry-After in seconds, at most 30
 
 
 def test_a_swap_that_fails_puts_the_old_pages_back(

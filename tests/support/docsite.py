@@ -31,6 +31,7 @@ class Route:
     content_type: str = MARKDOWN
     delay: float = 0.0  # seconds before answering
     failures: int = 0  # answer this many requests with 503 first
+    retry_after: str | None = None  # ... with this Retry-After header
 
 
 class DocSite:
@@ -52,13 +53,15 @@ class DocSite:
                 route = site.routes.get(path, Route(b"<html><body>Not Found</body></html>", 404, "text/html"))
                 if route.failures > 0:
                     route.failures -= 1
-                    route = Route(b"busy", 503, "text/plain")
+                    route = Route(b"busy", 503, "text/plain", retry_after=route.retry_after)
                 if route.delay and site._stopping.wait(route.delay):
                     return
                 with contextlib.suppress(OSError):  # the client may have given up (its timeout)
                     self.send_response(route.status)
                     self.send_header("Content-Type", route.content_type)
                     self.send_header("Content-Length", str(len(route.body)))
+                    if route.retry_after is not None:
+                        self.send_header("Retry-After", route.retry_after)
                     self.end_headers()
                     self.wfile.write(route.body)
 

@@ -1,10 +1,10 @@
 """Download the index and the pages: concurrently (bounded), with retries on transient failures.
 
 Transient: a connection that fails or drops, a timeout, HTTP 429 and 5xx; each is retried up to
-`retries` times with exponential backoff. Anything else (404, 403, ...) fails at once. A page must
-be UTF-8 text, not HTML (a login wall or an error page served with 200), and must parse as a page
-(tools/gewe_spec/pages.py: an API page's OpenAPI block parses; a guide page has none); each
-problem is a PullError naming the URL.
+`retries` times with exponential backoff (or after the reply's Retry-After seconds, up to 30).
+Anything else (404, 403, ...) fails at once. A page must be UTF-8 text, not HTML (a login wall
+or an error page served with 200), and must parse as a page (tools/gewe_spec/pages.py: an API
+page's OpenAPI block parses; a guide page has none); each problem is a PullError naming the URL.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .index import Page
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
 _HTML = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
 USER_AGENT = "gewe-sdk make pull (+https://llmstxt.org)"
+MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is capped (the retries are few)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ def client(settings: Settings) -> httpx.AsyncClient:
 async def get(http: httpx.AsyncClient, url: str, settings: Settings) -> bytes:
     """The body of a 2xx reply to GET `url`, retrying transient failures; else a PullError."""
     problem = ""
+    asked: float | None = None  # the last reply's Retry-After, in seconds
     for attempt in range(settings.retries + 1):
         if attempt:
-            await asyncio.sleep(settings.backoff * 2 ** (attempt - 1))
+            backoff = settings.backoff * 2 ** (attempt - 1)
+            await asyncio.sleep(min(asked, MAX_RETRY_AFTER) if asked is not None else backoff)
         try:
             response = await http.get(url)
         except httpx.TimeoutException:
@@ -67,8 +70,17 @@ async def get(http: httpx.AsyncClient, url: str, settings: Settings) -> bytes:
         problem = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         if response.status_code not in TRANSIENT:
             raise PullError(url, problem)
+        asked = _retry_after(response)
     attempts = settings.retries + 1
     raise PullError(url, f"{problem}, after {attempts} attempt{'s' if attempts > 1 else ''}")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A Retry-After header given in seconds (an HTTP date is ignored: the backoff applies)."""
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
 
 
 def text_of(url: str, body: bytes) -> str:
