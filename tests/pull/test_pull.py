@@ -187,7 +187,7 @@ def test_waits_follow_retry_after_or_back_off(
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    monkeypatch.setattr(fetch.asyncio, "sleep", sleep)
+    monkeypatch.setattr(fetch, "sleep", sleep)
     assert main(["--site", site.url, "--exports", str(tmp_path / "exports"), "--retries", "2"]) == 0
     assert sleeps == waited  # backoff 0.5 s doubling; a Retry-After in seconds, at most 30
 

@@ -27,6 +27,7 @@ TRANSIENT = frozenset({429, 500, 502, 503, 504})
 _HTML = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
 USER_AGENT = "gewe-sdk make pull (+https://llmstxt.org)"
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is capped (the retries are few)
+sleep = asyncio.sleep  # the wait between attempts (a test records it instead)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ async def get(http: httpx.AsyncClient, url: str, settings: Settings) -> bytes:
     for attempt in range(settings.retries + 1):
         if attempt:
             backoff = settings.backoff * 2 ** (attempt - 1)
-            await asyncio.sleep(min(asked, MAX_RETRY_AFTER) if asked is not None else backoff)
+            await sleep(min(asked, MAX_RETRY_AFTER) if asked is not None else backoff)
         try:
             response = await http.get(url)
         except httpx.TimeoutException:
