@@ -20,8 +20,11 @@ CORPUS := build/corpus
 # the current one (tools/gewe_release/gitbase.py).
 BASE ?=
 RELEASE := $(PY) -m tools.gewe_release $(if $(BASE),--base '$(BASE)')
+# make pull reads the doc site in openapi/docs-site.toml, or DOCS=<site URL>; make mock serves on MOCK_PORT.
+DOCS ?=
+MOCK_PORT ?= 4010
 
-.PHONY: help venv prism spec generate diff bump check lint typecheck test unit corpus wheel publish demo bench clean
+.PHONY: help venv prism pull spec generate diff bump update check lint typecheck test unit corpus wheel publish demo mock bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +46,9 @@ $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 
 prism: $(PRISM) ## Install the pinned Prism mock server into .tools/ (git-ignored)
 
+pull: $(VENV_STAMP) ## Download every page of GeWe's doc site (DOCS=<site URL> for another) into openapi/exports/
+	$(PY) -m tools.gewe_pull $(if $(DOCS),--site '$(DOCS)')
+
 spec: $(VENV_STAMP) ## Bundle openapi/exports/ into openapi/gewe.yaml
 	$(PY) -m tools.gewe_spec --exports openapi/exports --out openapi/gewe.yaml
 
@@ -54,6 +60,11 @@ diff: $(VENV_STAMP) ## Report spec and Python API changes since BASE (default: l
 
 bump: $(VENV_STAMP) ## Set the version the `make diff` report requires and prepend its CHANGELOG.md entry
 	$(RELEASE) bump
+
+update: $(VENV_STAMP) ## pull, spec, generate, diff; ends saying whether to run `make bump` (never bumps)
+	$(MAKE) --no-print-directory pull spec generate
+	@$(RELEASE) diff
+	@$(RELEASE) answer
 
 check: $(VENV_STAMP) ## Fail if openapi/gewe.yaml or generated/ is stale, or a breaking change lacks its bump
 	$(PY) -m tools.gewe_spec --exports openapi/exports --out openapi/gewe.yaml --check
@@ -94,6 +105,9 @@ publish: check wheel ## Upload dist/ to GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_IN
 
 demo: $(VENV_STAMP) $(PRISM) check ## Start Prism as the GeWe cloud and fetch a group QR through the SDK
 	$(PY) tools/demo.py
+
+mock: $(VENV_STAMP) $(PRISM) ## Prism serving openapi/gewe.yaml on 127.0.0.1:4010 (MOCK_PORT=...) until Ctrl-C
+	$(PY) tools/mock.py --port $(MOCK_PORT)
 
 bench: $(VENV_STAMP) ## Run bench/ and write docs/benchmarks.md (not part of `make test`)
 	$(PY) bench/run.py

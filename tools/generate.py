@@ -22,6 +22,8 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "gewe.yaml"
 CONFIG = ROOT / "generator-config.yml"
@@ -130,6 +132,12 @@ def generate_into(dest: Path, spec: Path = SPEC, pushes: Path = PUSHES) -> None:
     for path in sorted(dest.rglob("*.py")):
         path.write_text(mark + path.read_text(encoding="utf-8"), encoding="utf-8")
     (dest / "py.typed").write_text("", encoding="utf-8")
+    # Which operations only read (the spec's x-gewe-read-only), for gewe.retry.is_read_only.
+    from tools.gewe_spec.readonly import render_module  # main() puts the repository on sys.path
+
+    (dest / "_read_only.py").write_text(
+        mark + render_module(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
+    )
     digest = hashlib.sha256(spec.read_bytes()).hexdigest()
     (dest / "_spec.py").write_text(
         f'{mark}"""The spec this package was generated from."""\n\nSPEC_SHA256 = "{digest}"\n',
@@ -164,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="fail, naming files, if --out is stale")
     args = parser.parse_args(argv)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # run as a script, only tools/ is on sys.path
     spec: Path = args.spec
     out: Path = args.out
     if not spec.is_file():
@@ -193,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
             out.rename(old)
         fresh.rename(out)
     print(f"generated {_display(out)} ({len(_tree(out))} files)", file=sys.stderr)
-    sys.path.insert(0, str(ROOT))  # run as a script, only tools/ is on sys.path
     from tools.gewe_release.summary import print_summary  # operations added/removed/changed per module
 
     print_summary(spec)

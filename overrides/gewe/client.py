@@ -101,8 +101,10 @@ class _Settings:
         self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
 
     def resolve_app_id(self, app_id: str | None) -> str:
+        """The call's app id, else the client's. Only None is missing: an explicit "" is sent as
+        "" (GeWe's first login asks for a QR code with an empty appId to create the device)."""
         resolved = app_id if app_id is not None else self.app_id
-        if not resolved:
+        if resolved is None:
             raise GeweConfigError(
                 "no GeWe app id: pass app_id=... to the call or the client, or set GEWE_APP_ID",
                 setting="app_id",

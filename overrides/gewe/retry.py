@@ -7,10 +7,13 @@ The rule is:
   connection came free in time) is retried for every operation: the server never saw it.
 * A timeout after sending, a dropped connection, HTTP 429 and HTTP 502/503/504 are retried only
   for **read-only** operations, or when the caller says the call is idempotent
-  (`idempotent=True` on the method). An operation is read-only when its name starts with one of
-  `READ_ONLY_PREFIXES` followed by an upper-case letter or the end (`getChatroomQrCode`,
-  `fetchContactsList`, `checkOnline`, `search`). Sending a message, adding a friend or creating
-  a group is never repeated: it may already have happened.
+  (`idempotent=True` on the method). Whether an operation is read-only is the spec's answer
+  (`x-gewe-read-only`, decided at `make spec` by tools/gewe_spec/readonly.py and the reviewed
+  exceptions in openapi/read-only.yml; `login.getLoginQrCode`, which creates a device, is not).
+  An operation the spec does not know gets the same name rule the spec starts from: its name
+  starts with one of `READ_ONLY_PREFIXES` followed by an upper-case letter, a digit or the end
+  (`getChatroomQrCode`, `fetchContactsList`, `checkOnline`, `search`). Sending a message, adding
+  a friend or creating a group is never repeated: it may already have happened.
 * `ret: 500` is GeWe's business answer and is never retried.
 
 Waits back off exponentially with jitter (`base_delay * 2**attempt`, capped at `max_delay`, then
@@ -33,7 +36,9 @@ import time
 import attrs
 import httpx
 
-READ_ONLY_PREFIXES = ("get", "fetch", "check", "search", "query", "list", "find", "download")
+from gewe_api._read_only import NAME_PREFIXES as READ_ONLY_PREFIXES
+from gewe_api._read_only import READ_ONLY
+
 _READ_ONLY = re.compile(rf"^(?:{'|'.join(READ_ONLY_PREFIXES)})(?:[A-Z0-9]|$)")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Raised before a single byte of the request left this machine.
@@ -42,7 +47,11 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 @functools.lru_cache(maxsize=1024)
 def is_read_only(operation: str) -> bool:
-    """Whether an operation ("module.operation" or just "operation") only reads."""
+    """Whether an operation ("module.operation" or just "operation") only reads: the spec's answer,
+    else (an operation the spec does not know) the name rule."""
+    known = READ_ONLY.get(operation)
+    if known is not None:
+        return known
     return _READ_ONLY.match(operation.rpartition(".")[2]) is not None
 
 

@@ -1,8 +1,11 @@
 """A temporary git repository built from this project, for the release tests.
 
-The tracked (and new, not ignored) files of this checkout are copied into a fresh folder, `git
-init` there, committed and tagged for real. The project's .venv is linked in, and make runs with
-`-o .venv/.installed` so that it uses it as is (the copied requirements are newer than its stamp).
+The tracked (and new, not ignored) files of this checkout are copied into a fresh folder, its
+`openapi/exports/` replaced by the tests' own pages (PAGES: the group-QR page the tests edit) and
+regenerated, then `git init` there, committed and tagged for real. The tests so hold whatever
+pages the project's exports folder has. The project's .venv is linked in, and make runs with
+`-o .venv/.installed` so that it uses it as is; the copied requirements are also dated older than
+its stamp, for the sub-makes (`make update`), which do not inherit `-o`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The venv running the tests (make test runs them from the project's .venv).
 VENV = Path(sys.prefix) if (Path(sys.prefix) / "pyvenv.cfg").is_file() else ROOT / ".venv"
+# The pages the release tests start from, copied into the repository's openapi/exports/: a copy
+# of the project's seed page, owned by the tests (openapi/exports/ may hold any pages).
+PAGES = ROOT / "tests" / "fixtures" / "seed"
 QR_PAGE = Path("openapi/exports/group/获取群二维码.md")
 VERSION_FILE = Path("overrides/gewe/_version.py")
 
@@ -116,7 +122,13 @@ def new_repo(dest: Path, tag: str | None = "release") -> Repo:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
     (dest / ".venv").symlink_to(VENV, target_is_directory=True)
+    for rel in ("requirements/dev.txt", "pyproject.toml"):  # older than the linked .venv's stamp, so
+        os.utime(dest / rel, (0, 0))  # every make, sub-makes included (`make update`), uses it as is
     repo = Repo(dest)
+    shutil.rmtree(dest / "openapi" / "exports")
+    shutil.copytree(PAGES, dest / "openapi" / "exports")
+    repo.run(sys.executable, "-m", "tools.gewe_spec")  # the spec and package of these pages
+    repo.run(sys.executable, "tools/generate.py")
     repo.git("init", "-q", "-b", "main")
     repo.commit("the project")
     if tag == "release":

@@ -1,8 +1,8 @@
 """The release flow end to end, in a temporary git repository built from this project.
 
-Each test starts from a clone of one repository (this project, committed, tagged with its version), edits
-GeWe's page as a user would, runs `make spec generate`, and then `make diff`, `make check` and
-`make bump` for real.
+Each test starts from a clone of one repository (this project with the tests' own pages, committed,
+tagged with its version; see _repo.py), edits GeWe's page as a user would, runs
+`make spec generate`, and then `make diff`, `make check` and `make bump` for real.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.synth import markdown, page
-from tests.release._repo import Repo, clone, new_repo
+from tests.release._repo import QR_PAGE, Repo, clone, new_repo
 from tools.gewe_release.version import Version, bumped
 
 pytestmark = pytest.mark.slow
@@ -121,10 +121,7 @@ def test_renamed_request_field_is_breaking_at_both_levels_until_bumped(repo: Rep
 
 
 def add_optional_request_field(repo: Repo) -> None:
-    page_text = repo.read("openapi/exports/group/获取群二维码.md")
-    repo.write(
-        "openapi/exports/group/获取群二维码.md", add_reply_field(page_text, "chatroomId", "remarkCount")
-    )
+    repo.write(QR_PAGE, add_reply_field(repo.read(QR_PAGE), "chatroomId", "remarkCount"))
 
 
 def add_operation(repo: Repo) -> None:
@@ -172,8 +169,7 @@ def reply_field_optional(repo: Repo) -> None:
 
 
 def new_required_model_field(repo: Repo) -> None:
-    page_text = repo.read("openapi/exports/group/获取群二维码.md")
-    repo.write("openapi/exports/group/获取群二维码.md", add_reply_field(page_text, "qrTips", "qrExpireTime"))
+    repo.write(QR_PAGE, add_reply_field(repo.read(QR_PAGE), "qrTips", "qrExpireTime"))
     repo.edit_page(QR_TIPS_REQUIRED, QR_TIPS_REQUIRED + "                      - qrExpireTime\n", count=1)
     # ... and shown in the page's reply example, which is evidence: a required field the example
     # leaves out would be made optional (tools/gewe_spec/examples.py)

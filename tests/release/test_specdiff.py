@@ -238,3 +238,17 @@ def test_garbage_is_no_crash() -> None:
     weird = base_spec()
     schemas(weird)["Req"] = {"$ref": "#/components/schemas/Missing"}
     assert {c.check for c in diff_specs(base_spec(), weird)} >= {"request-property-removed"}
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, False), (True, False), (False, True)])
+def test_a_change_of_what_is_retried_is_reported(before: bool | None, after: bool) -> None:
+    old, new = base_spec(), base_spec()
+    if before is not None:  # None: a spec from before x-gewe-read-only, meaning the name rule (true here)
+        old["paths"][PATH]["post"]["x-gewe-read-only"] = before
+    new["paths"][PATH]["post"]["x-gewe-read-only"] = after
+    (change,) = diff_specs(old, new)
+    assert (change.level, change.severity, change.check) == (SPEC, COMPATIBLE, "operation-retry-changed")
+    assert change.text.startswith("now read-only" if after else "no longer read-only")
+    assert changed_operations(old, new)["group"]["changed"] == ["getChatroomQrCode"]
+    new["paths"][PATH]["post"]["x-gewe-read-only"] = True
+    assert diff_specs(base_spec(), new) == []  # the name rule's own answer, now written down

@@ -143,6 +143,24 @@ def test_call_fills_a_null_or_missing_app_id_from_the_config(server: FaultServer
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["--app-id", "", "--json", '{"chatroomId": "1"}'],
+        ["--app-id", APP_ID, "--json", '{"appId": "", "chatroomId": "1"}'],
+    ],
+    ids=["--app-id ''", "appId '' in --json"],
+)
+def test_call_sends_an_empty_app_id_as_given(server: FaultServer, args: list[str]) -> None:
+    """The first login's `appId: ""` reaches GeWe from the command line too."""
+    server.script([ok(None)])
+    code = main(
+        ["call", "group", "getChatroomQrCode", *args, "--token", TOKEN, "--base-url", server.base_url]
+    )
+    assert code == 0
+    assert server.requests[0].json() == {"appId": "", "chatroomId": "1"}
+
+
+@pytest.mark.parametrize(
     ("env", "args", "expected"),
     [
         ({}, [], "error: no GeWe token: pass --token or set GEWE_TOKEN\n"),

@@ -89,6 +89,34 @@ def test_missing_app_id_is_a_config_error_before_any_request(mode: str) -> None:
     assert rec.requests == []
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("call_app_id", "client_app_id"), [("", APP_ID), ("", None), (None, "")])
+def test_an_empty_app_id_is_sent_as_given(
+    mode: str, call_app_id: str | None, client_app_id: str | None
+) -> None:
+    """GeWe's first login asks for a QR code with `appId: ""`: only None (nothing anywhere) is missing."""
+    rec = Recorder(success())
+    call(
+        mode,
+        "group",
+        "get_chatroom_qr_code",
+        {"chatroom_id": "1@chatroom", "app_id": call_app_id},
+        rec.transport,
+        app_id=client_app_id,
+    )
+    assert json.loads(rec.requests[0].content)["appId"] == ""
+
+
+@pytest.mark.parametrize("cls", [GeweClient, AsyncGeweClient])
+def test_resolve_app_id_refuses_only_none(cls: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GEWE_APP_ID", raising=False)
+    client = cls(token=TOKEN)
+    assert client.resolve_app_id("") == ""
+    assert client.with_options(app_id="").resolve_app_id(None) == ""
+    with pytest.raises(GeweConfigError, match="GEWE_APP_ID"):
+        client.resolve_app_id(None)
+
+
 @pytest.mark.parametrize("cls", [GeweClient, AsyncGeweClient])
 def test_missing_token_fails_when_the_client_is_built(cls: type) -> None:
     with pytest.raises(GeweConfigError, match="GEWE_TOKEN"):

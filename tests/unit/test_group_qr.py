@@ -6,11 +6,9 @@ import base64
 import io
 import sys
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from PIL import Image as PILImage
 
 from gewe import group_qr
@@ -19,17 +17,16 @@ from gewe.expiry import SHANGHAI
 from gewe.group_qr import GroupQrCode
 from gewe_api.models import GroupGetChatroomQrCodeData
 from gewe_api.types import UNSET
+from tests.conftest import qr_example
 
-SPEC = Path(__file__).resolve().parents[2] / "openapi" / "gewe.yaml"
 SEED_URL = "https://weixin.qq.com/g/AQYAAAjK1NA9j2hVoPmsY1P2fpIsN3bgTzsyQMxRNk2NMhn2Tnt7-aFqD_uVpXmi"
 CST = timezone(timedelta(hours=8))
 FETCHED = datetime(2025, 12, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def seed_data() -> dict[str, Any]:
-    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    op = spec["paths"]["/gewe/v2/api/group/getChatroomQrCode"]["post"]
-    data: dict[str, Any] = op["responses"]["200"]["content"]["application/json"]["example"]["data"]
+    """The data of the seed page's reply example (the tests' own copy, tests/fixtures/seed)."""
+    data: dict[str, Any] = qr_example()["data"]
     return data
 
 

@@ -5,28 +5,24 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 import zxingcpp
 from PIL import Image as PILImage
 
 from gewe.errors import GeweDependencyError, GeweError, GeweImageError
 from gewe.images import Image, decode_image
 from gewe.qr import decode_qr_url, render_qr_terminal
+from tests.conftest import qr_example
 
-SPEC = Path(__file__).resolve().parents[2] / "openapi" / "gewe.yaml"
 SEED_URL = "https://weixin.qq.com/g/AQYAAAjK1NA9j2hVoPmsY1P2fpIsN3bgTzsyQMxRNk2NMhn2Tnt7-aFqD_uVpXmi"
 JOIN_URL = "https://weixin.qq.com/g/AQYAAExampleJoinLink_-42"
 INSTALL = "pip install 'gewe-sdk[qr]'"
 
 
 def seed_qr_base64() -> str:
-    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    op = spec["paths"]["/gewe/v2/api/group/getChatroomQrCode"]["post"]
-    value: str = op["responses"]["200"]["content"]["application/json"]["example"]["data"]["qrBase64"]
+    """The seed page's QR image (the tests' own copy, tests/fixtures/seed)."""
+    value: str = qr_example()["data"]["qrBase64"]
     return value
 
 

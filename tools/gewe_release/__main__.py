@@ -1,10 +1,11 @@
-"""`python -m tools.gewe_release diff|check|bump [--base REF] [--root DIR]`.
+"""`python -m tools.gewe_release diff|check|bump|answer [--base REF] [--root DIR]`.
 
 - diff: print the Markdown report of the working tree against the base; always exits 0.
 - check: exit 1 when the report has a breaking change and the version was not bumped to match
   (or CHANGELOG.md has no entry for it), printing the breaking lines and saying to run `make bump`.
   No history to compare with is said, never a failure.
 - bump: apply the bump the report requires and prepend the CHANGELOG.md entry.
+- answer: one line saying what the changes ask of the version (`make update` ends with it).
 """
 
 from __future__ import annotations
@@ -133,7 +134,22 @@ def cmd_bump(root: Path, base: Base) -> int:
     return 0
 
 
-COMMANDS = {"diff": cmd_diff, "check": cmd_check, "bump": cmd_bump}
+def cmd_answer(root: Path, base: Base) -> int:
+    """One line for `make update`: what the changes since the base ask of the version (never bumps)."""
+    st = status(root, base)
+    if not st.report.changes:
+        print(f"release: no changes since {base.label}")
+        return 0
+    kind = "breaking" if st.report.breaking else "compatible"
+    if st.required is not None and st.bumped_enough and st.has_entry:
+        print(f"release: {kind} changes since {base.label}; version {st.current} already covers them")
+    else:
+        needs = f" (needs {st.required})" if st.required is not None else ""
+        print(f"release: {kind} changes since {base.label}: run `make bump`{needs}")
+    return 0
+
+
+COMMANDS = {"diff": cmd_diff, "check": cmd_check, "bump": cmd_bump, "answer": cmd_answer}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         if args.command == "check":
             print(f"release check: skipped: {exc}", file=sys.stderr)
+        elif args.command == "answer":
+            print(f"release: nothing to compare with ({exc}); the version is yours to set")
         else:
             print(f"# Changes\n\nnothing to compare with: {exc}")
         return 0
@@ -167,10 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](root, base)
     except (VersionError, GitError, OSError) as exc:
         print(f"{args.command}: error: {exc}", file=sys.stderr)
-        return 0 if args.command == "diff" else 1
+        return 0 if args.command in ("diff", "answer") else 1
     except Exception as exc:  # a bug here: one line, and `make check` must not pass on it unseen
         print(f"{args.command}: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 0 if args.command == "diff" else 1
+        return 0 if args.command in ("diff", "answer") else 1
 
 
 if __name__ == "__main__":

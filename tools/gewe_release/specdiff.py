@@ -9,6 +9,8 @@ the generated Python does, and the rule says so:
 - `request-property-removed`: oasdiff warns; for us the keyword argument is gone, so it breaks.
 - `response-optional-property-removed`: oasdiff warns; the model loses the attribute, so it breaks.
 - `response-property-enum-value-added`: the reply may now carry a value callers do not handle.
+- `operation-retry-changed` (ours): the operation's `x-gewe-read-only` changed, so the SDK now
+  retries it after a timeout, or no longer does; compatible (no code changes), said for review.
 
 $refs into components/schemas are followed, `allOf` parts merged (as the generator does), and
 nested objects and array items compared field by field; a recursive schema is compared once.
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.gewe_spec.names import snake_case  # the project's naming (digits stay with their word)
+from tools.gewe_spec.readonly import EXTENSION as READ_ONLY
+from tools.gewe_spec.readonly import read_only_by_name
 
 from .report import BREAKING, COMPATIBLE, SPEC, Change, both_spellings
 
@@ -341,7 +345,22 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     comparer = _Comparer(old, new)
     for key in sorted(old_ops.keys() & new_ops.keys()):
         changes.extend(comparer.operation(old_ops[key], new_ops[key]))
+        changes.extend(_retries(old_ops[key], new_ops[key]))
     return changes
+
+
+def _retries(old: Operation, new: Operation) -> Iterator[Change]:
+    """Whether the SDK retries the operation after a timeout changed (x-gewe-read-only; a spec from
+    before it was written meant the name rule). Compatible: no signature changes, only behaviour."""
+    before = old.raw.get(READ_ONLY, read_only_by_name(old.name))
+    after = new.raw.get(READ_ONLY, read_only_by_name(new.name))
+    if isinstance(before, bool) and isinstance(after, bool) and before != after:
+        text = (
+            "now read-only: retried after a timeout"
+            if after
+            else "no longer read-only: never retried after a timeout"
+        )
+        yield Change(SPEC, COMPATIBLE, "operation-retry-changed", new.subject, "", text)
 
 
 def changed_operations(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:

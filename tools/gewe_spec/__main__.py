@@ -16,10 +16,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exports", type=Path, default=Path("openapi/exports"))
     parser.add_argument("--out", type=Path, default=Path("openapi/gewe.yaml"))
     parser.add_argument("--check", action="store_true", help="fail if --out is not what the exports give")
+    parser.add_argument(
+        "--read-only",
+        type=Path,
+        default=None,
+        help="reviewed read-only exceptions (default: openapi/read-only.yml)",
+    )
     args = parser.parse_args(argv)
     report = Report()
     try:
-        text = dump(bundle(args.exports, notice=lambda msg: print(msg, file=sys.stderr), report=report))
+        text = dump(
+            bundle(
+                args.exports,
+                notice=lambda msg: print(msg, file=sys.stderr),
+                report=report,
+                read_only=args.read_only,
+            )
+        )
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from .errors import SpecError
 from .names import NameRegistry, OperationNames, derive
 from .normalize import METHODS, SECURITY_SCHEME, TOKEN_HEADER, Normalized, normalize_operation
 from .pages import Document, read_exports
+from .readonly import EXTENSION, Reviewed, decide, load_exceptions
 from .report import Report, Where
 
 TITLE = "GeWe API"
@@ -73,6 +74,7 @@ class Bundler:
     tags: dict[str, set[str]] = field(default_factory=dict)
     servers: list[dict[str, Any]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    read_only: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions (readonly.py)
 
     def add_document(self, doc: Document) -> None:
         """Add every operation of one page's OpenAPI document."""
@@ -103,6 +105,7 @@ class Bundler:
                 normalized = normalize_operation(
                     source, operation, names, body.get("components"), warn=warn, where=where
                 )
+                normalized.operation[EXTENSION] = decide(f"{names.module}.{names.operation}", self.read_only)
                 self._add_operation(source, str(path), method, names, normalized)
 
     def _add_operation(
@@ -121,6 +124,11 @@ class Bundler:
             self.schema_sources[name] = source
         self.operations[(path, method)] = _Owned(source, names, normalized)
         self.report.operations[names.module] += 1
+        name = f"{names.module}.{names.operation}"
+        if normalized.operation[EXTENSION]:
+            self.report.retried.append(name)
+        if name in self.read_only:
+            self.report.reviewed[name] = self.read_only[name]
         descriptions = self.tags.setdefault(names.module, set())
         if normalized.tag_description:
             descriptions.add(normalized.tag_description)
@@ -133,8 +141,12 @@ class Bundler:
             paths.setdefault(path, {})[method] = owned.normalized.operation
             schemas.update(owned.normalized.schemas)
         servers = sorted(self.servers, key=lambda s: json.dumps(s, sort_keys=True, ensure_ascii=False))
+        # The reviewed exceptions go into the spec whole, so that the SDK knows them even for an
+        # operation it has no page for (a call through `client.invoke`); see readonly.py.
+        reviewed = {name: entry.read_only for name, entry in sorted(self.read_only.items())}
         return {
             "openapi": "3.0.3",
+            **({EXTENSION: reviewed} if reviewed else {}),
             "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
             "servers": servers or [DEFAULT_SERVER],
             "tags": [
@@ -208,13 +220,17 @@ def _validate(spec: dict[str, Any], bundler: Bundler, exports: Path) -> None:
 
 
 def bundle(
-    exports: Path, notice: Callable[[str], None] = lambda _: None, report: Report | None = None
+    exports: Path,
+    notice: Callable[[str], None] = lambda _: None,
+    report: Report | None = None,
+    read_only: Path | None = None,
 ) -> dict[str, Any]:
     """The normalized spec for every page below `exports`. Raises SpecError on bad input.
 
-    `report`, if given, collects the counts and warnings of the run (see report.py).
+    `report`, if given, collects the counts and warnings of the run (see report.py). `read_only`
+    is the file of reviewed read-only exceptions (default: openapi/read-only.yml; readonly.py).
     """
-    bundler = Bundler(report=report if report is not None else Report())
+    bundler = Bundler(report=report if report is not None else Report(), read_only=load_exceptions(read_only))
     pages: set[str] = set()
     for item in read_exports(exports):
         if isinstance(item, str):

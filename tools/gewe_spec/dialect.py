@@ -10,6 +10,8 @@ Applied to every schema of a page (after its local `$ref`s are inlined), recursi
   binary string (with a warning); `required: true` on a property -> in its object's `required`;
 - `default`, `example` and `enum` values of another type than the schema's: coerced when certain
   (values.coerce), otherwise dropped; each with a warning;
+- a constraint (`maxLength`, `pattern`, `enum`, `format`, ...) that the schema's own `example`
+  violates is dropped, with a warning (constraints.py: the example is evidence);
 - keys that OpenAPI 3.0 does not know (`$schema`, `$id`, `contentMediaType`, ...) dropped, with a warning.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .constraints import drop_violated
 from .report import Where
 from .values import NO, coerce, fits, json_type
 
@@ -144,11 +147,15 @@ def _values(schema: dict[str, Any], where: Where, warn: Warn) -> None:
             schema["enum"] = kept
         else:
             del schema["enum"]
-    if isinstance(schema.get("enum"), list):
-        for key in ("default", "example"):
-            if key in schema and schema[key] not in schema["enum"]:
-                warn(where / key, f"{key} {schema[key]!r} is not one of the enum values: dropped")
-                del schema[key]
+    if "example" in schema and not (schema["example"] is None and nullable):
+        drop_violated(schema["example"], schema, where / "example", warn)  # the example is evidence
+    if (
+        isinstance(schema.get("enum"), list)
+        and "default" in schema
+        and schema["default"] not in schema["enum"]
+    ):
+        warn(where / "default", f"default {schema['default']!r} is not one of the enum values: dropped")
+        del schema["default"]
 
 
 def _property_required(schema: dict[str, Any], where: Where, warn: Warn) -> None:

@@ -7,6 +7,9 @@
   what GeWe really sends.
 - A field the schema lacks: a reply example keeps it (replies keep undeclared fields, see
   `open_replies`); a request example drops it. Both warn.
+- Examples are evidence against constraints too: a `maxLength`, `pattern`, `minimum`, `enum`,
+  `format`, ... that the example violates is dropped from the schema, with a warning
+  (constraints.py).
 - A value of another type than its schema's (a `{{appid}}`-style placeholder in an integer field,
   `'1'` for an integer) is coerced when certain (values.coerce), else replaced by a sample value of
   the schema's type; both warn. A placeholder in a string field is a string and stays.
@@ -20,6 +23,7 @@ import contextlib
 import json
 from typing import Any
 
+from .constraints import drop_violated, short
 from .dialect import Warn
 from .errors import SpecError
 from .report import Where
@@ -93,13 +97,15 @@ class ExampleFitter:
         if schema.get("type") == "array":
             if not isinstance(value, list):
                 return NO
+            drop_violated(value, schema, where, self.warn)
             return [self._member(v, schema.get("items"), where / i, None) for i, v in enumerate(value)]
         kind = schema.get("type")
-        if isinstance(schema.get("enum"), list) and value not in schema["enum"]:
-            return NO
         fixed = coerce(value, kind)
-        if fixed is not NO and (fixed != value or type(fixed) is not type(value)):
+        if fixed is NO:
+            return NO
+        if fixed != value or type(fixed) is not type(value):
             self.warn(where, f"example value {value!r} is not of type {kind}: read as {fixed!r}")
+        drop_violated(fixed, schema, where, self.warn)
         return fixed
 
     def _member(self, value: Any, schema: Any, where: Where, name: str | None) -> Any:
@@ -115,7 +121,7 @@ class ExampleFitter:
             kind = schema.get("type") if isinstance(schema, dict) else None
             self.warn(
                 where,
-                f"example value {_short(value)} ({json_type(value)}) does not fit type {kind}:"
+                f"example value {short(value)} ({json_type(value)}) does not fit type {kind}:"
                 " replaced by a sample value",
             )
         return fixed
@@ -148,11 +154,6 @@ class ExampleFitter:
             else:
                 del schema["required"]
         return out
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def fit_example(example: Any, schema: Any, where: Where, warn: Warn, reply: bool) -> Any:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .readonly import Reviewed
+
 
 @dataclass(frozen=True, order=True)
 class SpecWarning:
@@ -32,6 +34,8 @@ class Report:
     guide_pages: list[str] = field(default_factory=list)
     operations: Counter[str] = field(default_factory=Counter)
     warnings: dict[SpecWarning, None] = field(default_factory=dict)  # insertion-ordered set
+    retried: list[str] = field(default_factory=list)  # read-only operations, "module.operation"
+    reviewed: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions applied
 
     def warn(self, source: str, where: str, message: str) -> None:
         self.warnings.setdefault(SpecWarning(source, where, message), None)
@@ -43,9 +47,24 @@ class Report:
             f"read {self.pages} pages ({len(self.guide_pages)} guide pages skipped),"
             f" {sum(self.operations.values())} operations in {len(self.operations)} modules: {per_module}"
         ]
+        out += self.read_only_lines()
         out += [str(w) for w in self.warnings]
         if self.warnings:
             out.append(f"{len(self.warnings)} warnings (the spec was written; see README 'Adding endpoints')")
+        return out
+
+    def read_only_lines(self) -> list[str]:
+        """The operations that will be retried after a timeout, per module, and the reviewed exceptions."""
+        total = sum(self.operations.values())
+        out = [f"retried after a timeout (read-only): {len(self.retried)} of {total} operations"]
+        per_module: dict[str, list[str]] = {}
+        for name in sorted(self.retried):
+            module, _, operation = name.partition(".")
+            per_module.setdefault(module, []).append(operation)
+        out += [f"  {module}: {', '.join(ops)}" for module, ops in per_module.items()]
+        for name, entry in sorted(self.reviewed.items()):
+            verdict = "read-only" if entry.read_only else "never retried after a timeout"
+            out.append(f"  reviewed: {name} is {verdict} (reviewed exception: {entry.why})")
         return out
 
 
