@@ -28,7 +28,7 @@ from gewe_api.api import CallOptions, Report
 
 from ._body import BodyTooLarge, BodyUndecodable
 from .envelope import http_error, unwrap
-from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweHTTPError, GeweTimeoutError
+from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
 from .retry import is_read_only
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
@@ -242,5 +242,3 @@ def raw_result(sink: list[httpx.Response], parsed: T) -> Any:
         raise GeweConfigError("with_raw_response takes a method of this client (it made no call)")
     return RawResponse(sink[-1], parsed)
 
-
-__all__ = ["RAW_SINK", "Call", "GeweHTTPError", "raw_result"]

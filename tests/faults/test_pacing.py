@@ -5,6 +5,7 @@ clock (when it read each request) is the judge."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from typing import Any
 
@@ -22,7 +23,7 @@ READ = ("group.getChatroomInfo", "/gewe/v2/api/group/getChatroomInfo")
 
 def gaps(server: FaultServer, app_id: str | None = None) -> list[float]:
     times = sorted(s.at for s in server.requests if app_id is None or s.json().get("appId") == app_id)
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_sync_writes_from_threads_and_copies_are_spaced_reads_are_not(server: FaultServer) -> None:
@@ -71,7 +72,7 @@ async def test_async_writes_are_spaced_per_app_id(server: FaultServer) -> None:
         await asyncio.gather(*writes, *reads)
     write_times = sorted(s.at for s in server.requests if s.path.endswith("postText"))
     assert len(write_times) == 3
-    assert all(b - a >= INTERVAL - SLACK for a, b in zip(write_times, write_times[1:], strict=False))
+    assert all(b - a >= INTERVAL - SLACK for a, b in itertools.pairwise(write_times))
     read_times = sorted(s.at for s in server.requests if s.path.endswith("getChatroomInfo"))
     assert read_times[-1] - min(write_times) < INTERVAL  # reads went at once
 
