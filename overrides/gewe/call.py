@@ -79,9 +79,10 @@ class Call(Generic[T]):
         self.envelope = envelope
         self.url = settings.url(path)
         extra_headers = options.get("extra_headers")
-        self.headers = settings.headers
+        self.headers = settings.http_headers
         if extra_headers:
-            self.headers = {**settings.headers, **check_headers(extra_headers, "extra_headers")}
+            self.headers = httpx.Headers(settings.http_headers)
+            self.headers.update(check_headers(extra_headers, "extra_headers"))
         self.content, sent = settings.encode(body, options.get("extra_body"))
         app_id = sent.get("appId")
         self.app_id = app_id if isinstance(app_id, str) else ""
@@ -241,4 +242,3 @@ def raw_result(sink: list[httpx.Response], parsed: T) -> Any:
     if not sink:
         raise GeweConfigError("with_raw_response takes a method of this client (it made no call)")
     return RawResponse(sink[-1], parsed)
-

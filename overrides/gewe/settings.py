@@ -193,6 +193,8 @@ class Settings:
             "Content-Type": "application/json",
             TOKEN_HEADER: token,
         }
+        # The same, as httpx keeps them: a request copies this list instead of re-encoding each header.
+        self.http_headers = httpx.Headers(self.headers)
         self.strict = bool(strict)  # see gewe.envelope: a reply that contradicts the spec
         self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
         self._urls: dict[str, httpx.URL] = {}
