@@ -15,9 +15,10 @@ token and body go nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -234,6 +235,17 @@ class Call(Generic[T]):
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(url.scheme)
     return (url.scheme, url.host, url.port or default)
+
+
+@contextlib.contextmanager
+def raw_sink() -> Iterator[list[httpx.Response]]:
+    """Around one call of `with_raw_response`: the list its final HTTP reply is put in."""
+    sink: list[httpx.Response] = []
+    token = RAW_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        RAW_SINK.reset(token)
 
 
 def raw_result(sink: list[httpx.Response], parsed: T) -> Any:
