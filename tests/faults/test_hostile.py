@@ -26,6 +26,7 @@ from gewe import (
     GeweAPIError,
     GeweClient,
     GeweConfigError,
+    GeweConnectionError,
     GeweError,
     GeweHTTPError,
     GeweTimeoutError,
@@ -90,6 +91,7 @@ FAILURES = {
     "odd-encoding": GeweHTTPError,
     "deep-json": GeweHTTPError,
     "deep-error": GeweAPIError,
+    "brotli": GeweHTTPError,
 }
 
 
@@ -105,6 +107,18 @@ def test_each_hostile_reply_ends_as_its_documented_error_once(
     assert hostile.count(t) == 1  # never retried, though the operation is read-only
     copy = pickle.loads(pickle.dumps(info.value))  # even with `data` nested 900 levels deep
     assert type(copy) is error and str(copy) == str(info.value) and TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("scenario", ["garbage", "hangup", "huge-header"])
+def test_a_broken_reply_is_a_connection_error_and_a_message_is_not_resent(
+    hostile: HostileServer, mode: str, scenario: str
+) -> None:
+    t = tag()
+    with pytest.raises(GeweConnectionError) as info:
+        call(mode, hostile.base_url(scenario, t), WRITE)
+    assert TOKEN not in str(info.value)
+    assert hostile.count(t) == 1  # the request may have been acted on: never sent again
 
 
 @pytest.mark.parametrize("mode", MODES)
