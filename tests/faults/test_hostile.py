@@ -63,13 +63,22 @@ def call(
     settings: dict[str, Any] = {"token": TOKEN, "app_id": "wx_1", "retry_policy": FAST, "timeout": 5.0}
     settings.update(client_options or {})
     body = {"appId": "wx_1"}
+    users = settings.get("http_client")  # the test's own client: closed here, never by the SDK
     if mode == "sync":
-        with GeweClient(base_url=base_url, **settings) as client:
-            return client.invoke(*operation, body, None, **options)
+        try:
+            with GeweClient(base_url=base_url, **settings) as client:
+                return client.invoke(*operation, body, None, **options)
+        finally:
+            if users is not None:
+                users.close()
 
     async def run() -> Any:
-        async with AsyncGeweClient(base_url=base_url, **settings) as client:
-            return await client.invoke(*operation, body, None, **options)
+        try:
+            async with AsyncGeweClient(base_url=base_url, **settings) as client:
+                return await client.invoke(*operation, body, None, **options)
+        finally:
+            if users is not None:
+                await users.aclose()
 
     return asyncio.run(run())
 
@@ -186,12 +195,19 @@ def test_a_gzip_bomb_ends_with_memory_under_twice_the_limit(hostile: HostileServ
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("scenario", ["trickle-body", "trickle-head"])
-def test_a_trickling_server_ends_at_the_deadline(hostile: HostileServer, mode: str, scenario: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "users_client"), [("trickle-body", False), ("trickle-head", False), ("trickle-head", True)]
+)
+def test_a_trickling_server_ends_at_the_deadline(
+    hostile: HostileServer, mode: str, scenario: str, users_client: bool
+) -> None:
     t = tag()
+    options: dict[str, Any] = {"timeout": 1.0}
+    if users_client:
+        options["http_client"] = httpx.Client() if mode == "sync" else httpx.AsyncClient()
     started = time.monotonic()
     with pytest.raises(GeweTimeoutError) as info:
-        call(mode, hostile.base_url(scenario, t), WRITE, client_options={"timeout": 1.0})
+        call(mode, hostile.base_url(scenario, t), WRITE, client_options=options)
     took = time.monotonic() - started
     assert 1.0 <= took < 1.0 + 0.8, took  # the deadline, plus one trickle step and the set-up
     assert info.value.timeout == 1.0 and "timeout 1 s" in str(info.value)
