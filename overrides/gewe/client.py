@@ -263,8 +263,10 @@ class GeweClient(ClientBase, Overrides, Resources):
         try:
             try:
                 response = self._http.send(request, stream=True, follow_redirects=False)
-            except RuntimeError:  # httpx: the (user's) client is closed
-                raise call.closed() from None
+            except RuntimeError:
+                if self._http.is_closed:  # httpx refuses a closed client so
+                    raise call.closed() from None
+                raise
             try:
                 return read_sync(response, call.max_bytes, deadline)
             except (BodyTooLarge, BodyUndecodable) as exc:

@@ -316,3 +316,13 @@ def test_a_closed_sync_client_refuses_calls(hostile: HostileServer) -> None:
     with pytest.raises(GeweConfigError, match="closed"):
         client.invoke(*WRITE, {}, None)
     assert hostile.count(t) == 0
+
+
+async def test_a_closed_user_async_client_is_a_config_error(hostile: HostileServer) -> None:
+    t = tag()
+    users = httpx.AsyncClient()
+    client = AsyncGeweClient(token=TOKEN, app_id="wx", base_url=hostile.base_url("ok", t), http_client=users)
+    await users.aclose()
+    with pytest.raises(GeweConfigError, match="closed"):
+        await client.invoke(*WRITE, {}, None)
+    assert hostile.count(t) == 0
