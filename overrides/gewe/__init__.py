@@ -11,45 +11,72 @@ The typed operations are generated from GeWe's published API pages (package `gew
 package adds the configured clients, typed errors, safe retries and image helpers.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gewe_api._spec import SPEC_SHA256
 
 from ._version import __version__
-from .client import AsyncGeweClient, GeweClient
+from .client import GeweClient
 from .errors import (
+    GeweAlreadyLoggedInError,
     GeweAPIError,
     GeweAuthError,
     GeweConfigError,
     GeweConnectionError,
     GeweDependencyError,
+    GeweDeviceLimitError,
+    GeweDeviceNotFoundError,
     GeweError,
     GeweEventError,
     GeweHTTPError,
     GeweImageError,
+    GeweOfflineError,
     GeweResponseError,
     GeweTimeoutError,
+    GeweVerificationRequiredError,
 )
 from .expiry import parse_qr_expiry
+from .failures import register_failure
 from .images import Image, decode_image
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .async_client import AsyncGeweClient
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncGeweClient loads aiohttp: imported on first use, so sync users never pay for it.
+    if name == "AsyncGeweClient":
+        from .async_client import AsyncGeweClient
+
+        return AsyncGeweClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SPEC_SHA256",
     "AsyncGeweClient",
     "GeweAPIError",
+    "GeweAlreadyLoggedInError",
     "GeweAuthError",
     "GeweClient",
     "GeweConfigError",
     "GeweConnectionError",
     "GeweDependencyError",
+    "GeweDeviceLimitError",
+    "GeweDeviceNotFoundError",
     "GeweError",
     "GeweEventError",
     "GeweHTTPError",
     "GeweImageError",
+    "GeweOfflineError",
     "GeweResponseError",
     "GeweTimeoutError",
+    "GeweVerificationRequiredError",
     "Image",
     "RetryPolicy",
     "__version__",
     "decode_image",
     "parse_qr_expiry",
+    "register_failure",
 ]

@@ -56,6 +56,7 @@ class LoginResource:
         max_retries: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         """设置消息回调地址 (`POST /gewe/v2/api/login/setCallback`)
 
@@ -74,10 +75,11 @@ class LoginResource:
             token: the account token (the same as the X-GEWE-TOKEN header)
             idempotent: True to allow retrying timeouts and overload replies for this call,
                 False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
             max_retries: Retries for this call, instead of the client's.
             extra_body: Fields to send besides the typed ones (they win over typed fields).
             extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
 
         Returns:
             None: the page documents no `data` in the reply.
@@ -96,6 +98,7 @@ class LoginResource:
             max_retries=max_retries,
             extra_body=extra_body,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )
 
 
@@ -117,6 +120,7 @@ class AsyncLoginResource:
         max_retries: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         """设置消息回调地址 (`POST /gewe/v2/api/login/setCallback`)
 
@@ -135,10 +139,11 @@ class AsyncLoginResource:
             token: the account token (the same as the X-GEWE-TOKEN header)
             idempotent: True to allow retrying timeouts and overload replies for this call,
                 False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
             max_retries: Retries for this call, instead of the client's.
             extra_body: Fields to send besides the typed ones (they win over typed fields).
             extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
 
         Returns:
             None: the page documents no `data` in the reply.
@@ -157,4 +162,5 @@ class AsyncLoginResource:
             max_retries=max_retries,
             extra_body=extra_body,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )
