@@ -80,8 +80,8 @@ corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, mypy and the Prism contract 
 	@# the full report (every warning) goes to a file; its summary line and count are shown
 	$(PY) -m tools.gewe_spec --exports $(CORPUS)/exports --out $(CORPUS)/gewe.yaml 2>$(CORPUS)/spec-report.txt \
 		|| { cat $(CORPUS)/spec-report.txt; exit 1; }
-	@grep -E '^(read|[0-9]+ warnings)' $(CORPUS)/spec-report.txt; echo "  (all of them: $(CORPUS)/spec-report.txt)"
-	$(PY) tools/generate.py --spec $(CORPUS)/gewe.yaml --out $(CORPUS)/pkg/gewe_api
+	@grep -E '^(read|[0-9]+ warnings?) ' $(CORPUS)/spec-report.txt; echo "  (all of them: $(CORPUS)/spec-report.txt)"
+	$(PY) tools/generate.py --spec $(CORPUS)/gewe.yaml --out $(CORPUS)/pkg/gewe_api --api-md $(CORPUS)/api.md
 	MYPYPATH=$(CORPUS)/pkg $(BIN)/mypy --strict --cache-dir $(CORPUS)/.mypy_cache -p gewe -p gewe_api
 	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py
 

@@ -23,6 +23,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, only tools/ is on sys.path
+    sys.path.insert(0, str(ROOT))
+
+from tools import apidoc  # noqa: E402  (api.md, written and checked with the package)
+
 SPEC = ROOT / "openapi" / "gewe.yaml"
 CONFIG = ROOT / "generator-config.yml"
 TEMPLATES = ROOT / "templates"
@@ -139,9 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=OUT, help="the package folder (default: generated/gewe_api)"
     )
     parser.add_argument("--check", action="store_true", help="fail, naming files, if --out is stale")
+    parser.add_argument(
+        "--api-md", type=Path, default=None, help="the API reference (default: api.md with the default --out)"
+    )
     args = parser.parse_args(argv)
     spec: Path = args.spec
     out: Path = args.out
+    api_md: Path | None = args.api_md or (ROOT / "api.md" if out.resolve() == OUT.resolve() else None)
     if not spec.is_file():
         print(f"error: {_display(spec)}: spec not found", file=sys.stderr)
         return 1
@@ -150,29 +159,31 @@ def main(argv: list[str] | None = None) -> int:
         fresh = Path(tmp) / PACKAGE
         try:
             generate_into(fresh, spec)
-        except GenerateError as exc:
+            reference = apidoc.reference(fresh) if api_md else ""  # api.md (tools/apidoc)
+        except (GenerateError, apidoc.ApiDocError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if args.check:
-            stale = stale_files(fresh, out)
+            stale = [f"{_display(out)}/{name}" for name in stale_files(fresh, out)]
+            stale += [_display(api_md)] if api_md and apidoc.stale(reference, api_md) else []
             if stale:
                 print(
                     f"stale: {_display(out)} does not match {_display(spec)}; run `make generate`:",
                     file=sys.stderr,
                 )
                 for name in stale:
-                    print(f"  {_display(out)}/{name}", file=sys.stderr)
+                    print(f"  {name}", file=sys.stderr)
                 return 1
             return 0
         old = Path(tmp) / "old"
         if out.exists():
             out.rename(old)
         fresh.rename(out)
-    print(f"generated {_display(out)} ({len(_tree(out))} files)", file=sys.stderr)
-    sys.path.insert(0, str(ROOT))  # run as a script, only tools/ is on sys.path
-    from tools.gewe_release.summary import print_summary  # operations added/removed/changed per module
-
-    print_summary(spec)
+        if api_md:
+            apidoc.write(reference, api_md)
+    also = f" and {_display(api_md)}" if api_md else ""
+    # The operations added/removed/changed are `make spec`'s to print (once, not again here).
+    print(f"generated {_display(out)} ({len(_tree(out))} files){also}", file=sys.stderr)
     return 0
 
 
