@@ -61,11 +61,11 @@ check: $(VENV_STAMP) ## Fail if openapi/gewe.yaml or generated/ is stale, or a b
 	$(RELEASE) check
 
 lint: $(VENV_STAMP) ## ruff over the hand-written code
-	$(BIN)/ruff check overrides tools tests bench
-	$(BIN)/ruff format --check overrides tools tests bench
+	$(BIN)/ruff check overrides tools tests bench examples
+	$(BIN)/ruff format --check overrides tools tests bench examples
 
-typecheck: $(VENV_STAMP) ## mypy --strict over overrides/ and generated/
-	$(BIN)/mypy --strict overrides/gewe generated/gewe_api
+typecheck: $(VENV_STAMP) ## mypy --strict over overrides/, generated/ and examples/
+	$(BIN)/mypy --strict overrides/gewe generated/gewe_api examples
 
 unit: $(VENV_STAMP) ## Only the fast tests (no Prism, no wheels)
 	$(PY) -m pytest -m "not prism and not slow" $(PYTEST_ARGS)
