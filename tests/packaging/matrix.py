@@ -51,6 +51,17 @@ def project() -> Mapping[str, object]:
     return table
 
 
+def dependencies() -> list[Requirement]:
+    """The runtime dependencies (without extras)."""
+    return [Requirement(line) for line in project().get("dependencies", [])]  # type: ignore[attr-defined]
+
+
+def extra_requirements() -> dict[str, list[Requirement]]:
+    """Each extra's own requirements."""
+    found: Mapping[str, list[str]] = project().get("optional-dependencies", {})  # type: ignore[assignment]
+    return {extra: [Requirement(line) for line in found[extra]] for extra in sorted(found)}
+
+
 def requirements() -> list[Requirement]:
     """Every runtime requirement: the dependencies and every extra's, as declared in pyproject.toml."""
     meta = project()

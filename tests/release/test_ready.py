@@ -147,6 +147,9 @@ def test_make_check_says_what_it_compared_without_caret_refs(repo: Repo) -> None
     assert check.returncode == 0, check.stderr
     line = check.stderr.strip().splitlines()[-1]
     assert line.startswith("release check: passed: compared the working tree with ")
-    assert f"(no release tag: the commit before {head}, which last changed openapi/gewe.yaml)" in line
+    assert (
+        f", the commit before {head}, which last changed openapi/gewe.yaml (there is no release tag): "
+        in line
+    )
     assert "0 breaking and 1 compatible changes; nothing breaking, so no bump is required here" in line
     assert "^" not in check.stderr

@@ -157,8 +157,8 @@ def test_compatible_change_passes_check_and_bumps_the_patch(
     # the release step of `make check` (the spec and generated/ checks are the rename test's)
     check = repo.release("check")
     assert check.returncode == 0, check.stderr
-    assert (
-        "release check: passed: " in check.stderr and ": 0 breaking and 1 compatible changes;" in check.stderr
+    assert re.search(
+        r"^release check: passed: .*: 0 breaking and \d+ compatible changes; nothing breaking", check.stderr
     )
     patch = next_version(repo, breaking=False)
     assert repo.make("bump").returncode == 0

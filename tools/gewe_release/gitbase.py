@@ -48,8 +48,8 @@ class Base:
         return self.sha[:7] if self.sha.startswith(self.ref) else f"{self.ref} ({self.sha[:7]})"
 
     def described(self) -> str:
-        """The base and how it was chosen, for messages: `7623391 (no release tag; ...)`."""
-        return f"{self.label} ({self.why})"
+        """The base and how it was chosen, for messages: `v0.1.0 (3f2a1bc), the latest release tag`."""
+        return f"{self.label}, {self.why}"
 
 
 def git(root: Path, *args: str, binary: bool = False) -> str:
@@ -131,7 +131,9 @@ def resolve_base(root: Path, explicit: str | None = None) -> Base:
             )
         raise NoBase(f"no release tag, and {SPEC_PATH} has no earlier version: {last[:7]} created it")
     return Base(
-        parent[:7], parent, f"no release tag: the commit before {last[:7]}, which last changed {SPEC_PATH}"
+        parent[:7],
+        parent,
+        f"the commit before {last[:7]}, which last changed {SPEC_PATH} (there is no release tag)",
     )
 
 
