@@ -74,7 +74,7 @@ test: $(VENV_STAMP) $(PRISM) check lint typecheck ## Everything CI runs: check, 
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory corpus
 
-corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, mypy and the Prism contract suite over 160 synthetic pages
+corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, api.md, mypy and the Prism contract suite over 160 synthetic pages
 	rm -rf $(CORPUS)
 	$(PY) -m tests.fixtures.corpus $(CORPUS)/exports
 	@# the full report (every warning) goes to a file; its summary line and count are shown
@@ -83,7 +83,7 @@ corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, mypy and the Prism contract 
 	@grep -E '^(read|[0-9]+ warnings?) ' $(CORPUS)/spec-report.txt; echo "  (all of them: $(CORPUS)/spec-report.txt)"
 	$(PY) tools/generate.py --spec $(CORPUS)/gewe.yaml --out $(CORPUS)/pkg/gewe_api --api-md $(CORPUS)/api.md
 	MYPYPATH=$(CORPUS)/pkg $(BIN)/mypy --strict --cache-dir $(CORPUS)/.mypy_cache -p gewe -p gewe_api
-	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py
+	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py tests/spec/test_apidoc.py
 
 wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/ (first: any change since the version's CHANGELOG entry needs `make bump`)
 	$(PY) -m tools.gewe_release ready

@@ -3,7 +3,8 @@
 - `floors`: the lowest declared Python, every runtime dependency and every extra's dependency at the
   lowest version the metadata allows (uv's `--resolution lowest-direct`, each requirement given as a
   direct one; what they pull in comes at its newest).
-- `python3.X`: each Python the classifiers declare, with the newest versions the metadata allows.
+- `python3.X`: each Python the classifiers declare, with the newest versions the metadata allows
+  (but the one running the tests: the main suite and test_wheel.py cover it).
 
 Each one is a fresh venv made by uv (pinned in requirements/dev.txt, installed by `make venv`) from
 PyPI and uv's cache, never a downloaded interpreter; a declared Python this machine lacks is skipped
@@ -175,7 +176,16 @@ class Environment:
         return args
 
 
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def environments() -> list[Environment]:
-    """The floors on the oldest declared Python, then every declared Python with the newest versions."""
+    """The floors on the oldest declared Python, then every other declared Python, newest versions.
+
+    The Python running the tests is left out of the second kind: with the newest versions it is what
+    the main suite runs on (unit tests), and test_wheel.py installs the wheel into a fresh venv of it
+    and calls Prism, so another venv of it would prove nothing new.
+    """
     pythons = declared_pythons()
-    return [Environment("floors", pythons[0], True)] + [Environment(f"python{v}", v, False) for v in pythons]
+    others = [Environment(f"python{v}", v, False) for v in pythons if v != RUNNING]
+    return [Environment("floors", pythons[0], True), *others]

@@ -190,6 +190,9 @@ def test_the_declared_pythons_are_the_ones_requires_python_allows() -> None:
     below = Version(f"{oldest.major}.{oldest.minor - 1}.0")
     assert below not in allowed, f"requires-python {allowed} allows {below}, older than every classifier"
     assert len(pythons) == len({*pythons}) and pythons == sorted(pythons, key=Version)
+    assert matrix.RUNNING in pythons, f"the tests run on Python {matrix.RUNNING}, which is not declared"
+    proved = {env.python for env in ENVIRONMENTS} | {matrix.RUNNING}
+    assert proved == set(pythons)
 
 
 def test_a_dependency_without_a_floor_is_named() -> None:
