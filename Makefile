@@ -85,7 +85,7 @@ corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, api.md, mypy and the Prism c
 	MYPYPATH=$(CORPUS)/pkg $(BIN)/mypy --strict --cache-dir $(CORPUS)/.mypy_cache -p gewe -p gewe_api
 	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py tests/spec/test_apidoc.py
 
-wheel: $(VENV_STAMP) check ## Build the gewe-sdk wheel into dist/ (first: any change since the version's CHANGELOG entry needs `make bump`)
+wheel: $(VENV_STAMP) check ## Build the wheel into dist/; refused while a change since the version's CHANGELOG entry lacks `make bump`
 	$(PY) -m tools.gewe_release ready
 	rm -rf dist
 	$(PY) -m build --wheel --no-isolation --outdir dist .
