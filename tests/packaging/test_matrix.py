@@ -237,3 +237,10 @@ def test_the_installed_wheel_calls_prism_sync_and_async(outcomes: dict[str, Outc
 def test_the_unit_suite_passes_against_the_installed_wheel(outcomes: dict[str, Outcome], name: str) -> None:
     outcome = _outcome(outcomes, name)
     assert " passed" in outcome.unit_summary and "failed" not in outcome.unit_summary, outcome.unit_summary
+
+
+def test_pythons_are_found_by_version_and_a_missing_one_is_none() -> None:
+    found = matrix.find_python(matrix.RUNNING)
+    assert found is not None and found.exists()
+    assert matrix.find_python("3.99") is None  # prove() turns this into a skip naming where it looked
+    assert "3.99" in matrix.PYTHON_SEARCH.format("3.99")
