@@ -25,6 +25,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, only tools/ is on sys.path
+    sys.path.insert(0, str(ROOT))
+
+from tools import apidoc  # noqa: E402  (api.md, written and checked with the package)
+
 SPEC = ROOT / "openapi" / "gewe.yaml"
 CONFIG = ROOT / "generator-config.yml"
 TEMPLATES = ROOT / "templates"
@@ -133,7 +138,7 @@ def generate_into(dest: Path, spec: Path = SPEC, pushes: Path = PUSHES) -> None:
         path.write_text(mark + path.read_text(encoding="utf-8"), encoding="utf-8")
     (dest / "py.typed").write_text("", encoding="utf-8")
     # Which operations only read (the spec's x-gewe-read-only), for gewe.retry.is_read_only.
-    from tools.gewe_spec.readonly import render_module  # main() puts the repository on sys.path
+    from tools.gewe_spec.readonly import render_module  # the repository is on sys.path (top of file)
 
     (dest / "_read_only.py").write_text(
         mark + render_module(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
@@ -171,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=OUT, help="the package folder (default: generated/gewe_api)"
     )
     parser.add_argument("--check", action="store_true", help="fail, naming files, if --out is stale")
+    parser.add_argument(
+        "--api-md", type=Path, default=None, help="the API reference (default: api.md with the default --out)"
+    )
     args = parser.parse_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # run as a script, only tools/ is on sys.path
     spec: Path = args.spec
     out: Path = args.out
+    api_md: Path | None = args.api_md or (ROOT / "api.md" if out.resolve() == OUT.resolve() else None)
     if not spec.is_file():
         print(f"error: {_display(spec)}: spec not found", file=sys.stderr)
         return 1
@@ -184,28 +191,31 @@ def main(argv: list[str] | None = None) -> int:
         fresh = Path(tmp) / PACKAGE
         try:
             generate_into(fresh, spec)
-        except GenerateError as exc:
+            reference = apidoc.reference(fresh) if api_md else ""  # api.md (tools/apidoc)
+        except (GenerateError, apidoc.ApiDocError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if args.check:
-            stale = stale_files(fresh, out)
+            stale = [f"{_display(out)}/{name}" for name in stale_files(fresh, out)]
+            stale += [_display(api_md)] if api_md and apidoc.stale(reference, api_md) else []
             if stale:
                 print(
                     f"stale: {_display(out)} does not match {_display(spec)}; run `make generate`:",
                     file=sys.stderr,
                 )
                 for name in stale:
-                    print(f"  {_display(out)}/{name}", file=sys.stderr)
+                    print(f"  {name}", file=sys.stderr)
                 return 1
             return 0
         old = Path(tmp) / "old"
         if out.exists():
             out.rename(old)
         fresh.rename(out)
-    print(f"generated {_display(out)} ({len(_tree(out))} files)", file=sys.stderr)
-    from tools.gewe_release.summary import print_summary  # operations added/removed/changed per module
-
-    print_summary(spec)
+        if api_md:
+            apidoc.write(reference, api_md)
+    also = f" and {_display(api_md)}" if api_md else ""
+    # The operations added/removed/changed are `make spec`'s to print (once, not again here).
+    print(f"generated {_display(out)} ({len(_tree(out))} files){also}", file=sys.stderr)
     return 0
 
 

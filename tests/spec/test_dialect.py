@@ -328,7 +328,7 @@ def test_make_spec_reports_pages_modules_and_each_warning_once(
     out = tmp_path / "gewe.yaml"
     assert main(["--exports", str(exports), "--out", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert "read 3 pages (1 guide pages skipped), 2 operations in 2 modules: contacts 1, group 1" in err
+    assert "read 3 pages (1 guide page skipped), 2 operations in 2 modules: contacts 1, group 1" in err
     warnings = [line for line in err if line.startswith("warning: ")]
     assert len(warnings) == len(set(warnings)) == 5
     assert (

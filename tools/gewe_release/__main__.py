@@ -4,7 +4,12 @@
 - check: exit 1 when the report has a breaking change and the version was not bumped to match
   (or CHANGELOG.md has no entry for it), printing the breaking lines and saying to run `make bump`.
   No history to compare with is said, never a failure.
-- bump: apply the bump the report requires and prepend the CHANGELOG.md entry.
+- bump: apply the bump the report requires and prepend the CHANGELOG.md entry. When HEAD's version has
+  a CHANGELOG.md entry, the report counts from the commit that last changed that entry (ready.py), so
+  any change since the version was described gets a new version; an entry `bump` wrote that is not
+  committed yet is rewritten when run again.
+- ready: exit 1 unless the version and CHANGELOG.md describe this build (ready.py); `make wheel` and
+  `make publish` run it before building. Not part of `make check`.
 - answer: one line saying what the changes ask of the version (`make update` ends with it).
 """
 
@@ -21,6 +26,7 @@ from packaging.version import Version
 from . import changelog
 from .compare import compare, sha256
 from .gitbase import SPEC_PATH, Base, GitError, NoBase, resolve_base, show
+from .ready import Released, ready_status, released, run_ready
 from .report import Report
 from .version import VERSION_FILE, VersionError, bumped, parse_version, read_version, write_version
 
@@ -88,16 +94,26 @@ def cmd_diff(root: Path, base: Base) -> int:
     return 0
 
 
+def _found(report: Report) -> str:
+    if not report.changes:
+        return "no changes"
+    n = len(report.breaking_changes)
+    return f"{n} breaking and {len(report.changes) - n} compatible changes"
+
+
 def cmd_check(root: Path, base: Base) -> int:
     st = status(root, base)
+    compared = f"compared the working tree with {base.described()}: {_found(st.report)}"
     if st.ok:
-        what = "breaking" if st.report.breaking else "compatible" if st.report.changes else "no"
-        print(f"release check: ok ({what} changes since {base.label}; version {st.current})", file=sys.stderr)
+        if st.report.breaking:
+            verdict = (
+                f"version {st.current} has the bump they need ({st.required}) and its CHANGELOG.md entry"
+            )
+        else:
+            verdict = f"nothing breaking, so no bump is required here (version {st.current})"
+        print(f"release check: passed: {compared}; {verdict}.", file=sys.stderr)
         return 0
-    print(
-        f"release check: breaking changes since {base.label} and the version does not follow:",
-        file=sys.stderr,
-    )
+    print(f"release check: FAILED: {compared}, and the version does not follow:", file=sys.stderr)
     for change in st.report.breaking_changes:
         print(change.line(), file=sys.stderr)
     print(st.version_line(), file=sys.stderr)
@@ -108,7 +124,38 @@ def cmd_check(root: Path, base: Base) -> int:
     return 1
 
 
+def _bump_from_entry(root: Path, rel: Released) -> int:
+    """`make bump` counted from HEAD's version and the commit of its CHANGELOG.md entry."""
+    st = ready_status(root, rel)
+    if not st.report.changes and st.entry is not None:
+        print(f"no changes since {rel.base.label} ({rel.base.why}): nothing to bump (version {st.current})")
+        return 0
+    target = max(st.current, st.required)
+    if target != st.current:
+        write_version(root, target)
+        print(f"version {st.current} -> {target} ({_found(st.report)} since {rel.base.label})")
+    entry = changelog.entry(target, st.report, st.spec_sha256)
+    if changelog.section(_changelog_text(root), target) is None:
+        changelog.prepend(root, entry)
+        print(f"{changelog.CHANGELOG}: added the entry for {target}")
+    elif target != rel.version:  # written by an earlier bump and not committed: it may be out of date
+        changelog.replace_entry(root, target, entry)
+        print(f"{changelog.CHANGELOG}: rewrote the entry for {target} (not committed yet)")
+    return 0
+
+
+def _changelog_text(root: Path) -> str:
+    path = root / changelog.CHANGELOG
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def cmd_bump(root: Path, base: Base) -> int:
+    try:
+        rel = released(root)
+    except (NoBase, GitError):
+        rel = None
+    if rel is not None:
+        return _bump_from_entry(root, rel)
     st = status(root, base)
     if not st.report.changes:
         print(f"no changes since {base.label}: nothing to bump (version {st.current})")
@@ -135,17 +182,32 @@ def cmd_bump(root: Path, base: Base) -> int:
 
 
 def cmd_answer(root: Path, base: Base) -> int:
-    """One line for `make update`: what the changes since the base ask of the version (never bumps)."""
-    st = status(root, base)
-    if not st.report.changes:
-        print(f"release: no changes since {base.label}")
-        return 0
-    kind = "breaking" if st.report.breaking else "compatible"
-    if st.required is not None and st.bumped_enough and st.has_entry:
-        print(f"release: {kind} changes since {base.label}; version {st.current} already covers them")
+    """One line for `make update`: what the changes ask of the version (never bumps).
+
+    Counted as `make bump` and `make wheel` count (from the commit of the version's CHANGELOG.md
+    entry, ready.py) where the history allows, else from `base`.
+    """
+    try:
+        rel = released(root)
+    except (NoBase, GitError):
+        rel = None
+    if rel is not None:
+        ready = ready_status(root, rel)
+        report, label, required = ready.report, rel.base.label, ready.required
+        covered = not ready.problems()
     else:
-        needs = f" (needs {st.required})" if st.required is not None else ""
-        print(f"release: {kind} changes since {base.label}: run `make bump`{needs}")
+        st = status(root, base)
+        report, label, required = st.report, base.label, st.required
+        covered = st.required is not None and st.bumped_enough and st.has_entry
+    if not report.changes:
+        print(f"release: no changes since {label}")
+        return 0
+    kind = "breaking" if report.breaking else "compatible"
+    if covered:
+        print(f"release: {kind} changes since {label}; version {read_version(root)} already covers them")
+    else:
+        needs = f" (needs {required})" if required is not None else ""
+        print(f"release: {kind} changes since {label}: run `make bump`{needs}")
     return 0
 
 
@@ -156,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="gewe-release", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("command", choices=sorted([*COMMANDS, "ready"]))
     parser.add_argument(
         "--base",
         default=None,
@@ -165,6 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: .)")
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
+    if args.command == "ready":
+        try:
+            code, lines = run_ready(root)
+        except (VersionError, GitError, OSError) as exc:
+            code, lines = 1, [f"ready: error: {exc}"]
+        print("\n".join(lines), file=sys.stderr)
+        return code
     try:
         base = resolve_base(root, args.base)
     except (NoBase, GitError) as exc:

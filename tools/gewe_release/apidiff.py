@@ -22,6 +22,7 @@ from typing import Any
 
 import griffe
 
+from .additions import additions
 from .report import API, BREAKING, COMPATIBLE, Change, both_spellings
 
 PACKAGES = ("gewe", "gewe_api")
@@ -295,4 +296,7 @@ def diff_apis(old_root: Path, new_root: Path, wire: Mapping[str, str]) -> tuple[
                 if not _said_by_model_fields(breakage, models):
                     changes.append(_breakage_change(breakage, wire))
         changes.extend(model_fields(old, new, wire))
+        models |= {c.path for c in _classes(new) if attrs_fields(c) is not None}
+        # what no breakage check reports: additions (new generated modules are the spec level's to say)
+        changes.extend(additions(old, new, models, public_path, new_modules=package == "gewe"))
     return changes, notes

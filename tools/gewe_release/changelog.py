@@ -20,8 +20,7 @@ INTRO = (
 
 def has_entry(text: str, version: Version) -> bool:
     """Whether CHANGELOG.md's text has a `## <version>` heading (optionally `## [<version>]`)."""
-    pattern = rf"^##\s+\[?v?{re.escape(str(version))}\]?(\s|$)"
-    return re.search(pattern, text, re.M) is not None
+    return _heading(version).search(text) is not None
 
 
 def entry(version: Version, report: Report, spec_sha256: str, today: str | None = None) -> str:
@@ -51,6 +50,38 @@ def prepend(root: Path, text: str) -> None:
         new = current.rstrip("\n") + "\n\n" + text
     else:
         new = current[: match.start()] + text + "\n" + current[match.start() :]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _heading(version: Version) -> re.Pattern[str]:
+    return re.compile(rf"^##\s+\[?v?{re.escape(str(version))}\]?(\s|$)", re.M)
+
+
+def section(text: str, version: Version) -> str | None:
+    """The entry for `version` (its heading to the next `## `), None if there is none."""
+    match = _heading(version).search(text)
+    if match is None:
+        return None
+    end = re.compile(r"^## ", re.M).search(text, match.end())
+    return text[match.start() : end.start() if end else len(text)]
+
+
+def recorded_spec_sha256(entry_text: str) -> str | None:
+    """The spec's sha256 an entry records (`Spec: ... sha256 `…``), None if it records none."""
+    match = re.search(r"sha256 `([0-9a-f]{64})`", entry_text)
+    return match.group(1) if match else None
+
+
+def replace_entry(root: Path, version: Version, text: str) -> None:
+    """Put `text` in place of the entry for `version` (which must exist)."""
+    path = root / CHANGELOG
+    current = path.read_text(encoding="utf-8")
+    old = section(current, version)
+    assert old is not None, f"no entry for {version}"
+    start = current.index(old)
+    new = current[:start] + text + "\n" + current[start + len(old) :].lstrip("\n")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(new, encoding="utf-8")
     tmp.replace(path)

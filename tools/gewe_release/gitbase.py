@@ -44,7 +44,12 @@ class Base:
 
     @property
     def label(self) -> str:
-        return f"{self.ref} ({self.sha[:7]})" if self.ref != self.sha else self.sha[:7]
+        """`v0.1.0 (3f2a1bc)`, or just the short commit when the ref is (a prefix of) it."""
+        return self.sha[:7] if self.sha.startswith(self.ref) else f"{self.ref} ({self.sha[:7]})"
+
+    def described(self) -> str:
+        """The base and how it was chosen, for messages: `v0.1.0 (3f2a1bc), the latest release tag`."""
+        return f"{self.label}, {self.why}"
 
 
 def git(root: Path, *args: str, binary: bool = False) -> str:
@@ -125,7 +130,11 @@ def resolve_base(root: Path, explicit: str | None = None) -> Base:
                 f"{_shallow_hint(root)}"
             )
         raise NoBase(f"no release tag, and {SPEC_PATH} has no earlier version: {last[:7]} created it")
-    return Base(f"{last[:7]}^", parent, f"no release tag; the commit before the last change of {SPEC_PATH}")
+    return Base(
+        parent[:7],
+        parent,
+        f"the commit before {last[:7]}, which last changed {SPEC_PATH} (there is no release tag)",
+    )
 
 
 def show(root: Path, sha: str, path: str) -> bytes | None:

@@ -44,13 +44,17 @@ class Report:
         """The summary, one line each: counts, operations per module, then every warning once."""
         per_module = ", ".join(f"{m} {n}" for m, n in sorted(self.operations.items()))
         out = [
-            f"read {self.pages} pages ({len(self.guide_pages)} guide pages skipped),"
-            f" {sum(self.operations.values())} operations in {len(self.operations)} modules: {per_module}"
+            f"read {plural(self.pages, 'page')} ({plural(len(self.guide_pages), 'guide page')} skipped), "
+            f"{plural(sum(self.operations.values()), 'operation')} "
+            f"in {plural(len(self.operations), 'module')}: {per_module}"
         ]
         out += self.read_only_lines()
         out += [str(w) for w in self.warnings]
         if self.warnings:
-            out.append(f"{len(self.warnings)} warnings (the spec was written; see README 'Adding endpoints')")
+            out.append(
+                f"{plural(len(self.warnings), 'warning')} "
+                "(the spec was written; see README 'Adding endpoints')"
+            )
         return out
 
     def read_only_lines(self) -> list[str]:
@@ -66,6 +70,11 @@ class Report:
             verdict = "read-only" if entry.read_only else "never retried after a timeout"
             out.append(f"  reviewed: {name} is {verdict} (reviewed exception: {entry.why})")
         return out
+
+
+def plural(n: int, word: str) -> str:
+    """`1 page`, `2 pages`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class Where:
