@@ -328,17 +328,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stdout is not None:
             sys.stdout.flush()
     except BrokenPipeError:
-        # The reader (`| head`) has gone: end quietly, and keep the interpreter's final flush of
-        # stdout from raising the same error again. A call that succeeded keeps its status 0.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+        # The reader (`| head`) has gone: end quietly. A call that succeeded keeps its status 0.
+        _discard_stdout()
         return 0 if args.called else _BROKEN_PIPE
     except (OSError, ValueError) as exc:  # the final flush failed (a full disk, a closed file)
+        _discard_stdout()
         _err(f"gewe: the output could not be written: {exc}")
         return 0 if args.called else 1
     return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout's file descriptor at /dev/null, so the interpreter's own final flush of what
+    is still buffered cannot fail again (it would turn the exit status into 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 
 def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path: Path) -> None:
     repo: Repo = new_repo(tmp_path / "repo")
-    assert repo.release("answer").stdout.startswith("release: no changes since v")
+    assert repo.release("answer").stdout.startswith(
+        f"release: no changes since {repo.version()}'s CHANGELOG.md entry ("
+    )
     version = repo.version()
     with doc_site() as site:
         serve(site, corpus_pages(8))
@@ -34,10 +36,13 @@ def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path
         )
         out = update.output
         assert "9 pages: 9 added, 0 changed, 1 removed, 0 unchanged" in out  # the tests' own page went
-        assert "read 9 pages (1 guide pages skipped), 8 operations" in out  # make spec
+        assert "read 9 pages (1 guide page skipped), 8 operations" in out  # make spec
         assert "retried after a timeout (read-only): " in out
         last = update.stdout.strip().splitlines()[-1]
-        pattern = r"release: (breaking|compatible) changes since v\S+ \(\w+\): run `make bump` \(needs \S+\)"
+        pattern = (
+            r"release: (breaking|compatible) changes since \S+'s CHANGELOG.md entry \(\w+\): "
+            r"run `make bump` \(needs \S+\)"
+        )
         answer = re.fullmatch(pattern, last)
         assert answer is not None, last
         assert (answer.group(1) == "breaking") == ("**breaking**" in update.stdout)  # as `make diff` said

@@ -10,6 +10,7 @@ its stamp, for the sub-makes (`make update`), which do not inherit `-o`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -113,6 +114,18 @@ class Repo:
         return self.make("spec", "generate", check=True)
 
 
+def _describe_version(repo: Repo) -> None:
+    """CHANGELOG.md with one entry: the project's version as these pages' spec (not the project's
+    own CHANGELOG.md, whose entries record the project's spec), as `make bump` would write it."""
+    version = repo.version()
+    sha = hashlib.sha256((repo.path / "openapi" / "gewe.yaml").read_bytes()).hexdigest()
+    repo.write(
+        "CHANGELOG.md",
+        f"# Changelog\n\n## {version} — 2026-01-01\n\nSpec: `openapi/gewe.yaml` sha256 `{sha}`.\n\n"
+        "The release tests' own repository: the project built from the tests' pages.\n",
+    )
+
+
 def new_repo(dest: Path, tag: str | None = "release") -> Repo:
     """This project in a fresh git repository at `dest`: one commit, tagged `tag` ("release": the
     project's own version, `v<version>`)."""
@@ -129,6 +142,7 @@ def new_repo(dest: Path, tag: str | None = "release") -> Repo:
     shutil.copytree(PAGES, dest / "openapi" / "exports")
     repo.run(sys.executable, "-m", "tools.gewe_spec")  # the spec and package of these pages
     repo.run(sys.executable, "tools/generate.py")
+    _describe_version(repo)
     repo.git("init", "-q", "-b", "main")
     repo.commit("the project")
     if tag == "release":

@@ -92,8 +92,8 @@ def test_every_operation_is_documented_with_its_request_fields(documented: Docum
 
 INTROSPECT = """
 import importlib, inspect, json, sys
-from gewe_api.api import MODULES
-out = {}
+from gewe_api.api import MODULES, CallOptions
+out = {"(options)": sorted(CallOptions.__annotations__)}
 for module in MODULES:
     mod = importlib.import_module(f"gewe_api.api.{module}")
     for cls_name in mod.__all__:
@@ -119,7 +119,8 @@ def test_signatures_match_the_generated_package_as_python_sees_them(documented: 
         cwd=documented.package.parent,
     )
     methods = json.loads(proc.stdout)
-    options = {"idempotent", "timeout", "max_retries", "extra_body", "extra_headers"}
+    options = set(methods.pop("(options)"))  # the per-call options, as Python sees CallOptions
+    assert options >= {"idempotent", "timeout", "max_retries", "extra_body", "extra_headers"}
     for qualified, found in methods.items():
         assert set(found) == {"false", "true"}, f"{qualified} is missing its sync or async method"
         params, returns = found["false"]

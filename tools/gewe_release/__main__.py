@@ -193,7 +193,8 @@ def cmd_answer(root: Path, base: Base) -> int:
         rel = None
     if rel is not None:
         ready = ready_status(root, rel)
-        report, label, required = ready.report, rel.base.label, ready.required
+        report, required = ready.report, ready.required
+        label = f"{rel.version}'s CHANGELOG.md entry ({rel.base.label})"
         covered = not ready.problems()
     else:
         st = status(root, base)
