@@ -25,6 +25,7 @@ def test_there_are_examples() -> None:
         "async_burst",
         "errors_and_retries",
         "per_call_options",
+        "callback_bot",
     }
 
 
