@@ -31,7 +31,7 @@ fetched: list[str] = []
 
 async def handle(event: Event) -> None:
     """Called once per message, after the receiver has answered GeWe."""
-    if event.kind == "text" and event.room_id and not event.is_self and event.text.strip() == "qr":
+    if event.kind == "text" and event.room_id and not event.is_self and (event.text or "").strip() == "qr":
         try:
             qr = await client.group.get_chatroom_qr_code(chatroom_id=event.room_id)
         except GeweError as err:  # logged by the receiver too if re-raised; here we say it and go on
