@@ -9,7 +9,16 @@
 
 The typed operations are generated from GeWe's published API pages (package `gewe_api`); this
 package adds the configured clients, typed errors, safe retries and image helpers.
+
+What a call does not need loads on first use (PEP 562 module `__getattr__`): `RetryPolicy`,
+`Image`, `decode_image` and `parse_qr_expiry` (attrs classes, dateutil), so that `import gewe` costs
+little more than `import httpx` (bench/: section 3).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from gewe_api._spec import SPEC_SHA256
 
@@ -27,9 +36,18 @@ from .errors import (
     GeweResponseError,
     GeweTimeoutError,
 )
-from .expiry import parse_qr_expiry
-from .images import Image, decode_image
-from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .expiry import parse_qr_expiry
+    from .images import Image, decode_image
+    from .retry import RetryPolicy
+
+_LAZY = {
+    "RetryPolicy": ".retry",
+    "Image": ".images",
+    "decode_image": ".images",
+    "parse_qr_expiry": ".expiry",
+}
 
 __all__ = [
     "SPEC_SHA256",
@@ -51,3 +69,16 @@ __all__ = [
     "decode_image",
     "parse_qr_expiry",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

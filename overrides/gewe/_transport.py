@@ -21,12 +21,12 @@ Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 
 from __future__ import annotations
 
-import functools
-import ssl
 import urllib.request
 
 import aiohttp
 import httpx
+
+from . import _tls
 
 # What a send may raise: httpx's errors, and aiohttp's where httpx-aiohttp lets them through.
 SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
@@ -60,10 +60,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._proxies[key] = None if proxy is None or urllib.request.proxy_bypass(url.host) else proxy
         return self._proxies[key]
 
-    def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._limit, keepalive_timeout=self._keepalive, ssl=_ssl_context()
-        )
+    def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
+        # The process's one verified TLS context when this client's URL or a proxy is https://
+        context = _tls.context_for(f"{url.scheme}://")
+        connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ssl=context)
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
@@ -79,7 +79,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session or self._open()
+        session = self._session or self._open(request.url)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         try:
             async with session.request(
@@ -108,12 +108,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """httpx's default context (certifi's CAs), built once per process: loading it takes milliseconds."""
-    return httpx.create_ssl_context()
 
 
 def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
