@@ -23,26 +23,35 @@ from typing import TYPE_CHECKING, Any
 from gewe_api._spec import SPEC_SHA256
 
 from ._version import __version__
-from .client import AsyncGeweClient, GeweClient
+from .client import GeweClient
 from .errors import (
+    GeweAlreadyLoggedInError,
     GeweAPIError,
     GeweAuthError,
     GeweConfigError,
     GeweConnectionError,
     GeweDependencyError,
+    GeweDeviceLimitError,
+    GeweDeviceNotFoundError,
     GeweError,
     GeweHTTPError,
     GeweImageError,
+    GeweOfflineError,
     GeweResponseError,
     GeweTimeoutError,
+    GeweVerificationRequiredError,
 )
+from .failures import register_failure
 
 if TYPE_CHECKING:
+    from .async_client import AsyncGeweClient
     from .expiry import parse_qr_expiry
     from .images import Image, decode_image
     from .retry import RetryPolicy
 
 _LAZY = {
+    # AsyncGeweClient loads aiohttp: sync users never pay for it.
+    "AsyncGeweClient": ".async_client",
     "RetryPolicy": ".retry",
     "Image": ".images",
     "decode_image": ".images",
@@ -53,21 +62,27 @@ __all__ = [
     "SPEC_SHA256",
     "AsyncGeweClient",
     "GeweAPIError",
+    "GeweAlreadyLoggedInError",
     "GeweAuthError",
     "GeweClient",
     "GeweConfigError",
     "GeweConnectionError",
     "GeweDependencyError",
+    "GeweDeviceLimitError",
+    "GeweDeviceNotFoundError",
     "GeweError",
     "GeweHTTPError",
     "GeweImageError",
+    "GeweOfflineError",
     "GeweResponseError",
     "GeweTimeoutError",
+    "GeweVerificationRequiredError",
     "Image",
     "RetryPolicy",
     "__version__",
     "decode_image",
     "parse_qr_expiry",
+    "register_failure",
 ]
 
 

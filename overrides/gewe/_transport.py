@@ -13,8 +13,10 @@ the retry policy, so a message could be sent twice; a reply aiohttp cannot parse
 This transport classes aiohttp's failures by whether the request may have left (`_kind`), and
 `as_transport_error` applies the same classes to errors from httpx-aiohttp's transport.
 
-It reads each reply whole before returning it (the client always does), so a failure mid-body is
-raised here, mapped, and the connection goes back to the pool at once.
+It returns each reply as a stream of its raw (still compressed) bytes, so the client reads it
+through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
+connection goes back to the pool (or is dropped, if the body was not read to its end) when the
+stream is closed. Once `aclose()` has run it opens nothing again.
 
 Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 """
@@ -22,12 +24,15 @@ Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
 
 from . import _tls
 
+CHUNK = 64 * 1024
+TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
 # What a send may raise: httpx's errors, and aiohttp's where httpx-aiohttp lets them through.
 SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
 
@@ -47,6 +52,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._closed = False
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -61,6 +67,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._proxies[key]
 
     def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
+        if self._closed:
+            raise httpx.ConnectError("the transport is closed")
         # The process's one verified TLS context when this client's URL or a proxy is https://
         context = _tls.context_for(f"{url.scheme}://")
         connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ssl=context)
@@ -75,6 +83,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
             # is the longest wait for the next bytes of the reply, as httpx's read timeout.
             timeout = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+            if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
+                self._timeouts.clear()
             self._timeouts[key] = timeout
         return timeout
 
@@ -82,7 +92,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._session or self._open(request.url)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         try:
-            async with session.request(
+            reply = await session.request(
                 request.method,
                 str(request.url),
                 headers=headers,
@@ -91,23 +101,40 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 compress=False,
                 timeout=self._timeout(request),
                 proxy=self._proxy(request.url),
-            ) as reply:
-                body = await reply.read()
-                reason = reply.reason or ""
+            )
         except aiohttp.ClientError as exc:
             raise as_transport_error(exc) from exc
+        reason = reply.reason or ""
         return httpx.Response(
             reply.status,
             headers=reply.raw_headers,
-            content=body,
+            stream=_ReplyStream(reply),
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode("latin-1", "replace")},
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class _ReplyStream(httpx.AsyncByteStream):
+    """An aiohttp reply's raw body, its failures mapped to httpx's; closing it frees the connection."""
+
+    def __init__(self, reply: aiohttp.ClientResponse) -> None:
+        self._reply = reply
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._reply.content.iter_chunked(CHUNK):
+                yield chunk
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+
+    async def aclose(self) -> None:
+        self._reply.release()  # back to the pool when read to its end, else the connection is closed
 
 
 def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:

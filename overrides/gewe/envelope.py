@@ -12,7 +12,6 @@ type to return); otherwise a WARNING on the `gewe` logger, once per client, oper
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -20,7 +19,8 @@ import httpx
 
 from gewe_api.types import UNSET, Unset
 
-from .errors import GeweAPIError, GeweAuthError, GeweHTTPError, GeweResponseError
+from .errors import GeweAuthError, GeweHTTPError, GeweResponseError
+from .failures import api_error, classify
 from .tokens import Redactor
 
 T = TypeVar("T")
@@ -38,61 +38,73 @@ _JSON_TYPES = {
 }
 EXCERPT_CHARS = 400  # at most this many characters of the body, ...
 EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its end
+BODY_CHARS = 64 * 1024  # an error's `.body` keeps at most this many characters of the reply
 AUTH_STATUSES = frozenset({401, 403})
-AUTH_RETS = frozenset({401, 403})
-# GeWe says a token is bad in `msg`: "token无效", "token已过期", "invalid token", ...
-_TOKEN_REFUSAL = re.compile(
-    r"token.{0,12}(无效|失效|过期|错误|不存在|invalid|expired)|invalid.{0,8}token", re.IGNORECASE
-)
 
 
 def is_token_refusal(ret: int, msg: str | None) -> bool:
-    """Whether a `ret != 200` reply says the token was refused (ret 401/403, or msg says so)."""
-    return ret in AUTH_RETS or (msg is not None and _TOKEN_REFUSAL.search(msg) is not None)
+    """Whether a `ret != 200` reply says the token was refused (see `gewe.failures`)."""
+    return issubclass(classify(ret, msg, None), GeweAuthError)
 
 
-def redact(value: Any, secret: str) -> Any:
-    """`value` with `secret` (in all its spellings, see `gewe.tokens`) replaced, recursively."""
-    return Redactor(secret).value(value)
+def redact(value: Any, secret: str | Redactor) -> Any:
+    """`value` with the secret (in all its spellings, see `gewe.tokens`) replaced, at any depth."""
+    return (secret if isinstance(secret, Redactor) else Redactor(secret)).value(value)
 
 
-def body_text(response: httpx.Response, secret: str) -> str:
-    """The whole body as text, token redacted."""
-    return Redactor(secret).text(response.content.decode("utf-8", errors="replace"))
-
-
-def excerpt(response: httpx.Response, secret: str) -> str:
-    """The body as text, token redacted; a long one keeps its start and its end (where a
-    validation error usually says what was wrong), joined by " … "."""
-    return _shorten(body_text(response, secret))
+def body_text(content: bytes, redactor: Redactor) -> str:
+    """The whole body as text, secrets redacted (before anything is cut from it)."""
+    return redactor.text(content.decode("utf-8", errors="replace"))
 
 
 def _shorten(text: str) -> str:
+    """A long text keeps its start and its end (where a validation error usually says what was
+    wrong), joined by " … "."""
     if len(text) <= EXCERPT_CHARS:
         return text
     return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
 
 
-def mismatch(path: str, value: Any, expected: str, secret: str) -> str:
+def http_error(
+    message: str,
+    response: httpx.Response,
+    operation: str,
+    redactor: Redactor,
+    kind: type[GeweHTTPError] = GeweHTTPError,
+    content: bytes | None = None,
+) -> GeweHTTPError:
+    """A `GeweHTTPError` (or `kind`) for this reply: its body redacted, then cut to an excerpt and
+    to at most `BODY_CHARS` characters for `.body`."""
+    text = body_text(response.content if content is None else content, redactor)
+    return kind(
+        message,
+        status_code=response.status_code,
+        body_excerpt=_shorten(text),
+        operation=operation,
+        body=text[:BODY_CHARS],
+    )
+
+
+def mismatch(path: str, value: Any, expected: str, redactor: Redactor) -> str:
     """`data.qrTips is a boolean, expected string`: what a report says, without the value itself
-    (only an enum's wrong value is shown, shortened and with the token redacted)."""
+    (only an enum's wrong value is shown, redacted, then shortened)."""
     if isinstance(value, Unset):
         got = "missing"
     elif expected.startswith("one of ") and type(value) in (str, int):
-        shown = repr(value)
-        got = redact(shown if len(shown) <= 40 else shown[:39] + "…", secret)
+        shown = redactor.text(repr(value))
+        got = shown if len(shown) <= 40 else shown[:39] + "…"
     else:
         got = _JSON_TYPES.get(type(value), type(value).__name__)
     return f"{path} is {got}, expected {expected}"
 
 
 def reporter(
-    operation: str, secret: str, *, strict: bool, reported: set[tuple[str, str]] | None
+    operation: str, redactor: Redactor, *, strict: bool, reported: set[tuple[str, str]] | None
 ) -> Callable[[str, Any, str], None]:
     """The `report` a generated parser gets for one reply (see the module docstring)."""
 
     def report(path: str, value: Any, expected: str) -> None:
-        detail = mismatch(path, value, expected, secret)
+        detail = mismatch(path, value, expected, redactor)
         if strict or path in ROOTS:
             raise GeweResponseError(detail, operation=operation, field=path)
         key = (operation, path)
@@ -108,7 +120,7 @@ def unwrap(
     response: httpx.Response,
     operation: str,
     parse: Callable[[Any, Callable[[str, Any, str], None]], T] | None,
-    secret: str,
+    redactor: Redactor,
     *,
     strict: bool = False,
     reported: set[tuple[str, str]] | None = None,
@@ -121,14 +133,7 @@ def unwrap(
     """
 
     def bad(message: str, kind: type[GeweHTTPError] = GeweHTTPError) -> GeweHTTPError:
-        text = body_text(response, secret)
-        return kind(
-            message,
-            status_code=response.status_code,
-            body_excerpt=_shorten(text),
-            operation=operation,
-            body=text,
-        )
+        return http_error(message, response, operation, redactor, kind)
 
     if response.status_code in AUTH_STATUSES:
         raise bad("the token was refused", GeweAuthError)
@@ -138,11 +143,13 @@ def unwrap(
         payload = response.json()
     except (ValueError, UnicodeDecodeError):
         raise bad("reply is not JSON") from None
+    except RecursionError:
+        raise bad("reply is JSON nested too deeply to read") from None
     if not envelope and parse is not None:
         if isinstance(payload, dict) and type(payload.get("ret")) is int and "msg" in payload:
             # GeWe answered with its own error envelope
-            _check_ret(payload, operation, secret, response.status_code)
-        return _parsed(parse, payload, operation, secret, strict, reported)
+            _check_ret(payload, operation, redactor, response.status_code)
+        return _parsed(parse, payload, operation, redactor, strict, reported)
     if not isinstance(payload, dict) or "ret" not in payload:
         raise bad("reply is not GeWe's {ret, msg, data} envelope")
     ret, msg, data = payload["ret"], payload.get("msg"), payload.get("data")
@@ -150,30 +157,25 @@ def unwrap(
         raise bad(f"reply's 'ret' is {type(ret).__name__}, not an integer")
     if msg is not None and not isinstance(msg, str):
         raise bad(f"reply's 'msg' is {type(msg).__name__}, not a string")
-    _check_ret(payload, operation, secret, response.status_code)
+    _check_ret(payload, operation, redactor, response.status_code)
     if parse is None:
         return cast(T, data)
-    return _parsed(parse, payload.get("data", UNSET), operation, secret, strict, reported)
+    return _parsed(parse, payload.get("data", UNSET), operation, redactor, strict, reported)
 
 
-def _check_ret(payload: dict[str, Any], operation: str, secret: str, status_code: int) -> None:
-    """Raise GeweAPIError when an envelope's `ret` (an int) is not 200."""
+def _check_ret(payload: dict[str, Any], operation: str, redactor: Redactor, status_code: int) -> None:
+    """Raise the `GeweAPIError` (a subclass for GeWe's known failures) when `ret` (an int) is not 200."""
     ret, msg, data = payload["ret"], payload.get("msg"), payload.get("data")
     if ret != 200:
         code = data.get("code") if isinstance(data, dict) else None
-        msg, data = redact(msg if isinstance(msg, str) else None, secret), redact(data, secret)
-        if is_token_refusal(ret, msg):
-            raise GeweAuthError(
-                f"the token was refused: {msg or 'no message'} (ret={ret})",
-                operation=operation,
-                status_code=status_code,
-                ret=ret,
-                msg=msg,
-                code=None if code is None else str(code),
-                data=data,
-            )
-        raise GeweAPIError(
-            ret=ret, msg=msg, code=None if code is None else str(code), operation=operation, data=data
+        msg, data = redactor.value(msg if isinstance(msg, str) else None), redactor.value(data)
+        raise api_error(
+            ret=ret,
+            msg=msg,
+            code=None if code is None else redactor.text(str(code)),
+            operation=operation,
+            data=data,
+            status_code=status_code,
         )
 
 
@@ -181,12 +183,12 @@ def _parsed(
     parse: Callable[[Any, Callable[[str, Any, str], None]], T],
     value: Any,
     operation: str,
-    secret: str,
+    redactor: Redactor,
     strict: bool,
     reported: set[tuple[str, str]] | None,
 ) -> T:
     try:
-        return parse(value, reporter(operation, secret, strict=strict, reported=reported))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a parser's bug, never a reply's
-        detail = f"data could not be read ({type(exc).__name__}: {redact(str(exc), secret)})"
+        return parse(value, reporter(operation, redactor, strict=strict, reported=reported))
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a parser's bug
+        detail = f"data could not be read ({type(exc).__name__}: {redactor.text(str(exc))})"
         raise GeweResponseError(detail, operation=operation, field="data") from None

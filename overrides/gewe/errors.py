@@ -3,7 +3,12 @@
     GeweError
     ├── GeweConfigError        the client is missing something it needs (token, app id)
     ├── GeweAPIError           GeWe answered, with ret != 200 (a business answer; never retried)
-    │   └── GeweAuthError      ... the token was refused (also a GeweHTTPError)
+    │   ├── GeweAuthError      ... the token was refused or is missing (also a GeweHTTPError)
+    │   ├── GeweOfflineError   ... the WeChat account is logged out ("微信已离线")
+    │   ├── GeweDeviceNotFoundError        ... unknown or expired appId ("设备不存在")
+    │   ├── GeweVerificationRequiredError  ... login needs a security code ("安全验证码")
+    │   ├── GeweAlreadyLoggedInError       ... "微信已登录，请勿重复登录"
+    │   └── GeweDeviceLimitError           ... the token holds its maximum of devices
     ├── GeweHTTPError          a non-2xx reply, or a body that is not GeWe's {ret, msg, data}
     │   └── GeweAuthError      ... HTTP 401 or 403
     ├── GeweResponseError      a 2xx reply that contradicts the spec (any value with strict=True;
@@ -13,9 +18,16 @@
     ├── GeweImageError         a base64 image field that is not a valid image
     └── GeweDependencyError    an optional extra is not installed
 
+Which `msg` makes which `GeweAPIError` subclass is one table, `gewe.failures.KNOWN_FAILURES`;
+`gewe.register_failure(pattern, cls)` adds to it.
+
+Every error pickles (`pickle.loads(pickle.dumps(err))` keeps its class and attributes), so one
+raised in a `ProcessPoolExecutor` worker reaches the parent as it was.
+
 Every error raised by a call carries the call's context: `.operation`, `.attempts`, `.elapsed`
-(seconds, all attempts), `.timeout` (seconds per attempt), `.url` (scheme, host, port and path:
-no token, no query) and, when a reply came, `.status_code`; its message ends with them, e.g.
+(seconds, all attempts), `.timeout` (seconds each attempt may take in all), `.url` (scheme,
+host, port and path: no token, no credentials, no query) and, when a reply came,
+`.status_code`; its message ends with them, e.g.
 "(POST http://api.geweapi.com/gewe/v2/api/group/getChatroomQrCode after 3 attempts over 4.1 s,
 timeout 1.0 s)". Messages never contain the API token: the client redacts it before an error is
 built.
@@ -45,6 +57,10 @@ class GeweError(Exception):
     url: str | None = None
     status_code: int | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*args), which keyword-only constructors refuse.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
     def add_call_context(
         self,
         *,
@@ -72,6 +88,14 @@ class GeweError(Exception):
         tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
         timeout = "" if self.timeout is None else f", timeout {self.timeout:g} s"
         return f"{text} ({where}after {tries} over {self.elapsed or 0.0:.1f} s{timeout})"
+
+
+def _rebuild(cls: type[GeweError], args: tuple[Any, ...], state: dict[str, Any]) -> GeweError:
+    """An unpickled error: its class, its args (its message) and its attributes, no __init__."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class GeweConfigError(GeweError):
@@ -135,7 +159,8 @@ class GeweHTTPError(GeweError):
 
 
 class GeweAuthError(GeweAPIError, GeweHTTPError):
-    """The token was refused: HTTP 401 or 403, or a GeWe reply saying the token is invalid.
+    """The token was refused: HTTP 401 or 403, or a GeWe reply saying the token is missing, invalid,
+    unusable or expired (see `gewe.failures`). Never retried; a bot gets a new token.
 
     Catch it as either parent: `.status_code` is the HTTP status (200 when GeWe said it in the
     envelope), `.ret`/`.msg`/`.code` are the envelope's when there was one (else None).
@@ -161,6 +186,27 @@ class GeweAuthError(GeweAPIError, GeweHTTPError):
         self.msg = msg
         self.code = code
         self.data = data
+
+
+class GeweOfflineError(GeweAPIError):
+    """The bot's WeChat account is logged out ("微信已离线"): log in again (scan the login QR)."""
+
+
+class GeweDeviceNotFoundError(GeweAPIError):
+    """GeWe does not know the `appId` ("设备不存在"): it is wrong, or expired; fix the configuration
+    or create a new device."""
+
+
+class GeweVerificationRequiredError(GeweAPIError):
+    """The login needs a security code ("本次登录需要输入安全验证码"): a human has to enter it."""
+
+
+class GeweAlreadyLoggedInError(GeweAPIError):
+    """The account is already logged in on this device ("微信已登录，请勿重复登录")."""
+
+
+class GeweDeviceLimitError(GeweAPIError):
+    """The token already holds its maximum number of devices ("已达到最大客户端数量")."""
 
 
 class GeweResponseError(GeweError):

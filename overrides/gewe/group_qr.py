@@ -24,6 +24,7 @@ from .errors import GeweResponseError
 from .expiry import parse_qr_expiry
 from .images import Image, decode_image
 from .qr import decode_qr_url
+from .tokens import Redactor
 
 __all__ = ["GroupQrCode"]
 
@@ -32,7 +33,7 @@ OPERATION = "group.getChatroomQrCode"
 
 def _wrong(field: str, value: object, expected: str) -> GeweResponseError:
     path = f"data.{field}"
-    return GeweResponseError(mismatch(path, value, expected, ""), operation=OPERATION, field=path)
+    return GeweResponseError(mismatch(path, value, expected, Redactor()), operation=OPERATION, field=path)
 
 
 def _check_aware(_instance: object, _attribute: Attribute[datetime], value: datetime) -> None:

@@ -1,4 +1,4 @@
-"""The API token: checked once when a client is made, and kept out of every message.
+r"""The API token: checked once when a client is made, and kept out of every message.
 
 A token is sent as the `X-GEWE-TOKEN` header, so it must be a valid header value, and every way
 it can leak into text must be redacted:
@@ -8,17 +8,21 @@ it can leak into text must be redacted:
   characters or non-ASCII characters, with a `GeweConfigError` that says what is wrong and the
   token's length, never the token. A short token is rejected rather than "redacted" inside
   unrelated words (`Connec***ion refused`).
-* `Redactor` replaces the token in its raw, `repr`-escaped (`b'...'`) and URL-encoded forms, in
-  strings and in nested dicts and lists, and in exception chains (`__cause__`/`__context__`).
+* `Redactor` replaces the token in its raw, `repr`-escaped (`b'...'`), JSON-escaped (`\/`,
+  `\u003d`), URL-encoded (`%3D` or `%3d`, any mix) and base64 (standard or URL-safe, at any
+  offset inside a longer base64 text) forms, in strings and in nested dicts and lists at any
+  depth, and in exception chains (`__cause__`/`__context__`). It takes several secrets: a client
+  redacts its token and the password of a `base_url` like `http://user:pw@host`.
 * `RedactingFilter`, installed on the `gewe` logger, redacts the tokens of every live client from
   each log record, so nothing logged under `gewe` carries one.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 import threading
-import urllib.parse
 import weakref
 from typing import Any
 
@@ -54,41 +58,77 @@ def check_token(token: object, source: str = "token") -> str:
     return stripped
 
 
-def secret_forms(secret: str) -> tuple[str, ...]:
-    """Every spelling of `secret` that can show up in text, longest first."""
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
-        urllib.parse.quote(secret, safe=""),
-        urllib.parse.quote_plus(secret, safe=""),
-    }
-    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+def _spelling(secret: str) -> str:
+    """A regex for `secret` with any of its characters escaped as JSON (`\\/`, `\\u003d`, any
+    number of backslashes, any case), `repr` (`\\'`, `\\\\`) or URL (`%3D`, `%3d`) would escape it."""
+    parts = []
+    for ch in secret:
+        alternatives = [re.escape(ch)]
+        if ord(ch) < 0x80:
+            hexed = "".join(f"[{h}{h.upper()}]" if h.isalpha() else h for h in f"{ord(ch):02x}")
+            alternatives += [rf"\\+u00{hexed}", f"%{hexed}"]
+            if ch in "\\'\"/":
+                alternatives.append(r"\\+" + re.escape(ch))
+        else:
+            alternatives.append("".join(f"%{b:02X}" for b in ch.encode()))
+        parts.append(alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})")
+    return "".join(parts)
+
+
+def base64_fragments(secret: str) -> set[str]:
+    """What `secret` looks like inside any base64 text (standard or URL-safe alphabet): for each of
+    the three offsets it can start at, the characters that depend on its bytes alone."""
+    raw = secret.encode()
+    fragments = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw + b"\0\0").decode()
+        fragment = encoded[-(-8 * offset // 6) : 8 * (offset + len(raw)) // 6]
+        if len(fragment) >= MIN_TOKEN_LENGTH:
+            fragments |= {fragment, fragment.translate(_URLSAFE)}
+    return fragments
+
+
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 class Redactor:
-    """Replaces one secret, in all its spellings, with `***`."""
+    """Replaces secrets, in all their spellings (see the module docstring), with `***`."""
 
-    __slots__ = ("__weakref__", "forms")
+    __slots__ = ("__weakref__", "_pattern")
 
-    def __init__(self, secret: str) -> None:
-        self.forms = secret_forms(secret) if secret else ()
+    def __init__(self, *secrets: str) -> None:
+        forms: list[str] = []
+        for secret in secrets:
+            if secret:
+                forms.append(_spelling(secret))
+                forms += sorted(map(re.escape, base64_fragments(secret)), key=len, reverse=True)
+        self._pattern = re.compile("|".join(forms)) if forms else None
 
     def text(self, value: str) -> str:
-        for form in self.forms:
-            if form in value:
-                value = value.replace(form, REDACTED)
-        return value
+        return value if self._pattern is None else self._pattern.sub(REDACTED, value)
 
     def value(self, value: Any) -> Any:
-        """`value` with the secret replaced in every string in it, recursively."""
+        """`value` with the secret replaced in every string in it, at any depth (no recursion)."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, dict):
-            return {self.value(k): self.value(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        return value
+        if not isinstance(value, dict | list):
+            return value
+        root: Any = {} if isinstance(value, dict) else []
+        todo: list[tuple[Any, Any]] = [(value, root)]
+        while todo:
+            source, target = todo.pop()
+            items = source.items() if isinstance(source, dict) else enumerate(source)
+            for key, item in items:
+                if isinstance(item, dict | list):
+                    copied: Any = {} if isinstance(item, dict) else []
+                    todo.append((item, copied))
+                else:
+                    copied = self.text(item) if isinstance(item, str) else item
+                if isinstance(target, dict):
+                    target[self.text(key) if isinstance(key, str) else key] = copied
+                else:
+                    target.append(copied)
+        return root
 
     def exception(self, exc: BaseException) -> BaseException:
         """`exc` with the secret gone from its message and from its `__cause__`/`__context__` chain.
@@ -145,8 +185,8 @@ _filter = RedactingFilter()
 logging.getLogger("gewe").addFilter(_filter)
 
 
-def redactor_for(token: str) -> Redactor:
-    """A redactor for `token`, also registered with the `gewe` logger's filter."""
-    redactor = Redactor(token)
+def redactor_for(*secrets: str) -> Redactor:
+    """A redactor for `secrets` (the token, ...), also registered with the `gewe` logger's filter."""
+    redactor = Redactor(*secrets)
     _filter.add(redactor)
     return redactor

@@ -9,6 +9,7 @@ import pytest
 
 from gewe import GeweResponseError
 from gewe.envelope import mismatch, reporter
+from gewe.tokens import Redactor
 from gewe_api.types import UNSET
 from tests.conftest import TOKEN
 
@@ -32,13 +33,13 @@ from tests.conftest import TOKEN
 def test_a_mismatch_names_the_field_and_the_types_never_the_value(
     value: Any, expected: str, says: str
 ) -> None:
-    assert mismatch("data.x", value, expected, TOKEN) == says
+    assert mismatch("data.x", value, expected, Redactor(TOKEN)) == says
 
 
 def test_lenient_logs_each_operation_and_field_once(caplog: pytest.LogCaptureFixture) -> None:
     reported: set[tuple[str, str]] = set()
-    first = reporter("group.a", TOKEN, strict=False, reported=reported)
-    second = reporter("group.b", TOKEN, strict=False, reported=reported)
+    first = reporter("group.a", Redactor(TOKEN), strict=False, reported=reported)
+    second = reporter("group.b", Redactor(TOKEN), strict=False, reported=reported)
     with caplog.at_level(logging.WARNING, logger="gewe"):
         for report in (first, first, second):
             report("data.x", True, "string")
@@ -53,7 +54,7 @@ def test_lenient_logs_each_operation_and_field_once(caplog: pytest.LogCaptureFix
 
 @pytest.mark.parametrize("strict", [False, True])
 def test_strict_raises_and_the_data_as_a_whole_always_does(strict: bool) -> None:
-    report = reporter("group.a", TOKEN, strict=strict, reported=set())
+    report = reporter("group.a", Redactor(TOKEN), strict=strict, reported=set())
     with pytest.raises(GeweResponseError) as info:
         report("data", None, "object")
     assert (info.value.operation, info.value.field) == ("group.a", "data")

@@ -31,11 +31,14 @@ class CallOptions(TypedDict, total=False):
     Attributes:
         idempotent: True to allow retrying timeouts and overload replies for this call, False to
             forbid it; None leaves it to the client's retry policy.
-        timeout: seconds for this call, instead of the client's timeout.
+        timeout: seconds each attempt of this call may take in all (connect to last byte),
+            instead of the client's timeout.
         max_retries: retries for this call, instead of the client's.
         extra_body: fields to send besides the typed ones (e.g. one the docs do not list yet);
             they win over typed fields of the same name.
         extra_headers: headers to send with this call (never the token header).
+        max_response_bytes: the largest reply (after decompression) to read for this call,
+            instead of the client's.
     """
 
     idempotent: bool | None
@@ -43,6 +46,7 @@ class CallOptions(TypedDict, total=False):
     max_retries: int | None
     extra_body: Mapping[str, Any] | None
     extra_headers: Mapping[str, str] | None
+    max_response_bytes: int | None
 
 
 #: The modules of the spec, by attribute name.

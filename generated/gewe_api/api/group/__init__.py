@@ -68,6 +68,7 @@ class GroupResource:
         max_retries: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -80,10 +81,11 @@ class GroupResource:
             chatroom_id: 群ID
             idempotent: True to allow retrying timeouts and overload replies for this call,
                 False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
             max_retries: Retries for this call, instead of the client's.
             extra_body: Fields to send besides the typed ones (they win over typed fields).
             extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -102,6 +104,7 @@ class GroupResource:
             max_retries=max_retries,
             extra_body=extra_body,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )
 
 
@@ -123,6 +126,7 @@ class AsyncGroupResource:
         max_retries: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
     ) -> GroupGetChatroomQrCodeData:
         """获取群二维码 (`POST /gewe/v2/api/group/getChatroomQrCode`)
 
@@ -135,10 +139,11 @@ class AsyncGroupResource:
             chatroom_id: 群ID
             idempotent: True to allow retrying timeouts and overload replies for this call,
                 False to forbid it; None leaves it to the client's retry policy.
-            timeout: Seconds for this call, instead of the client's timeout.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
             max_retries: Retries for this call, instead of the client's.
             extra_body: Fields to send besides the typed ones (they win over typed fields).
             extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
 
         Returns:
             GroupGetChatroomQrCodeData: the reply's `data`.
@@ -157,4 +162,5 @@ class AsyncGroupResource:
             max_retries=max_retries,
             extra_body=extra_body,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )

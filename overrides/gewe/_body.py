@@ -1,0 +1,161 @@
+"""Reading a reply's body with bounded memory: decoded chunk by chunk, counted after decompression.
+
+httpx decodes `Content-Encoding: gzip` in one `decompress()` per chunk with no limit, so a few
+kilobytes of gzip can expand to gigabytes before anyone counts them. `BodyReader` decodes with
+zlib's `max_length`, so it never holds more than `limit` decoded bytes (plus one chunk), and ends
+with `BodyTooLarge` as soon as the reply would exceed it. A body it cannot decode is `BodyUndecodable`.
+
+Both clients read every reply through `read_sync` / `read_async` and get back an `httpx.Response`
+holding the decoded body (its `Content-Encoding` header dropped, since the content is decoded).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+
+CHUNK = 64 * 1024
+_STEP = 4 * CHUNK  # the most one decompress() call may produce
+PREFIX_BYTES = 256 * 1024  # what `BodyTooLarge.prefix` keeps, for the error's `.body`
+_DECODED = frozenset({"content-encoding", "content-length"})
+
+
+class BodyTooLarge(Exception):
+    """The decoded reply would exceed the limit; `prefix` is its start (at most PREFIX_BYTES)."""
+
+    def __init__(self, limit: int, prefix: bytes) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.prefix = prefix
+
+
+class BodyUndecodable(Exception):
+    """The reply's `Content-Encoding` is unknown, or its bytes are not what it says."""
+
+
+class DeadlineExceeded(Exception):
+    """The whole attempt ran past its deadline while the body was being read."""
+
+
+class BodyReader:
+    """Decodes one reply's body (identity, gzip or deflate) into at most `limit` bytes."""
+
+    __slots__ = ("_decoders", "_limit", "_parts", "_size")
+
+    def __init__(self, content_encoding: str | None, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._decoders: list[zlib._Decompress] = []
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+        for coding in reversed(codings):  # applied in order, so undone last to first
+            if coding in ("gzip", "x-gzip"):
+                self._decoders.append(zlib.decompressobj(zlib.MAX_WBITS | 16))
+            elif coding == "deflate":
+                self._decoders.append(zlib.decompressobj(zlib.MAX_WBITS | 32))  # zlib or gzip header
+            elif coding != "identity":
+                raise BodyUndecodable(f"unsupported Content-Encoding {coding!r}")
+
+    def feed(self, chunk: bytes) -> None:
+        for data in self._decode(chunk, 0):
+            self._keep(data)
+
+    def _decode(self, data: bytes, level: int) -> Iterator[bytes]:
+        if level == len(self._decoders):
+            yield data
+            return
+        decoder = self._decoders[level]
+        try:
+            while data:
+                # never more than a chunk's worth at a time, nor more than one byte past the limit
+                out = decoder.decompress(data, min(_STEP, self._limit - self._size + 1))
+                yield from self._decode(out, level + 1)
+                data = decoder.unconsumed_tail
+        except zlib.error as exc:
+            raise BodyUndecodable(f"the body does not decode as its Content-Encoding says ({exc})") from None
+
+    def _keep(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._size + len(data) > self._limit:
+            raise BodyTooLarge(self._limit, self._prefix(PREFIX_BYTES))
+        self._parts.append(data)
+        self._size += len(data)
+
+    def _prefix(self, size: int) -> bytes:
+        kept: list[bytes] = []
+        for part in self._parts:
+            kept.append(part[: size - sum(map(len, kept))])
+            if sum(map(len, kept)) >= size:
+                break
+        return b"".join(kept)
+
+    def finish(self) -> bytes:
+        for level, decoder in enumerate(self._decoders):
+            try:
+                tail = decoder.flush()
+            except zlib.error as exc:
+                raise BodyUndecodable(f"the compressed body is cut short ({exc})") from None
+            for data in self._decode(tail, level + 1):
+                self._keep(data)
+        return b"".join(self._parts)
+
+
+def decoded(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A response like `response`, holding the decoded `content`."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def _read_already(response: httpx.Response, limit: int) -> httpx.Response | None:
+    """A reply a transport has read whole already (e.g. httpx.MockTransport's), within `limit`."""
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return None
+    if len(content) > limit:
+        raise BodyTooLarge(limit, content[:PREFIX_BYTES])
+    return decoded(response, content)
+
+
+def read_sync(response: httpx.Response, limit: int, deadline: float | None) -> httpx.Response:
+    """The whole reply of a streamed `response`, decoded and bounded; closes the stream.
+
+    `deadline` (a `time.monotonic()` value) is checked after each chunk: a server that trickles
+    bytes cannot hold the attempt past it."""
+    try:
+        done = _read_already(response, limit)
+        if done is not None:
+            return done
+        reader = BodyReader(response.headers.get("content-encoding"), limit)
+        for chunk in response.iter_raw(CHUNK):
+            reader.feed(chunk)
+            if deadline is not None and time.monotonic() > deadline:
+                raise DeadlineExceeded
+        return decoded(response, reader.finish())
+    finally:
+        response.close()
+
+
+async def read_async(response: httpx.Response, limit: int) -> httpx.Response:
+    """`read_sync`'s twin (the caller bounds the attempt with `asyncio.timeout`)."""
+    try:
+        done = _read_already(response, limit)
+        if done is not None:
+            return done
+        reader = BodyReader(response.headers.get("content-encoding"), limit)
+        chunks: AsyncIterator[bytes] = response.aiter_raw(CHUNK)
+        async for chunk in chunks:
+            reader.feed(chunk)
+        return decoded(response, reader.finish())
+    finally:
+        await response.aclose()
