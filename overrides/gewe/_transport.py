@@ -24,15 +24,19 @@ Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import httpx
+import yarl
 
-from . import _tls
+from . import _net
+from ._body import BodyReader, BodyTooLarge, BodyUndecodable
+from ._reply import Reply, Unreadable
 
 CHUNK = 64 * 1024
 TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
+TARGET_CACHE_SIZE = 256  # URLs kept parsed for aiohttp (operation paths, and same-origin redirects)
 # What a send may raise: httpx's errors, and aiohttp's where httpx-aiohttp lets them through.
 SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
 
@@ -53,6 +57,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._closed = False
+        self._targets: dict[httpx.URL, yarl.URL] = {}
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -70,14 +75,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._closed:
             raise httpx.ConnectError("the transport is closed")
         # The process's one verified TLS context when this client's URL or a proxy is https://
-        context = _tls.context_for(f"{url.scheme}://")
+        context = _net.context_for(f"{url.scheme}://")
         connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ssl=context)
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         t = request.extensions.get("timeout") or {}
-        key = (t.get("connect"), t.get("read"), t.get("pool"))
+        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool")))
+
+    def _timeout_of(self, key: tuple[float | None, float | None, float | None]) -> aiohttp.ClientTimeout:
         timeout = self._timeouts.get(key)
         if timeout is None:
             # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
@@ -113,6 +120,52 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode("latin-1", "replace")},
         )
 
+    async def exchange(
+        self, url: httpx.URL, headers: Mapping[str, str], content: bytes, phases: httpx.Timeout, limit: int
+    ) -> Reply:
+        """`AsyncGeweClient`'s default path: one POST straight to aiohttp, no httpx objects.
+
+        The reply is read whole, decoded and bounded by `limit` as `gewe._body` reads the httpx
+        path's (raises `Unreadable` for a reply too large or undecodable); failures are mapped to
+        httpx's errors as `handle_async_request` maps them.
+        """
+        session = self._session or self._open(url)
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= TARGET_CACHE_SIZE:
+                self._targets.clear()
+            target = self._targets[url] = yarl.URL(str(url), encoded=True)
+        try:
+            reply = await session.request(
+                "POST",
+                target,
+                headers=headers,
+                data=content,
+                allow_redirects=False,
+                compress=False,
+                timeout=self._timeout_of((phases.connect, phases.read, phases.pool)),
+                proxy=self._proxy(url),
+            )
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+        try:
+            encoding = reply.headers.get("Content-Encoding")
+            length = reply.content_length
+            if encoding is None and length is not None and length <= limit:
+                body = await reply.read()  # the common case: exactly `length` bytes, as they came
+            else:
+                reader = BodyReader(encoding, limit)
+                async for chunk in reply.content.iter_chunked(CHUNK):
+                    reader.feed(chunk)
+                body = reader.finish()
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+        except (BodyTooLarge, BodyUndecodable) as exc:
+            raise Unreadable(_reply(reply, b"", url, headers, content), exc) from None
+        finally:
+            reply.release()  # back to the pool when read to its end, else the connection is closed
+        return _reply(reply, body, url, headers, content)
+
     async def aclose(self) -> None:
         self._closed = True
         if self._session is not None:
@@ -137,7 +190,14 @@ class _ReplyStream(httpx.AsyncByteStream):
         self._reply.release()  # back to the pool when read to its end, else the connection is closed
 
 
-def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
+def _reply(
+    reply: aiohttp.ClientResponse, body: bytes, url: httpx.URL, headers: Mapping[str, str], content: bytes
+) -> Reply:
+    reason = (reply.reason or "").encode("latin-1", "replace")
+    return Reply(reply.status, reply.raw_headers, body, (url, headers, content), reason)
+
+
+def default_transport(max_connections: int) -> AiohttpTransport:
     """The transport `AsyncGeweClient` uses unless given one."""
     return AiohttpTransport(max_connections=max_connections)
 

@@ -13,6 +13,7 @@ connection after it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
@@ -25,6 +26,7 @@ from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from . import _transport
 from ._body import BodyTooLarge, BodyUndecodable, read_async
+from ._reply import Reply, Unreadable
 from .call import RAW_SINK, Call, raw_result
 from .client import ClientBase
 from .errors import GeweConfigError
@@ -41,6 +43,7 @@ from .settings import (
 
 T = TypeVar("T")
 P = ParamSpec("P")
+logger = logging.getLogger("gewe")
 
 
 class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
@@ -104,8 +107,11 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             raise GeweConfigError("transport must be an httpx.AsyncBaseTransport", setting="transport")
         self._owns_pool = http_client is None
         self._http_client = http_client
+        # The default path sends straight to aiohttp (`AiohttpTransport.exchange`); httpx's objects
+        # are made only for a transport or client of the user's, `with_raw_response` and DEBUG logs.
+        self._fast: _transport.AiohttpTransport | None = None
         if transport is None and http_client is None:
-            transport = _transport.default_transport(max_connections)
+            transport = self._fast = _transport.default_transport(max_connections)
         self._transport = transport
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         self._send_errors = _transport.SEND_ERRORS
@@ -139,14 +145,15 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             except TimeoutError:
                 delay = call.timed_out()
             else:
-                after = call.answered(response)
+                # A Reply is a 2xx reply: neither a redirect nor a status the retry policy retries.
+                after = None if isinstance(response, Reply) else call.answered(response)
                 if after is None:
                     return call.result(response)
                 delay = after
             if delay > 0:
                 await self._wait(delay)
 
-    async def _attempt(self, call: Call[Any]) -> httpx.Response:
+    async def _attempt(self, call: Call[Any]) -> httpx.Response | Reply:
         """One attempt, once one of `max_connections` slots is free: sent, and read whole, within
         the call's timeout."""
         state = self._state
@@ -154,6 +161,16 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         try:
             if state.closed:
                 raise call.closed()
+            fast = self._fast
+            if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
+                async with asyncio.timeout(call.timeouts.deadline):
+                    try:
+                        reply = await fast.exchange(
+                            call.url, call.headers, call.content, call.timeouts.phases, call.max_bytes
+                        )
+                    except Unreadable as exc:
+                        raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
+                return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
             request = httpx.Request(
                 "POST",
                 call.url,

@@ -27,6 +27,7 @@ import httpx
 from gewe_api.api import CallOptions, Report
 
 from ._body import BodyTooLarge, BodyUndecodable
+from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweHTTPError, GeweTimeoutError
 from .retry import is_read_only
@@ -152,10 +153,10 @@ class Call(Generic[T]):
         error = GeweConfigError("the client was closed: this call was not sent (again); create a new client")
         return self._with_context(error)
 
-    def result(self, response: httpx.Response) -> T:
+    def result(self, response: httpx.Response | Reply) -> T:
         sink = RAW_SINK.get()
         if sink is not None:
-            sink.append(response)
+            sink.append(as_httpx(response))
         try:
             settings = self.settings
             value = unwrap(

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
-
-import httpx
+from typing import Any, Protocol, TypeVar, cast
 
 from gewe_api.types import UNSET, Unset
 
@@ -65,9 +63,21 @@ def _shorten(text: str) -> str:
     return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
 
 
+class HTTPReply(Protocol):
+    """What the checks here read from a reply: an `httpx.Response`, or the fast paths' `gewe._reply.Reply`."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    def json(self) -> Any: ...
+
+
 def http_error(
     message: str,
-    response: httpx.Response,
+    response: HTTPReply,
     operation: str,
     redactor: Redactor,
     kind: type[GeweHTTPError] = GeweHTTPError,
@@ -117,7 +127,7 @@ def reporter(
 
 
 def unwrap(
-    response: httpx.Response,
+    response: HTTPReply,
     operation: str,
     parse: Callable[[Any, Callable[[str, Any, str], None]], T] | None,
     redactor: Redactor,
