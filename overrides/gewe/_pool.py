@@ -44,7 +44,7 @@ class DefaultPool:
         self._lock = threading.Lock()
         self._transport: httpx.HTTPTransport | None = None
         self._pool: httpcore.ConnectionPool | None = None
-        self._urls: dict[httpx.URL, httpcore.URL] = {}
+        self._urls: dict[int, tuple[httpx.URL, httpcore.URL]] = {}
         self._headers: dict[int, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]] = {}
         self._closed = False
         self._deadline = _NO_DEADLINE  # gewe._deadline.DEADLINE, once that is loaded
@@ -136,15 +136,17 @@ class DefaultPool:
         return Reply(response.status, response.headers, body, (url, headers, content), reason)
 
     def _url(self, url: httpx.URL) -> httpcore.URL:
-        core = self._urls.get(url)
-        if core is None:
-            import httpcore
+        # By identity: `Settings.url` hands out one httpx.URL per path (hashing one formats it).
+        cached = self._urls.get(id(url))
+        if cached is not None and cached[0] is url:
+            return cached[1]
+        import httpcore
 
-            if len(self._urls) >= CACHE_SIZE:
-                self._urls.clear()
-            target = url.raw_path  # path and query, as httpx sends them
-            core = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=target)
-            self._urls[url] = core
+        if len(self._urls) >= CACHE_SIZE:
+            self._urls.clear()
+        target = url.raw_path  # path and query, as httpx sends them
+        core = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=target)
+        self._urls[id(url)] = (url, core)  # the URL kept: its id stays its own
         return core
 
     def _encoded(self, headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:

@@ -57,7 +57,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._closed = False
-        self._targets: dict[httpx.URL, yarl.URL] = {}
+        self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -77,7 +77,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # The process's one verified TLS context when this client's URL or a proxy is https://
         context = _net.context_for(f"{url.scheme}://")
         connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ssl=context)
-        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.
+        jar = aiohttp.DummyCookieJar()
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=jar)
         return self._session
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
@@ -121,29 +123,40 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def exchange(
-        self, url: httpx.URL, headers: Mapping[str, str], content: bytes, phases: httpx.Timeout, limit: int
+        self,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        content: bytes,
+        phases: httpx.Timeout,
+        deadline: float | None,
+        limit: int,
     ) -> Reply:
         """`AsyncGeweClient`'s default path: one POST straight to aiohttp, no httpx objects.
 
         The reply is read whole, decoded and bounded by `limit` as `gewe._body` reads the httpx
         path's (raises `Unreadable` for a reply too large or undecodable); failures are mapped to
-        httpx's errors as `handle_async_request` maps them.
+        httpx's errors as `handle_async_request` maps them. The caller bounds the whole attempt by
+        `deadline` (`asyncio.timeout`), so a phase limit as long as that can never end it first and
+        is left out (each one costs aiohttp a timer, re-armed on every read).
         """
         session = self._session or self._open(url)
-        target = self._targets.get(url)
-        if target is None:
+        cached = self._targets.get(id(url))  # by identity: `Settings.url` hands out one URL per path
+        if cached is not None and cached[0] is url:
+            target = cached[1]
+        else:
             if len(self._targets) >= TARGET_CACHE_SIZE:
                 self._targets.clear()
-            target = self._targets[url] = yarl.URL(str(url), encoded=True)
+            target = yarl.URL(str(url), encoded=True)
+            self._targets[id(url)] = (url, target)  # the URL kept: its id stays its own
         try:
             reply = await session.request(
                 "POST",
                 target,
                 headers=headers,
-                data=content,
+                data=aiohttp.BytesPayload(content),  # as `data=content` makes it, less the lookup
                 allow_redirects=False,
                 compress=False,
-                timeout=self._timeout_of((phases.connect, phases.read, phases.pool)),
+                timeout=self._timeout_of(_shorter(phases, deadline)),
                 proxy=self._proxy(url),
             )
         except aiohttp.ClientError as exc:
@@ -188,6 +201,16 @@ class _ReplyStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._reply.release()  # back to the pool when read to its end, else the connection is closed
+
+
+def _shorter(
+    phases: httpx.Timeout, deadline: float | None
+) -> tuple[float | None, float | None, float | None]:
+    """(connect, read, pool) limits that can end an attempt before its `deadline` (None: none)."""
+    limits = (phases.connect, phases.read, phases.pool)
+    if deadline is None:
+        return limits
+    return tuple(None if t is None or t >= deadline else t for t in limits)  # type: ignore[return-value]
 
 
 def _reply(

@@ -165,8 +165,14 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
                 async with asyncio.timeout(call.timeouts.deadline):
                     try:
+                        timeouts = call.timeouts
                         reply = await fast.exchange(
-                            call.url, call.headers, call.content, call.timeouts.phases, call.max_bytes
+                            call.url,
+                            call.headers,
+                            call.content,
+                            timeouts.phases,
+                            timeouts.deadline,
+                            call.max_bytes,
                         )
                     except Unreadable as exc:
                         raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
