@@ -17,11 +17,10 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import Any, ParamSpec, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api import AuthenticatedClient
 from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from . import _transport
@@ -32,7 +31,6 @@ from .client import ClientBase
 from .errors import GeweConfigError
 from .raw import RawResponse
 from .resources import AsyncOverrides, install
-from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -40,6 +38,11 @@ from .settings import (
     DEFAULT_TIMEOUT,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from gewe_api import AuthenticatedClient
+
+    from .retry import RetryPolicy
 
 T = TypeVar("T")
 P = ParamSpec("P")

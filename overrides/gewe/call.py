@@ -21,16 +21,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
-import attrs
 import httpx
 
 from gewe_api.api import CallOptions, Report
 
 from ._body import BodyTooLarge, BodyUndecodable
+from ._readonly import is_read_only
 from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweHTTPError, GeweTimeoutError
-from .retry import is_read_only
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
 T = TypeVar("T")
@@ -91,6 +90,8 @@ class Call(Generic[T]):
         self.policy = settings.retry_policy
         max_retries = options.get("max_retries")
         if max_retries is not None:
+            import attrs  # RetryPolicy is an attrs class (loaded with the client's settings)
+
             self.policy = attrs.evolve(self.policy, max_retries=check_retries(max_retries))
         max_bytes = options.get("max_response_bytes")
         self.max_bytes = settings.max_response_bytes if max_bytes is None else check_max_bytes(max_bytes)

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api import AuthenticatedClient
 from gewe_api.api import MODULES, CallOptions, Report, Resources
 
 from ._body import BodyTooLarge, BodyUndecodable, DeadlineExceeded, read_sync
@@ -36,7 +35,6 @@ from .call import RAW_SINK, Call, raw_result
 from .errors import GeweConfigError
 from .raw import RawResponse
 from .resources import Overrides, install
-from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -48,7 +46,10 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
+    from gewe_api import AuthenticatedClient
+
     from .async_client import AsyncGeweClient
+    from .retry import RetryPolicy
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -117,6 +118,8 @@ class ClientBase:
         return clone
 
     def _generated_client(self) -> AuthenticatedClient:
+        from gewe_api import AuthenticatedClient  # the generated client module: loaded when asked for
+
         settings = self._settings
         return AuthenticatedClient(
             base_url=settings.base_url,

@@ -15,8 +15,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
-from gewe_api.types import UNSET, Unset
-
 from .errors import GeweAuthError, GeweHTTPError, GeweResponseError
 from .failures import api_error, classify
 from .tokens import Redactor
@@ -98,7 +96,7 @@ def http_error(
 def mismatch(path: str, value: Any, expected: str, redactor: Redactor) -> str:
     """`data.qrTips is a boolean, expected string`: what a report says, without the value itself
     (only an enum's wrong value is shown, redacted, then shortened)."""
-    if isinstance(value, Unset):
+    if isinstance(value, _types("Unset")):
         got = "missing"
     elif expected.startswith("one of ") and type(value) in (str, int):
         shown = redactor.text(repr(value))
@@ -170,7 +168,7 @@ def unwrap(
     _check_ret(payload, operation, redactor, response.status_code)
     if parse is None:
         return cast(T, data)
-    return _parsed(parse, payload.get("data", UNSET), operation, redactor, strict, reported)
+    return _parsed(parse, payload.get("data", _types("UNSET")), operation, redactor, strict, reported)
 
 
 def _check_ret(payload: dict[str, Any], operation: str, redactor: Redactor, status_code: int) -> None:
@@ -202,3 +200,20 @@ def _parsed(
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a parser's bug
         detail = f"data could not be read ({type(exc).__name__}: {redactor.text(str(exc))})"
         raise GeweResponseError(detail, operation=operation, field="data") from None
+
+
+def _types(name: str) -> Any:
+    """`UNSET` or `Unset` of gewe_api.types, a module global once read (see `__getattr__`)."""
+    value = globals().get(name)
+    return __getattr__(name) if value is None else value
+
+
+def __getattr__(name: str) -> Any:
+    # gewe_api.types loads attrs (as the generated models do): on first use, not at `import gewe`.
+    if name not in ("UNSET", "Unset"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gewe_api import types
+
+    value = getattr(types, name)
+    globals()[name] = value
+    return value
