@@ -155,8 +155,9 @@ def test_import_and_a_new_client_load_nothing_heavy() -> None:
     loaded = _fresh(
         """
         import json, sys
+        HEAVY = {heavy!r}
         def heavy():
-            return sorted(m for m in %r if m in sys.modules)
+            return sorted(m for m in HEAVY if m in sys.modules)
         import gewe
         after_import = heavy()
         from gewe import _net
@@ -166,8 +167,7 @@ def test_import_and_a_new_client_load_nothing_heavy() -> None:
         contexts = _net.verified_context.cache_info().misses
         client.close(); again.close()
         print(json.dumps([after_import, after_clients, contexts]))
-        """
-        % (HEAVY,)
+        """.replace("{heavy!r}", repr(HEAVY))
     )
     after_import, after_clients, contexts = loaded
     assert after_import == []
