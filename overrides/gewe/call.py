@@ -29,7 +29,7 @@ from ._body import BodyTooLarge, BodyUndecodable
 from ._readonly import is_read_only
 from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
-from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweHTTPError, GeweTimeoutError
+from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
 T = TypeVar("T")
@@ -244,5 +244,3 @@ def raw_result(sink: list[httpx.Response], parsed: T) -> Any:
         raise GeweConfigError("with_raw_response takes a method of this client (it made no call)")
     return RawResponse(sink[-1], parsed)
 
-
-__all__ = ["RAW_SINK", "Call", "GeweHTTPError", "raw_result"]

@@ -9,6 +9,11 @@ GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or afte
 Expected failures print one line to stderr and exit 1 (API errors show ret, msg and code; config
 errors name the flag and the variable); usage errors, bad flag values included, exit 2 with the
 usage line; a closed stdout (`gewe operations | head -1`) ends quietly with status 141.
+
+Output never ends in a traceback: a stdout that cannot take a character (`PYTHONIOENCODING=ascii`)
+gets it escaped (`\u4f60`), and a closed or failing stdout (`>&-`, a full disk) is one line on
+stderr. Once a call has succeeded, such output problems never change the exit status (0), so a
+script never sends a message again because printing its result failed.
 """
 
 from __future__ import annotations
@@ -61,23 +66,46 @@ def _client(args: argparse.Namespace) -> GeweClient:
     )
 
 
+class _OutputError(Exception):
+    """stdout could not take the output (closed, broken pipe, I/O error)."""
+
+
+def _out(text: str) -> None:
+    """Print `text` to stdout; any failure is an `_OutputError` (see `_run`)."""
+    if sys.stdout is None:
+        raise _OutputError("stdout is closed")
+    try:
+        print(text)
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: a closed file object
+        raise _OutputError(str(exc) or type(exc).__name__) from None
+
+
+def _err(text: str) -> None:
+    """Print `text` to stderr, if there is one that works."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(text, file=sys.stderr)
+
+
 def _cmd_qrcode(args: argparse.Namespace) -> int:
     with _client(args) as client:
         qr = client.group.get_chatroom_qr_code(chatroom_id=args.chatroom_id)
+    args.called = True
     target = args.output or Path(f"qr-{args.chatroom_id}")
     saved = qr.image.save(target)
-    print(f"saved: {saved} ({qr.image.mime_type}, {len(qr.image.data)} bytes)")
-    print(f"expires: {qr.expires_at.isoformat()}")
+    _out(f"saved: {saved} ({qr.image.mime_type}, {len(qr.image.data)} bytes)")
+    _out(f"expires: {qr.expires_at.isoformat()}")
     try:
         url = qr.url
     except GeweDependencyError as exc:
-        print(f"join link: unavailable ({exc})", file=sys.stderr)
+        _err(f"join link: unavailable ({exc})")
         return 0
-    print(f"join link: {url}")
+    _out(f"join link: {url}")
     if args.terminal:
         from .qr import render_qr_terminal
 
-        print(render_qr_terminal(url))
+        _out(render_qr_terminal(url))
     return 0
 
 
@@ -93,7 +121,8 @@ def _cmd_call(args: argparse.Namespace) -> int:
         if body.get("appId") is None:
             body["appId"] = client.resolve_app_id(None)
         data: Any = client.invoke(operation, path, body, None, idempotent=args.idempotent or None)
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    args.called = True
+    _out(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -102,7 +131,7 @@ def _cmd_operations(args: argparse.Namespace) -> int:
         if module not in MODULES:
             raise _UsageError(f"unknown module {module!r}; modules: {', '.join(MODULES)}")
         for method, (operation, path) in sorted(_operations(module).items()):
-            print(f"{module}.{method:<32} {operation:<40} POST {path}")
+            _out(f"{module}.{method:<32} {operation:<40} POST {path}")
     return 0
 
 
@@ -252,36 +281,58 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except _UsageError as exc:
         parser.exit(2, f"gewe: error: {exc}\n")
     except GeweAPIError as exc:
-        print(f"error: {exc.operation}: ret={exc.ret} msg={exc.msg!r} code={exc.code!r}", file=sys.stderr)
+        _err(f"error: {exc.operation}: ret={exc.ret} msg={exc.msg!r} code={exc.code!r}")
         return 1
     except GeweConfigError as exc:
-        print(f"error: {_config_message(exc)}", file=sys.stderr)
+        _err(f"error: {_config_message(exc)}")
         return 1
     except GeweError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         body = getattr(exc, "body", None)
         if args.verbose and body:
-            print(f"body: {body}", file=sys.stderr)
+            _err(f"body: {body}")
+        return 1
+    except _OutputError as exc:
+        if args.called:  # what was called succeeded: its status stays 0
+            _err(f"gewe: the call succeeded, but its output could not be written: {exc}")
+            return 0
+        _err(f"error: the output could not be written: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
     return code
 
 
+def _tolerant(stream: Any) -> None:
+    """Characters the stream's encoding lacks are escaped (`\\u4f60`) instead of failing."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant(sys.stdout)
+    _tolerant(sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.called = False  # set by a command once its call succeeded
     try:
         with _verbose_logging(args.verbose):
             code = _run(parser, args)
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         # The reader (`| head`) has gone: end quietly, and keep the interpreter's final flush of
-        # stdout from raising the same error again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return _BROKEN_PIPE
+        # stdout from raising the same error again. A call that succeeded keeps its status 0.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 0 if args.called else _BROKEN_PIPE
+    except (OSError, ValueError) as exc:  # the final flush failed (a full disk, a closed file)
+        _err(f"gewe: the output could not be written: {exc}")
+        return 0 if args.called else 1
     return code
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from .errors import GeweAuthError, GeweHTTPError, GeweResponseError
-from .failures import api_error, classify
+from .failures import api_error
 from .tokens import Redactor
 
 T = TypeVar("T")
@@ -36,16 +36,7 @@ EXCERPT_CHARS = 400  # at most this many characters of the body, ...
 EXCERPT_HEAD = 240  # ... of which this many from its start, the rest from its end
 BODY_CHARS = 64 * 1024  # an error's `.body` keeps at most this many characters of the reply
 AUTH_STATUSES = frozenset({401, 403})
-
-
-def is_token_refusal(ret: int, msg: str | None) -> bool:
-    """Whether a `ret != 200` reply says the token was refused (see `gewe.failures`)."""
-    return issubclass(classify(ret, msg, None), GeweAuthError)
-
-
-def redact(value: Any, secret: str | Redactor) -> Any:
-    """`value` with the secret (in all its spellings, see `gewe.tokens`) replaced, at any depth."""
-    return (secret if isinstance(secret, Redactor) else Redactor(secret)).value(value)
+DATA_DEPTH = 64  # an error's `.data` keeps this many levels; deeper ones become a placeholder
 
 
 def body_text(content: bytes, redactor: Redactor) -> str:
@@ -176,7 +167,8 @@ def _check_ret(payload: dict[str, Any], operation: str, redactor: Redactor, stat
     ret, msg, data = payload["ret"], payload.get("msg"), payload.get("data")
     if ret != 200:
         code = data.get("code") if isinstance(data, dict) else None
-        msg, data = redactor.value(msg if isinstance(msg, str) else None), redactor.value(data)
+        msg = redactor.value(msg if isinstance(msg, str) else None)
+        data = redactor.value(data, max_depth=DATA_DEPTH)
         raise api_error(
             ret=ret,
             msg=msg,

@@ -148,6 +148,8 @@ def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
         problem = "it must start with http:// or https://"
     elif problem is None and not url.host:
         problem = "it has no host"
+    elif problem is None and url.port is not None and not 0 < url.port < 65536:
+        problem = f"port {url.port} is out of range"
     elif problem is None and (url.query or url.fragment):
         problem = "it cannot have a query or a fragment"
     if problem is not None:

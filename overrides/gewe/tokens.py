@@ -30,6 +30,7 @@ from .errors import GeweConfigError
 
 MIN_TOKEN_LENGTH = 8
 REDACTED = "***"
+TOO_DEEP = "… (nested too deeply)"
 
 
 def check_token(token: object, source: str = "token") -> str:
@@ -107,21 +108,26 @@ class Redactor:
     def text(self, value: str) -> str:
         return value if self._pattern is None else self._pattern.sub(REDACTED, value)
 
-    def value(self, value: Any) -> Any:
-        """`value` with the secret replaced in every string in it, at any depth (no recursion)."""
+    def value(self, value: Any, max_depth: int | None = None) -> Any:
+        """`value` with the secret replaced in every string in it, at any depth (no recursion).
+
+        With `max_depth`, containers nested deeper are replaced by the string `TOO_DEEP` (so the
+        copy can be pickled and printed: Python's own recursion stops near 1,000 levels)."""
         if isinstance(value, str):
             return self.text(value)
         if not isinstance(value, dict | list):
             return value
         root: Any = {} if isinstance(value, dict) else []
-        todo: list[tuple[Any, Any]] = [(value, root)]
+        todo: list[tuple[Any, Any, int]] = [(value, root, 1)]
         while todo:
-            source, target = todo.pop()
+            source, target, depth = todo.pop()
             items = source.items() if isinstance(source, dict) else enumerate(source)
             for key, item in items:
-                if isinstance(item, dict | list):
-                    copied: Any = {} if isinstance(item, dict) else []
-                    todo.append((item, copied))
+                if isinstance(item, dict | list) and max_depth is not None and depth >= max_depth:
+                    copied: Any = TOO_DEEP
+                elif isinstance(item, dict | list):
+                    copied = {} if isinstance(item, dict) else []
+                    todo.append((item, copied, depth + 1))
                 else:
                     copied = self.text(item) if isinstance(item, str) else item
                 if isinstance(target, dict):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,3 +215,38 @@ def test_verbose_prints_the_whole_error_body(server: FaultServer, capsys: pytest
     assert run(server, "-v", "call", "group", "getChatroomQrCode") == 1
     loud = capsys.readouterr().err
     assert "x" * 2000 in loud and "chatroomId is required ***" in loud and TOKEN not in loud
+
+
+def _shell(server: FaultServer | None, command: str, env: dict[str, str] | None = None) -> Any:
+    exe = Path(sys.executable).parent / "gewe"
+    base = f"--base-url {server.base_url} " if server is not None else ""
+    cmd = f"'{exe}' --token {TOKEN} --app-id {APP_ID} {base}--retries 0 {command}"
+    return subprocess.run(
+        ["bash", "-c", cmd], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def test_a_closed_stdout_is_one_line_on_stderr_not_a_traceback() -> None:
+    proc = _shell(None, "operations >&-")
+    assert "Traceback" not in proc.stderr and proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == ["error: the output could not be written: stdout is closed"]
+
+
+@pytest.mark.parametrize("redirect", [">&-", "> /dev/full", "| true"])
+def test_a_successful_call_exits_0_whatever_happens_to_its_output(server: FaultServer, redirect: str) -> None:
+    server.script([ok({"msgId": 7, "content": "你好"})])
+    proc = _shell(server, f"call group getChatroomQrCode {redirect}")
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert server.count == 1
+
+
+def test_a_non_utf8_stdout_gets_escapes_and_status_0(server: FaultServer) -> None:
+    server.script([ok({"msgId": 7, "content": "你好 👋"})])
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C"}
+    proc = _shell(server, "call group getChatroomQrCode", env=env)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "\\u4f60\\u597d" in proc.stdout and server.count == 1
+    server.script([reply({"ret": 500, "msg": "微信已离线", "data": None})])
+    proc = _shell(server, "call group getChatroomQrCode", env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "\\u5fae" in proc.stderr
