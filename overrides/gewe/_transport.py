@@ -13,8 +13,12 @@ the retry policy, so a message could be sent twice; a reply aiohttp cannot parse
 This transport classes aiohttp's failures by whether the request may have left (`_kind`), and
 `as_transport_error` applies the same classes to errors from httpx-aiohttp's transport.
 
-It returns each reply as a stream of its raw (still compressed) bytes, so the client reads it
-through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
+`exchange` is `AsyncGeweClient`'s default path on the same session: one POST with the call's
+prebuilt URL, headers and body, its reply read whole (decoded, bounded) into a `gewe._reply.Reply`,
+with no httpx object made. The session keeps no cookies (GeWe authenticates by token).
+
+`handle_async_request` returns each reply as a stream of its raw (still compressed) bytes, so the
+client reads it through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
 connection goes back to the pool (or is dropped, if the body was not read to its end) when the
 stream is closed. Once `aclose()` has run it opens nothing again.
 

@@ -1,8 +1,11 @@
 """`AsyncGeweClient`: `GeweClient`'s twin, with `await` on every method.
 
-It sends straight to an httpx async transport (by default `gewe._transport.AiohttpTransport`,
-aiohttp's pool) behind `max_connections` slots; each attempt is bounded as a whole by
-`asyncio.timeout` (connect to last byte), its reply read through `gewe._body` (bounded in size).
+It sends behind `max_connections` slots: by default straight to aiohttp's pool
+(`AiohttpTransport.exchange`: the call's prebuilt URL, headers and body bytes, no httpx objects),
+else to an httpx async transport or client of the user's. Each attempt is bounded as a whole by
+`asyncio.timeout` (connect to last byte), its reply read bounded in size (`gewe._body`). httpx's
+`Request`/`Response` are made when asked for: `with_raw_response`, DEBUG logging, a reply that is
+not 2xx (see `gewe._reply`), a transport or client of the user's.
 
 Lifecycle: a client belongs to the event loop that first uses it (its pool and slots live there);
 a call from another loop is a `GeweConfigError` saying so. `close()` ends the calls waiting for a

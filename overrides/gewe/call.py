@@ -243,4 +243,3 @@ def raw_result(sink: list[httpx.Response], parsed: T) -> Any:
     if not sink:
         raise GeweConfigError("with_raw_response takes a method of this client (it made no call)")
     return RawResponse(sink[-1], parsed)
-
