@@ -28,6 +28,7 @@ import httpx
 from . import _net
 from ._body import BodyReader, BodyTooLarge, BodyUndecodable, DeadlineExceeded
 from ._reply import Reply, Unreadable
+from .errors import GeweConfigError, GeweDependencyError
 
 if TYPE_CHECKING:
     import httpcore
@@ -64,7 +65,13 @@ class DefaultPool:
 
             url = httpx.URL(self._base_url)
             proxy = _net.proxy_for(url.scheme, url.host)
-            transport = httpx.HTTPTransport(verify=_net.context_for(self._base_url), proxy=proxy)
+            try:
+                transport = httpx.HTTPTransport(verify=_net.context_for(self._base_url), proxy=proxy)
+            except ImportError as exc:  # a socks5:// proxy without httpx's `socks` extra
+                raise GeweDependencyError(f"the proxy from the environment needs: {exc}") from None
+            except (ValueError, httpx.InvalidURL) as exc:  # e.g. an unknown proxy scheme
+                message = f"the proxy from the environment cannot be used: {exc}"
+                raise GeweConfigError(message, setting="proxy") from None
             from . import _deadline  # it loads httpcore
 
             _deadline.install_transport(transport)

@@ -189,3 +189,25 @@ def test_one_tls_context_per_process_and_only_for_https() -> None:
         """
     )
     assert counts == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("proxy", "error"), [("ftp://proxy.invalid:21", "GeweConfigError"), ("socks5://127.0.0.1:9", "any")]
+)
+def test_a_proxy_the_default_pool_cannot_use_is_a_gewe_error(
+    proxy: str, error: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gewe import GeweConfigError, GeweError
+
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", proxy)
+    monkeypatch.setenv("all_proxy", proxy)
+    url = "http://api.gewe.invalid"
+    with (
+        GeweClient(token=TOKEN, app_id=APP_ID, base_url=url, max_retries=0) as client,
+        pytest.raises(GeweError) as info,
+    ):
+        client.group.get_chatroom_qr_code(chatroom_id=ROOM)
+    if error == "GeweConfigError":
+        assert isinstance(info.value, GeweConfigError) and info.value.setting == "proxy"
