@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 import httpx
 import yarl
+from multidict import CIMultiDict
 
 from . import _net
 from ._body import BodyReader, BodyTooLarge, BodyUndecodable
@@ -62,6 +63,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._closed = False
         self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
+        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -152,11 +154,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 self._targets.clear()
             target = yarl.URL(str(url), encoded=True)
             self._targets[id(url)] = (url, target)  # the URL kept: its id stays its own
+        prepared = self._headers.get(id(headers))  # the client's headers, as aiohttp's own mapping
+        if prepared is None or prepared[0] is not headers:
+            if len(self._headers) >= TARGET_CACHE_SIZE:
+                self._headers.clear()
+            prepared = self._headers[id(headers)] = (headers, CIMultiDict(headers))
         try:
             reply = await session.request(
                 "POST",
                 target,
-                headers=headers,
+                headers=prepared[1],
                 data=aiohttp.BytesPayload(content),  # as `data=content` makes it, less the lookup
                 allow_redirects=False,
                 compress=False,
