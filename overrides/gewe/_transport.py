@@ -27,6 +27,7 @@ Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 
 from __future__ import annotations
 
+import math
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 
@@ -60,7 +61,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limit = max_connections
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}  # by phases, total
         self._closed = False
         self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
         self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
@@ -90,14 +91,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         t = request.extensions.get("timeout") or {}
-        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool")))
+        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool"), None))
 
-    def _timeout_of(self, key: tuple[float | None, float | None, float | None]) -> aiohttp.ClientTimeout:
+    def _timeout_of(
+        self, key: tuple[float | None, float | None, float | None, float | None]
+    ) -> aiohttp.ClientTimeout:
         timeout = self._timeouts.get(key)
         if timeout is None:
             # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
-            # is the longest wait for the next bytes of the reply, as httpx's read timeout.
-            timeout = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+            # is the longest wait for the next bytes of the reply, as httpx's read timeout;
+            # `total` bounds the whole request, body included, to the second (no rounding up).
+            timeout = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2], total=key[3], ceil_threshold=math.inf
+            )
             if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
                 self._timeouts.clear()
             self._timeouts[key] = timeout
@@ -141,9 +147,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
         The reply is read whole, decoded and bounded by `limit` as `gewe._body` reads the httpx
         path's (raises `Unreadable` for a reply too large or undecodable); failures are mapped to
-        httpx's errors as `handle_async_request` maps them. The caller bounds the whole attempt by
-        `deadline` (`asyncio.timeout`), so a phase limit as long as that can never end it first and
-        is left out (each one costs aiohttp a timer, re-armed on every read).
+        httpx's errors as `handle_async_request` maps them. `deadline` bounds the whole attempt
+        (aiohttp's `total`: one timer, cheaper than `asyncio.timeout` around the call; running
+        past it raises `TimeoutError` wherever it happens, connecting included, as that would);
+        a phase limit as long as that can never end it first and is left out (each one costs
+        aiohttp a timer, re-armed on every read).
         """
         session = self._session or self._open(url)
         cached = self._targets.get(id(url))  # by identity: `Settings.url` hands out one URL per path
@@ -216,12 +224,13 @@ class _ReplyStream(httpx.AsyncByteStream):
 
 def _shorter(
     phases: httpx.Timeout, deadline: float | None
-) -> tuple[float | None, float | None, float | None]:
-    """(connect, read, pool) limits that can end an attempt before its `deadline` (None: none)."""
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(connect, read, pool) limits that can end an attempt before its `deadline`, and the deadline."""
     limits = (phases.connect, phases.read, phases.pool)
     if deadline is None:
-        return limits
-    return tuple(None if t is None or t >= deadline else t for t in limits)  # type: ignore[return-value]
+        return (*limits, None)
+    connect, read, pool = (None if t is None or t >= deadline else t for t in limits)
+    return connect, read, pool, deadline
 
 
 def _reply(

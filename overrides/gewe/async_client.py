@@ -2,8 +2,9 @@
 
 It sends behind `max_connections` slots: by default straight to aiohttp's pool
 (`AiohttpTransport.exchange`: the call's prebuilt URL, headers and body bytes, no httpx objects),
-else to an httpx async transport or client of the user's. Each attempt is bounded as a whole by
-`asyncio.timeout` (connect to last byte), its reply read bounded in size (`gewe._body`). httpx's
+else to an httpx async transport or client of the user's. Each attempt is bounded as a whole, from
+connecting to the reply's last byte (`asyncio.timeout`; on the default path aiohttp's own `total`
+timer, which ends it the same way for less), its reply read bounded in size (`gewe._body`). httpx's
 `Request`/`Response` are made when asked for: `with_raw_response`, DEBUG logging, a reply that is
 not 2xx (see `gewe._reply`), a transport or client of the user's.
 
@@ -169,19 +170,18 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
                 raise call.closed()
             fast = self._fast
             if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
-                async with asyncio.timeout(call.timeouts.deadline):
-                    try:
-                        timeouts = call.timeouts
-                        reply = await fast.exchange(
-                            call.url,
-                            call.headers,
-                            call.content,
-                            timeouts.phases,
-                            timeouts.deadline,
-                            call.max_bytes,
-                        )
-                    except Unreadable as exc:
-                        raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
+                timeouts = call.timeouts  # the whole attempt bounded by aiohttp's own timer
+                try:
+                    reply = await fast.exchange(
+                        call.url,
+                        call.headers,
+                        call.content,
+                        timeouts.phases,
+                        timeouts.deadline,
+                        call.max_bytes,
+                    )
+                except Unreadable as exc:
+                    raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
                 return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
             request = httpx.Request(
                 "POST",

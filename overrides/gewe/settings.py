@@ -46,6 +46,9 @@ _RESERVED_HEADERS = {h.lower(): h for h in (TOKEN_HEADER, "Content-Length", "Tra
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_CACHE_SIZE = 256
+# json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False), without making an
+# encoder per call (json.dumps only reuses its own for default arguments).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def check_retries(max_retries: object) -> int:
@@ -276,7 +279,7 @@ class Settings:
                 raise GeweConfigError("extra_body must map field names to values", setting="extra_body")
             body = {**body, **extra_body}
         try:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            content = _JSON.encode(body).encode()
         except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
             setting = "extra_body" if extra_body else "body"
             detail = self.redactor.text(str(exc))
