@@ -106,7 +106,11 @@ class BodyReader:
 
 def decoded(response: httpx.Response, content: bytes) -> httpx.Response:
     """A response like `response`, holding the decoded `content`."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED]
+    headers = response.headers
+    if any(name in headers for name in _DECODED):
+        headers = httpx.Headers(headers)
+        for name in _DECODED:
+            headers.pop(name, None)
     return httpx.Response(
         response.status_code,
         headers=headers,
@@ -124,7 +128,7 @@ def _read_already(response: httpx.Response, limit: int) -> httpx.Response | None
         return None
     if len(content) > limit:
         raise BodyTooLarge(limit, content[:PREFIX_BYTES])
-    return decoded(response, content)
+    return response  # httpx decoded it already
 
 
 def read_sync(response: httpx.Response, limit: int, deadline: float | None) -> httpx.Response:

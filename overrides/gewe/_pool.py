@@ -27,7 +27,7 @@ import httpx
 
 from . import _net
 from ._body import BodyReader, BodyTooLarge, BodyUndecodable, DeadlineExceeded
-from ._reply import Reply, Unreadable
+from ._reply import Reply, Unreadable, raw_headers
 from .errors import GeweConfigError, GeweDependencyError
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ class DefaultPool:
         if len(self._headers) >= CACHE_SIZE:
             self._headers.clear()
         host = httpx.URL(self._base_url).netloc
-        encoded = [(b"Host", host)] + [(k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()]
+        encoded = [(b"Host", host), *raw_headers(headers)]
         self._headers[id(headers)] = (headers, encoded)  # the mapping kept: its id stays its own
         return encoded
 

@@ -68,3 +68,10 @@ class Unreadable(Exception):
 
 def as_httpx(response: httpx.Response | Reply) -> httpx.Response:
     return response.to_httpx() if isinstance(response, Reply) else response
+
+
+def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """`headers` as sent, names in their own case (`httpx.Headers` keeps it in `.raw` only)."""
+    if isinstance(headers, httpx.Headers):
+        return list(headers.raw)
+    return [(k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()]

@@ -38,7 +38,7 @@ from multidict import CIMultiDict
 
 from . import _net
 from ._body import BodyReader, BodyTooLarge, BodyUndecodable
-from ._reply import Reply, Unreadable
+from ._reply import Reply, Unreadable, raw_headers
 
 CHUNK = 64 * 1024
 TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
@@ -166,7 +166,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if prepared is None or prepared[0] is not headers:
             if len(self._headers) >= TARGET_CACHE_SIZE:
                 self._headers.clear()
-            prepared = self._headers[id(headers)] = (headers, CIMultiDict(headers))
+            names = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers)]
+            prepared = self._headers[id(headers)] = (headers, CIMultiDict(names))  # names as they are
         try:
             reply = await session.request(
                 "POST",

@@ -30,7 +30,7 @@ from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 from . import _transport
 from ._body import BodyTooLarge, BodyUndecodable, read_async
 from ._reply import Reply, Unreadable
-from .call import RAW_SINK, Call, raw_result
+from .call import RAW_SINK, Call, raw_result, raw_sink
 from .client import ClientBase
 from .errors import GeweConfigError
 from .raw import RawResponse
@@ -41,6 +41,7 @@ from .settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Settings,
+    check_pool,
 )
 
 if TYPE_CHECKING:
@@ -106,12 +107,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             raise GeweConfigError(
                 f"max_connections must be an integer >= 1, got {max_connections!r}", setting="max_connections"
             )
-        if http_client is not None and transport is not None:
-            raise GeweConfigError("pass either http_client or transport, not both", setting="transport")
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise GeweConfigError("http_client must be an httpx.AsyncClient", setting="http_client")
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise GeweConfigError("transport must be an httpx.AsyncBaseTransport", setting="transport")
+        check_pool(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
         self._owns_pool = http_client is None
         self._http_client = http_client
         # The default path sends straight to aiohttp (`AiohttpTransport.exchange`); httpx's objects
@@ -239,12 +235,8 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
     ) -> RawResponse[T]:
         """`await` `method` (e.g. `client.group.get_chatroom_qr_code`) and keep its HTTP reply;
         see `GeweClient.with_raw_response`."""
-        sink: list[httpx.Response] = []
-        token = RAW_SINK.set(sink)
-        try:
+        with raw_sink() as sink:
             parsed = await method(*args, **kwargs)
-        finally:
-            RAW_SINK.reset(token)
         result: RawResponse[T] = raw_result(sink, parsed)
         return result
 

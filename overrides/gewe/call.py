@@ -15,9 +15,10 @@ token and body go nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -79,9 +80,10 @@ class Call(Generic[T]):
         self.envelope = envelope
         self.url = settings.url(path)
         extra_headers = options.get("extra_headers")
-        self.headers = settings.headers
+        self.headers = settings.http_headers
         if extra_headers:
-            self.headers = {**settings.headers, **check_headers(extra_headers, "extra_headers")}
+            self.headers = httpx.Headers(settings.http_headers)
+            self.headers.update(check_headers(extra_headers, "extra_headers"))
         self.content, sent = settings.encode(body, options.get("extra_body"))
         app_id = sent.get("appId")
         self.app_id = app_id if isinstance(app_id, str) else ""
@@ -235,6 +237,17 @@ class Call(Generic[T]):
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(url.scheme)
     return (url.scheme, url.host, url.port or default)
+
+
+@contextlib.contextmanager
+def raw_sink() -> Iterator[list[httpx.Response]]:
+    """Around one call of `with_raw_response`: the list its final HTTP reply is put in."""
+    sink: list[httpx.Response] = []
+    token = RAW_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        RAW_SINK.reset(token)
 
 
 def raw_result(sink: list[httpx.Response], parsed: T) -> Any:

@@ -31,8 +31,7 @@ from gewe_api.api import MODULES, CallOptions, Report, Resources
 from ._body import BodyTooLarge, BodyUndecodable, DeadlineExceeded, read_sync
 from ._pool import DefaultPool
 from ._reply import Reply, Unreadable
-from .call import RAW_SINK, Call, raw_result
-from .errors import GeweConfigError
+from .call import RAW_SINK, Call, raw_result, raw_sink
 from .raw import RawResponse
 from .resources import Overrides, install
 from .settings import (
@@ -42,6 +41,7 @@ from .settings import (
     DEFAULT_TIMEOUT,
     TOKEN_HEADER,
     Settings,
+    check_pool,
     check_retries,
 )
 
@@ -196,12 +196,7 @@ class GeweClient(ClientBase, Overrides, Resources):
             max_response_bytes,
             send_interval,
         )
-        if http_client is not None and transport is not None:
-            raise GeweConfigError("pass either http_client or transport, not both", setting="transport")
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise GeweConfigError("http_client must be an httpx.Client", setting="http_client")
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise GeweConfigError("transport must be an httpx.BaseTransport", setting="transport")
+        check_pool(http_client, transport, httpx.Client, httpx.BaseTransport)
         self._owns_pool = http_client is None
         self._users_client = http_client is not None
         self._state = _Closed()
@@ -327,12 +322,8 @@ class GeweClient(ClientBase, Overrides, Resources):
         Returns a `RawResponse`: `.http_response` (the `httpx.Response`, its body decoded),
         `.status_code`, `.headers`, and `.parse()` for what the method returned.
         """
-        sink: list[httpx.Response] = []
-        token = RAW_SINK.set(sink)
-        try:
+        with raw_sink() as sink:
             parsed = method(*args, **kwargs)
-        finally:
-            RAW_SINK.reset(token)
         result: RawResponse[T] = raw_result(sink, parsed)
         return result
 

@@ -39,11 +39,6 @@ AUTH_STATUSES = frozenset({401, 403})
 DATA_DEPTH = 64  # an error's `.data` keeps this many levels; deeper ones become a placeholder
 
 
-def body_text(content: bytes, redactor: Redactor) -> str:
-    """The whole body as text, secrets redacted (before anything is cut from it)."""
-    return redactor.text(content.decode("utf-8", errors="replace"))
-
-
 def _shorten(text: str) -> str:
     """A long text keeps its start and its end (where a validation error usually says what was
     wrong), joined by " … "."""
@@ -72,15 +67,18 @@ def http_error(
     kind: type[GeweHTTPError] = GeweHTTPError,
     content: bytes | None = None,
 ) -> GeweHTTPError:
-    """A `GeweHTTPError` (or `kind`) for this reply: its body redacted, then cut to an excerpt and
-    to at most `BODY_CHARS` characters for `.body`."""
-    text = body_text(response.content if content is None else content, redactor)
+    """A `GeweHTTPError` (or `kind`) for this reply: `.body` its first `BODY_CHARS` characters and
+    `.body_excerpt` its start and end, each redacted before it is cut (so a 16 MiB reply costs the
+    redaction of what is kept, not of all of it)."""
+    text = (response.content if content is None else content).decode("utf-8", errors="replace")
+    body = redactor.head(text, BODY_CHARS)
+    if len(body) < BODY_CHARS:  # the whole body
+        excerpt = _shorten(body)
+    else:
+        tail = EXCERPT_CHARS - EXCERPT_HEAD
+        excerpt = f"{body[:EXCERPT_HEAD]} … {redactor.tail(text, tail)}"
     return kind(
-        message,
-        status_code=response.status_code,
-        body_excerpt=_shorten(text),
-        operation=operation,
-        body=text[:BODY_CHARS],
+        message, status_code=response.status_code, body_excerpt=excerpt, operation=operation, body=body
     )
 
 

@@ -132,7 +132,8 @@ class GeweAPIError(GeweError):
         detail = f"ret={ret}"
         if code is not None:
             detail += f" code={code}"
-        super().__init__(f"{operation} failed: {msg or 'no message'} ({detail})")
+        shown = msg if msg is None or len(msg) <= 500 else msg[:499] + "…"  # `.msg` keeps it whole
+        super().__init__(f"{operation} failed: {shown or 'no message'} ({detail})")
 
 
 class GeweHTTPError(GeweError):

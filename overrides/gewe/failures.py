@@ -107,7 +107,7 @@ def api_error(
     error_class = classify(ret, msg, data)
     if issubclass(error_class, GeweAuthError):
         return error_class(
-            f"the token was refused: {msg or 'no message'} (ret={ret})",
+            f"the token was refused: {(msg or 'no message')[:500]} (ret={ret})",
             operation=operation,
             status_code=status_code,
             ret=ret,

@@ -139,6 +139,16 @@ def check_headers(headers: object, what: str) -> dict[str, str]:
     return dict(headers)
 
 
+def check_pool(http_client: object, transport: object, client_type: type, transport_type: type) -> None:
+    """`http_client` and `transport` are either-or, and each of the type the client sends with."""
+    if http_client is not None and transport is not None:
+        raise GeweConfigError("pass either http_client or transport, not both", setting="transport")
+    if http_client is not None and not isinstance(http_client, client_type):
+        raise GeweConfigError(f"http_client must be an httpx.{client_type.__name__}", setting="http_client")
+    if transport is not None and not isinstance(transport, transport_type):
+        raise GeweConfigError(f"transport must be an httpx.{transport_type.__name__}", setting="transport")
+
+
 def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
     """The base URL without credentials, and `user:password` when it had some."""
     problem = None
@@ -220,6 +230,8 @@ class Settings:
             "Content-Type": "application/json",
             TOKEN_HEADER: token,
         }
+        # The same, as httpx keeps them: a request copies this list instead of re-encoding each header.
+        self.http_headers = httpx.Headers(self.headers)
         self.strict = bool(strict)  # see gewe.envelope: a reply that contradicts the spec
         self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
         self._urls: dict[str, httpx.URL] = {}

@@ -59,20 +59,24 @@ def check_token(token: object, source: str = "token") -> str:
     return stripped
 
 
+_BACKSLASHES = 8  # escaped up to three times over (JSON in JSON in JSON): \\\\\\\\u003d
+
+
 def _spelling(secret: str) -> str:
-    """A regex for `secret` with any of its characters escaped as JSON (`\\/`, `\\u003d`, any
-    number of backslashes, any case), `repr` (`\\'`, `\\\\`) or URL (`%3D`, `%3d`) would escape it."""
+    """A regex for `secret` with any of its characters escaped as JSON (`\\/`, `\\u003d`, up
+    to 8 backslashes, any case), `repr` (`\\'`, `\\\\`) or URL (`%3D`, `%3d`) would escape it."""
     parts = []
     for ch in secret:
-        alternatives = [re.escape(ch)]
+        alternatives = []  # the escapes first: a literal "%" must not stop "%25" half-way
         if ord(ch) < 0x80:
             hexed = "".join(f"[{h}{h.upper()}]" if h.isalpha() else h for h in f"{ord(ch):02x}")
-            alternatives += [rf"\\+u00{hexed}", f"%{hexed}"]
+            alternatives += [rf"\\{{1,{_BACKSLASHES}}}u00{hexed}", f"%{hexed}"]
             if ch in "\\'\"/":
-                alternatives.append(r"\\+" + re.escape(ch))
+                alternatives.append(rf"\\{{1,{_BACKSLASHES}}}" + re.escape(ch))
         else:
             alternatives.append("".join(f"%{b:02X}" for b in ch.encode()))
-        parts.append(alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})")
+        alternatives.append(re.escape(ch))
+        parts.append(f"(?:{'|'.join(alternatives)})")
     return "".join(parts)
 
 
@@ -95,10 +99,12 @@ _URLSAFE = str.maketrans("+/", "-_")
 class Redactor:
     """Replaces secrets, in all their spellings (see the module docstring), with `***`."""
 
-    __slots__ = ("__weakref__", "_pattern")
+    __slots__ = ("__weakref__", "_pattern", "reach")
 
     def __init__(self, *secrets: str) -> None:
         forms: list[str] = []
+        #: the longest text one spelling can take (each character escaped with all backslashes)
+        self.reach = max((len(s) * (_BACKSLASHES + 5) for s in secrets), default=0)
         for secret in secrets:
             if secret:
                 forms.append(_spelling(secret))
@@ -107,6 +113,26 @@ class Redactor:
 
     def text(self, value: str) -> str:
         return value if self._pattern is None else self._pattern.sub(REDACTED, value)
+
+    def head(self, text: str, size: int) -> str:
+        """The first `size` characters of `text` redacted, redacting no more of it than that needs
+        (a secret that crosses the cut is still redacted, never left half-shown)."""
+        end = size + self.reach
+        while True:
+            redacted = self.text(text[:end])
+            # Past len - reach, the window's cut may have split a secret: only what is before is safe.
+            if end >= len(text) or len(redacted) - self.reach >= size:
+                return redacted[:size]
+            end *= 2
+
+    def tail(self, text: str, size: int) -> str:
+        """The last `size` characters of `text` redacted (as `head`, from the end)."""
+        start = size + self.reach
+        while True:
+            redacted = self.text(text[-start:])
+            if start >= len(text) or len(redacted) - self.reach >= size:
+                return redacted[-size:] if size else ""
+            start *= 2
 
     def value(self, value: Any, max_depth: int | None = None) -> Any:
         """`value` with the secret replaced in every string in it, at any depth (no recursion).

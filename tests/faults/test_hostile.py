@@ -26,6 +26,7 @@ from gewe import (
     GeweAPIError,
     GeweClient,
     GeweConfigError,
+    GeweConnectionError,
     GeweError,
     GeweHTTPError,
     GeweTimeoutError,
@@ -68,13 +69,22 @@ def call(
     if "transport" not in settings and "http_client" not in settings:
         settings["transport"] = calls.user_transport(mode)  # the route (see tests.support.calls)
     body = {"appId": "wx_1"}
+    users = settings.get("http_client")  # the test's own client: closed here, never by the SDK
     if mode == "sync":
-        with GeweClient(base_url=base_url, **settings) as client:
-            return client.invoke(*operation, body, None, **options)
+        try:
+            with GeweClient(base_url=base_url, **settings) as client:
+                return client.invoke(*operation, body, None, **options)
+        finally:
+            if users is not None:
+                users.close()
 
     async def run() -> Any:
-        async with AsyncGeweClient(base_url=base_url, **settings) as client:
-            return await client.invoke(*operation, body, None, **options)
+        try:
+            async with AsyncGeweClient(base_url=base_url, **settings) as client:
+                return await client.invoke(*operation, body, None, **options)
+        finally:
+            if users is not None:
+                await users.aclose()
 
     return asyncio.run(run())
 
@@ -96,6 +106,7 @@ FAILURES = {
     "odd-encoding": GeweHTTPError,
     "deep-json": GeweHTTPError,
     "deep-error": GeweAPIError,
+    "brotli": GeweHTTPError,
 }
 
 
@@ -111,6 +122,18 @@ def test_each_hostile_reply_ends_as_its_documented_error_once(
     assert hostile.count(t) == 1  # never retried, though the operation is read-only
     copy = pickle.loads(pickle.dumps(info.value))  # even with `data` nested 900 levels deep
     assert type(copy) is error and str(copy) == str(info.value) and TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("scenario", ["garbage", "hangup", "huge-header"])
+def test_a_broken_reply_is_a_connection_error_and_a_message_is_not_resent(
+    hostile: HostileServer, mode: str, scenario: str
+) -> None:
+    t = tag()
+    with pytest.raises(GeweConnectionError) as info:
+        call(mode, hostile.base_url(scenario, t), WRITE)
+    assert TOKEN not in str(info.value)
+    assert hostile.count(t) == 1  # the request may have been acted on: never sent again
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -178,12 +201,19 @@ def test_a_gzip_bomb_ends_with_memory_under_twice_the_limit(hostile: HostileServ
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("scenario", ["trickle-body", "trickle-head"])
-def test_a_trickling_server_ends_at_the_deadline(hostile: HostileServer, mode: str, scenario: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "users_client"), [("trickle-body", False), ("trickle-head", False), ("trickle-head", True)]
+)
+def test_a_trickling_server_ends_at_the_deadline(
+    hostile: HostileServer, mode: str, scenario: str, users_client: bool
+) -> None:
     t = tag()
+    options: dict[str, Any] = {"timeout": 1.0}
+    if users_client:
+        options["http_client"] = httpx.Client() if mode == "sync" else httpx.AsyncClient()
     started = time.monotonic()
     with pytest.raises(GeweTimeoutError) as info:
-        call(mode, hostile.base_url(scenario, t), WRITE, client_options={"timeout": 1.0})
+        call(mode, hostile.base_url(scenario, t), WRITE, client_options=options)
     took = time.monotonic() - started
     assert 1.0 <= took < 1.0 + 0.8, took  # the deadline, plus one trickle step and the set-up
     assert info.value.timeout == 1.0 and "timeout 1 s" in str(info.value)

@@ -73,3 +73,20 @@ def test_an_enum_value_is_redacted_before_it_is_shortened(token: str, pad: str) 
     assert token not in said and repr(token)[1:-1] not in said
     if len(repr(pad)) < 30:  # the token starts inside the 40 characters shown: redacted, not cut
         assert REDACTED in said
+
+
+@given(
+    tokens,
+    st.lists(st.sampled_from(["a", "\\n", "tok", "%2F", "\\\\u00"]) | tokens, max_size=60),
+    st.integers(min_value=0, max_value=300),
+    st.data(),
+)
+def test_a_cut_text_is_redacted_as_the_whole_would_be(
+    token: str, pieces: list[str], size: int, data: st.DataObject
+) -> None:
+    redactor = Redactor(token)
+    spellings = [token, data.draw(spelled(token)), base64.b64encode(token.encode()).decode()]
+    text = "".join(p if i % 3 else p + data.draw(st.sampled_from(spellings)) for i, p in enumerate(pieces))
+    whole = redactor.text(text)
+    assert redactor.head(text, size) == whole[:size]
+    assert redactor.tail(text, size) == (whole[-size:] if size else "")

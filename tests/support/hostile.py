@@ -141,6 +141,15 @@ class Handler(socketserver.StreamRequestHandler):
         elif scenario == "trickle-head":
             self._trickle(_head(200, {"Content-Type": "application/json", "X-Pad": "p" * 10_000}, len(OK)))
             return False
+        elif scenario == "garbage":
+            write(b"NOT HTTP AT ALL\r\n\r\n")
+            return False
+        elif scenario == "hangup":  # reads the request, answers nothing
+            return False
+        elif scenario == "huge-header":
+            write(_head(200, {"X-Big": "b" * 200_000}, len(OK)) + OK)
+        elif scenario == "brotli":  # an encoding the client never asked for
+            write(_head(200, {"Content-Encoding": "br"}, len(OK)) + OK)
         elif scenario == "slow":
             time.sleep(1.0)
             write(_json(OK))

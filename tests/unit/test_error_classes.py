@@ -115,3 +115,9 @@ def test_users_register_their_own_patterns_first(monkeypatch: pytest.MonkeyPatch
         gewe.register_failure("x", ValueError)  # type: ignore[arg-type]
     with pytest.raises(gewe.GeweConfigError):
         gewe.register_failure("", RateLimited)
+
+
+def test_a_huge_msg_is_kept_whole_but_shown_short() -> None:
+    msg = "失败" * 100_000
+    error = failures.api_error(ret=500, msg=msg, code=None, operation="m.x", data=None, status_code=200)
+    assert error.msg == msg and len(str(error)) < 600

@@ -76,6 +76,7 @@ def test_the_default_path_sends_what_the_httpx_route_sends(server: FaultServer, 
         return {k.lower(): v for k, v in headers.items()}
 
     assert normal(fast.headers) == normal(routed.headers)
+    assert fast.headers["X-GEWE-TOKEN"] == TOKEN  # header names go out in their own case
     assert normal(fast.headers)["x-gewe-token"] == TOKEN
     assert normal(fast.headers)["content-length"] == str(len(fast.body))
 
