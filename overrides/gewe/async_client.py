@@ -199,8 +199,10 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         if self._http_client is not None:
             try:
                 return await self._http_client.send(request, stream=True, follow_redirects=False)
-            except RuntimeError:  # httpx: the user's client is closed
-                raise call.closed() from None
+            except RuntimeError:
+                if self._http_client.is_closed:  # httpx refuses a closed client so
+                    raise call.closed() from None
+                raise
         assert self._transport is not None
         response = await self._transport.handle_async_request(request)
         response.request = request

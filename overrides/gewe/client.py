@@ -277,6 +277,10 @@ class GeweClient(ClientBase, Overrides, Resources):
                 )
             except Unreadable as exc:
                 raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
+            except RuntimeError:
+                if self._closed():  # closed while the call was on its way
+                    raise call.closed() from None
+                raise
             if reply is not None:
                 return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
         if self._http is None:  # our transport or the user's: one prebuilt request handed to it
@@ -297,14 +301,20 @@ class GeweClient(ClientBase, Overrides, Resources):
         try:
             try:
                 response = self._send(request)
-            except RuntimeError:  # httpx: the (user's) client is closed
-                raise call.closed() from None
+            except RuntimeError:
+                if self._closed():  # httpx refuses a closed client or pool so
+                    raise call.closed() from None
+                raise
             try:
                 return read_sync(response, call.max_bytes, deadline)
             except (BodyTooLarge, BodyUndecodable) as exc:
                 raise call.unreadable(response, exc) from None
         finally:
             _deadline.DEADLINE.reset(token)
+
+    def _closed(self) -> bool:
+        """Whether what this client sends through is closed (the user's client, or our pool)."""
+        return self._http.is_closed if self._http is not None else self._state.closed
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         """`request` sent through the user's client, or handed to a transport (its reply streamed)."""

@@ -13,6 +13,10 @@ The rule is:
   a group is never repeated: it may already have happened.
 * `ret: 500` is GeWe's business answer and is never retried.
 
+`is_read_only` is the one place that decides whether an operation only reads: the same answer
+also decides which redirects a call may follow (`gewe.call`) and which calls `send_interval`
+paces (`gewe.pacing`).
+
 Waits back off exponentially with jitter (`base_delay * 2**attempt`, capped at `max_delay`, then
 scaled by a random factor in [0.5, 1]), and a `Retry-After` header (seconds or an HTTP date) is
 honoured when it asks for at most `max_retry_after` seconds; one asking for longer ends the retries.
