@@ -144,7 +144,9 @@ def _sync_section(results: dict[str, Any], add: Any) -> None:
             "Every layer over the same `httpx.MockTransport` (no sockets; httpx's own work is the same in "
             f"each), interleaved rounds, medians: **the SDK adds {sdk_us - raw_us:.1f} µs per call** to "
             f"raw httpx's {raw_us:.1f} µs ({sdk_us / raw_us:.3f}× without a network; over the loopback "
-            "socket above the same µs are a smaller share)."
+            "socket above the same µs are a smaller share). A `MockTransport` is a transport of the "
+            "user's, so these clients take the httpx route (a prebuilt `httpx.Request` handed to it); "
+            "the default route, straight to httpcore's pool, is what the socket figures above measure."
         )
         add("")
     add("| layer (each adds one piece to the one above) | µs/call | adds |")
