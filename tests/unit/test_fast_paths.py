@@ -212,3 +212,36 @@ def test_a_proxy_the_default_pool_cannot_use_is_a_gewe_error(
         client.group.get_chatroom_qr_code(chatroom_id=ROOM)
     if error == "GeweConfigError":
         assert isinstance(info.value, GeweConfigError) and info.value.setting == "proxy"
+
+
+@pytest.mark.parametrize("mode", calls.MODES)
+def test_with_options_copies_share_the_default_pool(server: FaultServer, mode: str) -> None:
+    server.script([ok(QR)])
+    settings = calls.client_kwargs(base_url=server.base_url)
+
+    def both(client: Any, copy: Any) -> None:
+        assert copy is not client
+        if mode == "sync":
+            assert copy._pool is client._pool is not None
+        else:
+            assert copy._fast is client._fast is not None
+
+    if mode == "sync":
+        with GeweClient(**settings) as client:
+            copy = client.with_options(timeout=2.0)
+            both(client, copy)
+            copy.group.get_chatroom_qr_code(chatroom_id=ROOM)
+            copy.close()  # a copy leaves the shared pool open
+            client.group.get_chatroom_qr_code(chatroom_id=ROOM)
+    else:
+
+        async def run() -> None:
+            async with AsyncGeweClient(**settings) as client:
+                copy = client.with_options(timeout=2.0)
+                both(client, copy)
+                await copy.group.get_chatroom_qr_code(chatroom_id=ROOM)
+                await copy.close()
+                await client.group.get_chatroom_qr_code(chatroom_id=ROOM)
+
+        asyncio.run(run())
+    assert server.count == 2
