@@ -78,7 +78,7 @@ def layers(rounds: int, calls: int) -> list[tuple[str, float | None]]:
             lambda: raw.post(QR_PATH, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}).json(),
         ),
         (
-            "`client.invoke(op, path, body, parse=None)`: + envelope checks, retry policy, `_Call`",
+            "`client.invoke(op, path, body, parse=None)`: + envelope checks, retry policy, `Call`",
             lambda: client.invoke(op, QR_PATH, {"appId": APP_ID, "chatroomId": CHATROOM_ID}, None),
         ),
         (

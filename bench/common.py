@@ -93,10 +93,12 @@ class Worker:
         warmup: int,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        prime: int | None = None,
     ):
         self.mode = mode
+        cmd = [str(python), str(BENCH / "worker.py"), mode, "--url", url, "--warmup", str(warmup)]
         self.proc = subprocess.Popen(
-            [str(python), str(BENCH / "worker.py"), mode, "--url", url, "--warmup", str(warmup)],
+            cmd + ([] if prime is None else ["--prime", str(prime)]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -166,6 +168,11 @@ class Sample:
     @property
     def median(self) -> float:
         return statistics.median(self.values)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """(min, max)."""
+        return min(self.values), max(self.values)
 
     def quartiles(self) -> tuple[float, float]:
         if len(self.values) < 2:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import EXPORTS, OVERRIDES, PY, ROOT, Sample, run_env
+from common import EXPORTS, OVERRIDES, PY, ROOT, Sample, median_ratio, run_env
 
 
 @dataclass
@@ -103,52 +103,127 @@ def generation_bench(
     return builds
 
 
-IMPORT_SCRIPT = """
+# Each runs in a fresh interpreter and prints one JSON line: the import timed in the process, then
+# the import plus one client and one group-QR call (a cron job's whole cost besides Python itself).
+IMPORT_SCRIPTS = {
+    "gewe": """
 import sys, time, json
 t0 = time.perf_counter()
 import gewe
 t1 = time.perf_counter()
-with gewe.GeweClient(token="bench-token", app_id="wx_bench_app", base_url=sys.argv[1]) as client:
+token, app = "bench-token-0123456789abcdef", "wx_bench_app"
+with gewe.GeweClient(token=token, app_id=app, base_url=sys.argv[1]) as client:
     qr = client.group.get_chatroom_qr_code(chatroom_id="34757816141@chatroom")
 t2 = time.perf_counter()
 import gewe_api
 print(json.dumps({"import": t1 - t0, "first_call": t2 - t0, "gewe": gewe.__file__,
                   "gewe_api": gewe_api.__file__, "sha": gewe.SPEC_SHA256, "qr": len(qr.qr_base64)}))
-"""
+""",
+    # What a script imports for a call: the client class (its module, and what it needs to be made).
+    "gewe-client": """
+import sys, time, json
+t0 = time.perf_counter()
+from gewe import GeweClient
+GeweClient(token="bench-token-0123456789abcdef", app_id="wx_bench_app", base_url=sys.argv[1]).close()
+t1 = time.perf_counter()
+import gewe
+print(json.dumps({"import": t1 - t0, "first_call": t1 - t0, "gewe": gewe.__file__}))
+""",
+    "httpx": """
+import sys, time, json
+t0 = time.perf_counter()
+import httpx
+t1 = time.perf_counter()
+with httpx.Client(base_url=sys.argv[1], headers={"X-GEWE-TOKEN": "bench-token-0123456789abcdef"}) as http:
+    qr = http.post("/gewe/v2/api/group/getChatroomQrCode",
+                   json={"appId": "wx_bench_app", "chatroomId": "34757816141@chatroom"}).json()
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "first_call": t2 - t0, "qr": len(qr["data"]["qrBase64"])}))
+""",
+    "urllib3": """
+import sys, time, json
+t0 = time.perf_counter()
+import urllib3
+t1 = time.perf_counter()
+pool = urllib3.PoolManager(headers={"X-GEWE-TOKEN": "bench-token-0123456789abcdef"})
+qr = pool.request("POST", sys.argv[1] + "/gewe/v2/api/group/getChatroomQrCode",
+                  json={"appId": "wx_bench_app", "chatroomId": "34757816141@chatroom"}).json()
+pool.clear()
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "first_call": t2 - t0, "qr": len(qr["data"]["qrBase64"])}))
+""",
+}
+LIBRARIES = ("httpx", "urllib3")  # measured once per round, from no site folder
 
 
-def _one_import(site: Path, url: str) -> tuple[dict[str, object], float]:
+def _one_import(site: Path | None, url: str, script: str = "gewe") -> tuple[dict[str, object], float]:
     start = time.perf_counter()
     proc = subprocess.run(
-        [PY, "-c", IMPORT_SCRIPT, url],
-        cwd=site,
-        env=run_env([site]),
+        [PY, "-c", IMPORT_SCRIPTS[script], url],
+        cwd=site or ROOT,
+        env=run_env([site] if site else None),
         capture_output=True,
         text=True,
         check=False,
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"import run in {site} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{script} import run in {site} failed:\n{proc.stderr[-3000:]}")
     info: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if not str(info["gewe_api"]).startswith(str(site)) or not str(info["gewe"]).startswith(str(site)):
+    if site is not None and not str(info["gewe"]).startswith(str(site)):
         raise RuntimeError(f"import run in {site} picked up another package: {info}")
+    if "gewe_api" in info and not str(info["gewe_api"]).startswith(str(site)):
+        raise RuntimeError(f"import run in {site} picked up another gewe_api: {info}")
     return info, elapsed
 
 
-def import_bench(
-    builds: dict[int, Build], url: str, reps: int, log: Callable[[str], None]
-) -> dict[int, ImportResult]:
-    results = {n: ImportResult(n, Sample([]), Sample([]), Sample([])) for n in builds}
+@dataclass
+class ImportBench:
+    """`import gewe` (and `from gewe import GeweClient`) per build, and httpx / urllib3 alone, all
+    in fresh interpreters, interleaved; ratios per round against `import httpx` of the same round."""
+
+    builds: dict[int, ImportResult]
+    clients: dict[int, ImportResult]  # `from gewe import GeweClient` + making one
+    libraries: dict[str, ImportResult]
+    vs_httpx: dict[int, Sample]  # per-round `import gewe` / `import httpx`
+    client_vs_httpx: dict[int, Sample]
+    first_call_vs_urllib3: dict[int, Sample]  # per-round import + first call, gewe / urllib3
+
+
+def import_bench(builds: dict[int, Build], url: str, reps: int, log: Callable[[str], None]) -> ImportBench:
+    def empty(n: int) -> ImportResult:
+        return ImportResult(n, Sample([]), Sample([]), Sample([]))
+
+    results = {n: empty(n) for n in builds}
+    clients = {n: empty(n) for n in builds}
+    libraries = {lib: empty(0) for lib in LIBRARIES}
     for build in builds.values():  # one untimed run each: page cache, and a check of what is imported
         info, _ = _one_import(build.site, url)
         results[build.endpoints].gewe_api_file = str(info["gewe_api"])
         build.spec_sha = str(info["sha"])
-    log(f"  import: {len(builds)} builds, {reps} fresh interpreters each")
-    for _ in range(reps):
-        for n, build in builds.items():
-            info, elapsed = _one_import(build.site, url)
-            results[n].import_s.values.append(float(info["import"]))  # type: ignore[arg-type]
-            results[n].first_call_s.values.append(float(info["first_call"]))  # type: ignore[arg-type]
-            results[n].process_s.values.append(elapsed)
-    return results
+    for lib in LIBRARIES:
+        _one_import(None, url, lib)
+    log(f"  import: {len(builds)} builds and {len(LIBRARIES)} libraries, {reps} fresh interpreters each")
+    runs: list[tuple[str, int, Path | None, ImportResult]] = [
+        (lib, 0, None, libraries[lib]) for lib in LIBRARIES
+    ]
+    for n, build in builds.items():
+        runs += [("gewe", n, build.site, results[n]), ("gewe-client", n, build.site, clients[n])]
+    for r in range(reps):
+        for script, _n, site, into in runs if r % 2 == 0 else runs[::-1]:
+            info, elapsed = _one_import(site, url, script)
+            into.import_s.values.append(float(info["import"]))  # type: ignore[arg-type]
+            into.first_call_s.values.append(float(info["first_call"]))  # type: ignore[arg-type]
+            into.process_s.values.append(elapsed)
+    httpx_s = libraries["httpx"].import_s.values
+    urllib3_first = libraries["urllib3"].first_call_s.values
+    return ImportBench(
+        builds=results,
+        clients=clients,
+        libraries=libraries,
+        vs_httpx={n: median_ratio(res.import_s.values, httpx_s) for n, res in results.items()},
+        client_vs_httpx={n: median_ratio(res.import_s.values, httpx_s) for n, res in clients.items()},
+        first_call_vs_urllib3={
+            n: median_ratio(res.first_call_s.values, urllib3_first) for n, res in results.items()
+        },
+    )

@@ -1,6 +1,10 @@
 """`make bench`: run every benchmark section in one go and write docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--only async] [--out docs/benchmarks.md] [--json FILE]
+    .venv/bin/python bench/run.py [--quick | --smoke] [--only SECTION ...] [--no-peers]
+                                  [--out docs/benchmarks.md] [--json FILE]
+
+GEWE_BENCH_PROFILE=quick (or smoke) in the environment does what --quick (--smoke) does, so
+`GEWE_BENCH_PROFILE=quick make bench` is a short run of the whole bench.
 
 See bench/README.md for what each section measures and how. Kept out of `make test`: it takes a
 few minutes, and its numbers are ratios measured within one run, since absolute times drift on
@@ -123,40 +127,71 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-PROFILES = {
-    # sync rounds x calls, async rounds per kind of run, import reps, generation reps, image rounds,
-    # mock-transport rounds x calls
+PROFILES: dict[str, dict[str, Any]] = {
+    # sync rounds x calls, short-lived rounds x clients, async rounds per kind of run, import reps,
+    # generation reps, image rounds, mock-transport rounds x calls; async calls per burst
     "full": {
         "sync": (60, 100),
-        "async": {"cold": 5, "warm": 7, "conc": 3},
+        "short": (25, 40),
+        "async": {"cold": 7, "warm": 9, "conc": 3, "cold-big": 3, "warm-big": 3},
         "async_mock": 7,
-        "import": 9,
+        "import": 11,
         "gen": 3,
         "images": 15,
         "mock": (11, 500),
+        "calls": 1000,
+        "big": 10_000,
+        "warmup": 300,
     },
     "quick": {
         "sync": (5, 50),
-        "async": {"cold": 1, "warm": 2, "conc": 1},
+        "short": (3, 10),
+        "async": {"cold": 1, "warm": 2, "conc": 1, "cold-big": 1, "warm-big": 1},
         "async_mock": 2,
         "import": 3,
         "gen": 1,
         "images": 3,
         "mock": (3, 300),
+        "calls": 1000,
+        "big": 10_000,
+        "warmup": 300,
+    },
+    # Checks that the bench itself runs (tests/bench): a few calls of everything, numbers meaningless.
+    "smoke": {
+        "sync": (2, 5),
+        "short": (2, 3),
+        "async": {"cold": 1, "warm": 1, "conc": 1, "cold-big": 1, "warm-big": 1},
+        "async_mock": 1,
+        "import": 1,
+        "gen": 1,
+        "images": 1,
+        "mock": (1, 20),
+        "calls": 20,
+        "big": 40,
+        "warmup": 3,
     },
 }
-ASYNC_CALLS = 1000
 SIZES = (1, 50, 150)  # generation; import compares the smallest and the largest
+SECTIONS = ("sync", "short", "async", "import", "images")  # `import` builds the specs (generation)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test of the bench itself")
+    parser.add_argument("--quick", action="store_true", help="few rounds: numbers too noisy to quote")
+    parser.add_argument("--smoke", action="store_true", help="a few calls of each: does the bench run?")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument(
-        "--only", choices=["async"], help="run one section (for profiling or before/after runs)"
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run this section (repeatable; for profiling or before/after runs)",
+    )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="leave out gewechat-client and opengewe (no bench venvs are created)",
     )
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
     parser.add_argument(
@@ -165,20 +200,28 @@ def main(argv: list[str] | None = None) -> int:
         help="measure section 1 (sync per call) only, and replace that section of --out",
     )
     args = parser.parse_args(argv)
-    profile = PROFILES["quick" if args.quick else "full"]
+    name = "smoke" if args.smoke else "quick" if args.quick else os.environ.get("GEWE_BENCH_PROFILE", "full")
+    if name not in PROFILES:
+        parser.error(f"GEWE_BENCH_PROFILE must be one of {', '.join(PROFILES)}, got {name!r}")
+    profile = PROFILES[name]
     started = time.perf_counter()
-    results: dict[str, Any] = {"profile": "quick" if args.quick else "full"}
+    results: dict[str, Any] = {"profile": name}
+    sections = set(args.only or SECTIONS)
+    if args.per_call:
+        sections = {"sync"}
 
-    only_async = args.only == "async"
+    no_venv: tuple[None, str] = (None, "left out (--no-peers)")
     versions, venv_note = (
-        (None, "")
-        if only_async
-        else ensure_bench_venv(
+        ensure_bench_venv(
             BENCH_VENV, GEWECHAT_REQUIREMENTS, ("gewechat-client", "requests"), "gewechat_client"
         )
+        if "sync" in sections and not args.no_peers
+        else no_venv
     )
-    og_versions, og_note = ensure_bench_venv(
-        OPENGEWE_VENV, OPENGEWE_REQUIREMENTS, ("opengewe", "aiohttp"), "opengewe"
+    og_versions, og_note = (
+        ensure_bench_venv(OPENGEWE_VENV, OPENGEWE_REQUIREMENTS, ("opengewe", "aiohttp"), "opengewe")
+        if "async" in sections and not args.no_peers
+        else no_venv
     )
     results["machine"] = machine_info()
     results["machine"]["gewechat"] = versions
@@ -193,26 +236,43 @@ def main(argv: list[str] | None = None) -> int:
         reply_file.write_bytes(seed_reply_bytes())
         with ReplyServer(reply_file) as server:
             log(f"loopback server {server.url} (pid {server.server.pid if server.server else '?'})")
-            if not only_async:
+            if "sync" in sections:
                 log("1. sync per call")
                 results["lazy"] = breakdown.lazy_check(server.url)
-                results["sync"] = percall.sync_bench(server.url, *profile["sync"], log)
+                results["sync"] = percall.sync_bench(
+                    server.url, *profile["sync"], log, peers=not args.no_peers, warmup=profile["warmup"]
+                )
                 results["layers"] = breakdown.layers(*profile["mock"])
                 results["checks"] = breakdown.reply_checks(*profile["mock"])
                 if args.per_call:
                     return _splice_per_call(results, args.out, started)
-            log("2. async")
-            og_py = OPENGEWE_PY if og_versions else None
-            results["async"] = percall.async_bench(server.url, profile["async"], ASYNC_CALLS, log, og_py)
-            results["async_mock"] = breakdown.async_mock(profile["async_mock"], ASYNC_CALLS)
-            if not only_async:
+            if "short" in sections:
+                log("1b. short-lived clients")
+                results["short"] = percall.short_bench(
+                    server.url, *profile["short"], log, warmup=min(20, profile["warmup"])
+                )
+            if "async" in sections:
+                log("2. async")
+                og_py = OPENGEWE_PY if og_versions else None
+                calls = profile["calls"]
+                results["async"] = percall.async_bench(
+                    server.url,
+                    profile["async"],
+                    calls,
+                    log,
+                    og_py,
+                    big=profile["big"],
+                    warmup=profile["warmup"],
+                )
+                results["async_mock"] = breakdown.async_mock(profile["async_mock"], calls)
+            if "import" in sections:
                 log("4. generation")
                 builds = pipeline.generation_bench(tmp, SIZES, profile["gen"], log)
                 results["builds"] = builds
                 log("3. import")
                 ends = {n: builds[n] for n in (min(SIZES), max(SIZES))}
                 results["imports"] = pipeline.import_bench(ends, server.url, profile["import"], log)
-        if not only_async:
+        if "images" in sections:
             log("5. images")
             results["images"] = images.image_bench(tmp, profile["images"], log)
             log("6. receiving pushes")

@@ -33,8 +33,17 @@ CHATROOM_ID = "34757816141@chatroom"
 PATH = "/gewe/v2/api/group/getChatroomQrCode"
 BODY = {"appId": APP_ID, "chatroomId": CHATROOM_ID}
 
-SYNC_MODES = ("raw", "sdk", "sdk-strict", "generated", "gewechat")
-ASYNC_MODES = ("async-aiohttp", "async-raw", "async-sdk", "async-sdk-httpcore", "async-opengewe")
+SYNC_MODES = ("raw", "raw-again", "urllib3", "sdk", "sdk-strict", "generated", "gewechat")
+# A client made, used for one call and closed (`short-*`), or only made and closed (`new-*`).
+SHORT_MODES = ("short-urllib3", "short-httpx", "short-sdk", "new-urllib3", "new-httpx", "new-sdk")
+ASYNC_MODES = (
+    "async-aiohttp",
+    "async-aiohttp-again",
+    "async-raw",
+    "async-sdk",
+    "async-sdk-httpcore",
+    "async-opengewe",
+)
 
 SyncCall = Callable[[], Any]
 AsyncCall = Callable[[], Awaitable[Any]]
@@ -64,7 +73,20 @@ def _headers() -> dict[str, str]:
 
 def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str], Callable[[], None]]:
     """(call, qr_of(result), close) for a sync contender. Every one sends the same JSON body."""
-    if mode == "raw":
+    if mode in SHORT_MODES:
+        return short_contender(mode, url)
+    if mode == "urllib3":
+        import urllib3
+
+        # The other floor: urllib3's PoolManager (one keep-alive connection), the same headers.
+        pool = urllib3.PoolManager(headers=_headers(), timeout=urllib3.Timeout(30.0))
+        target = url + PATH
+
+        def floor() -> Any:
+            return pool.request("POST", target, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}).json()
+
+        return floor, lambda r: r["data"]["qrBase64"], pool.clear
+    if mode in ("raw", "raw-again"):  # raw-again: the same floor twice, to show the bench's own noise
         import httpx
 
         # The floor: the headers and timeout GeweClient sets, one keep-alive POST, then .json().
@@ -119,11 +141,46 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
     raise SystemExit(f"unknown sync mode {mode!r}")
 
 
+def short_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str], Callable[[], None]]:
+    """A short-lived client: made, used for one call (`short-*`, or none: `new-*`) and closed."""
+    kind, _, lib = mode.partition("-")
+    one_call = kind == "short"
+    target = url + PATH
+    if lib == "urllib3":
+        import urllib3
+
+        def call() -> Any:
+            pool = urllib3.PoolManager(headers=_headers(), timeout=urllib3.Timeout(30.0))
+            try:
+                return pool.request("POST", target, json=BODY).json() if one_call else None
+            finally:
+                pool.clear()
+
+        return call, lambda r: r["data"]["qrBase64"] if one_call else "", lambda: None
+    if lib == "httpx":
+        import httpx
+
+        def call() -> Any:
+            with httpx.Client(base_url=url, headers=_headers(), timeout=httpx.Timeout(30.0)) as http:
+                return http.post(PATH, json=BODY).json() if one_call else None
+
+        return call, lambda r: r["data"]["qrBase64"] if one_call else "", lambda: None
+    if lib == "sdk":
+        from gewe import GeweClient
+
+        def call() -> Any:
+            with GeweClient(token=TOKEN, app_id=APP_ID, base_url=url) as client:
+                return client.group.get_chatroom_qr_code(chatroom_id=CHATROOM_ID) if one_call else None
+
+        return call, lambda r: r.qr_base64 if one_call else "", lambda: None
+    raise SystemExit(f"unknown short-lived mode {mode!r}")
+
+
 def async_contender(
     mode: str, url: str
 ) -> tuple[AsyncCall, Callable[[Any], str], Callable[[], Awaitable[None]]]:
     """(call, qr_of(result), aclose) for an async contender, built inside the running loop."""
-    if mode == "async-aiohttp":
+    if mode in ("async-aiohttp", "async-aiohttp-again"):  # -again: the floor twice (the bench's noise)
         import aiohttp  # type: ignore[import-not-found,unused-ignore]
 
         # The floor: one ClientSession with aiohttp's defaults (100 connections), the same headers.
@@ -287,14 +344,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=SYNC_MODES + ASYNC_MODES)
+    parser.add_argument("mode", choices=SYNC_MODES + SHORT_MODES + ASYNC_MODES)
     parser.add_argument("--url", required=True)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument(
         "--prime", type=int, default=100, help="async: untimed concurrent calls before each run"
     )
     args = parser.parse_args()
-    if args.mode in SYNC_MODES:
+    if args.mode in SYNC_MODES + SHORT_MODES:
         run_sync(args.mode, args.url, args.warmup)
     else:
         run_async(args.mode, args.url, args.warmup, args.prime)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from hypothesis import settings
 
+from tests.support import calls
 from tests.support.loopback import FaultServer, fault_server
 from tools.servers import DEFAULT_PRISM, PrismNotFound, PrismServer, find_prism
 
@@ -64,6 +65,16 @@ def _no_gewe_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests start without GEWE_* settings from the machine they run on."""
     for name in ("GEWE_TOKEN", "GEWE_APP_ID", "GEWE_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=calls.ROUTES)
+def route(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test over both routes of `tests.support.calls` (opt in: `pytest.mark.usefixtures`)."""
+    calls.route = request.param
+    try:
+        yield request.param
+    finally:
+        calls.route = "default"
 
 
 @pytest.fixture

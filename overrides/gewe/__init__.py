@@ -9,8 +9,15 @@
 
 The typed operations are generated from GeWe's published API pages (package `gewe_api`); this
 package adds the configured clients, typed errors, safe retries and image helpers.
+
+What a call does not need loads on first use (PEP 562 module `__getattr__`): `RetryPolicy`,
+`Image`, `decode_image` and `parse_qr_expiry` (attrs classes, dateutil), so that `import gewe` costs
+little more than `import httpx` (bench/: section 3).
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from gewe_api._spec import SPEC_SHA256
@@ -35,23 +42,22 @@ from .errors import (
     GeweTimeoutError,
     GeweVerificationRequiredError,
 )
-from .expiry import parse_qr_expiry
 from .failures import register_failure
-from .images import Image, decode_image
-from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from .async_client import AsyncGeweClient
+    from .expiry import parse_qr_expiry
+    from .images import Image, decode_image
+    from .retry import RetryPolicy
 
-
-def __getattr__(name: str) -> Any:
-    # AsyncGeweClient loads aiohttp: imported on first use, so sync users never pay for it.
-    if name == "AsyncGeweClient":
-        from .async_client import AsyncGeweClient
-
-        return AsyncGeweClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+_LAZY = {
+    # AsyncGeweClient loads aiohttp: sync users never pay for it.
+    "AsyncGeweClient": ".async_client",
+    "RetryPolicy": ".retry",
+    "Image": ".images",
+    "decode_image": ".images",
+    "parse_qr_expiry": ".expiry",
+}
 
 __all__ = [
     "SPEC_SHA256",
@@ -80,3 +86,16 @@ __all__ = [
     "parse_qr_expiry",
     "register_failure",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -91,13 +91,14 @@ class _Backend(httpcore.NetworkBackend):
 def install(client: httpx.Client) -> int:
     """Bound the connection pools of `client`'s httpx transports by `DEADLINE`; how many it did."""
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    done = 0
-    for transport in transports:
-        pool = getattr(transport, "_pool", None) if isinstance(transport, httpx.HTTPTransport) else None
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _Backend):
-            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
-            done += 1
-        elif isinstance(backend, _Backend):
-            done += 1
-    return done
+    return sum(install_transport(transport) for transport in transports)
+
+
+def install_transport(transport: object) -> bool:
+    """Bound the connection pool of an `httpx.HTTPTransport` by `DEADLINE`; False for any other."""
+    pool = getattr(transport, "_pool", None) if isinstance(transport, httpx.HTTPTransport) else None
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _Backend):
+        pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+        return True
+    return isinstance(backend, _Backend)

@@ -13,8 +13,12 @@ the retry policy, so a message could be sent twice; a reply aiohttp cannot parse
 This transport classes aiohttp's failures by whether the request may have left (`_kind`), and
 `as_transport_error` applies the same classes to errors from httpx-aiohttp's transport.
 
-It returns each reply as a stream of its raw (still compressed) bytes, so the client reads it
-through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
+`exchange` is `AsyncGeweClient`'s default path on the same session: one POST with the call's
+prebuilt URL, headers and body, its reply read whole (decoded, bounded) into a `gewe._reply.Reply`,
+with no httpx object made. The session keeps no cookies (GeWe authenticates by token).
+
+`handle_async_request` returns each reply as a stream of its raw (still compressed) bytes, so the
+client reads it through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
 connection goes back to the pool (or is dropped, if the body was not read to its end) when the
 stream is closed. Once `aclose()` has run it opens nothing again.
 
@@ -23,16 +27,22 @@ Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
 
 from __future__ import annotations
 
-import functools
-import ssl
+import math
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import httpx
+import yarl
+from multidict import CIMultiDict
+
+from . import _net
+from ._body import BodyReader, BodyTooLarge, BodyUndecodable
+from ._reply import Reply, Unreadable, raw_headers
 
 CHUNK = 64 * 1024
 TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
+TARGET_CACHE_SIZE = 256  # URLs kept parsed for aiohttp (operation paths, and same-origin redirects)
 # What a send may raise: httpx's errors, and aiohttp's where httpx-aiohttp lets them through.
 SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
 
@@ -51,8 +61,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limit = max_connections
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}  # by phases, total
         self._closed = False
+        self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
+        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -66,30 +78,39 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._proxies[key] = None if proxy is None or urllib.request.proxy_bypass(url.host) else proxy
         return self._proxies[key]
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
         if self._closed:
             raise httpx.ConnectError("the transport is closed")
-        connector = aiohttp.TCPConnector(
-            limit=self._limit, keepalive_timeout=self._keepalive, ssl=_ssl_context()
-        )
-        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        # The process's one verified TLS context when this client's URL or a proxy is https://
+        context = _net.context_for(f"{url.scheme}://")
+        connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ssl=context)
+        # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.
+        jar = aiohttp.DummyCookieJar()
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=jar)
         return self._session
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         t = request.extensions.get("timeout") or {}
-        key = (t.get("connect"), t.get("read"), t.get("pool"))
+        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool"), None))
+
+    def _timeout_of(
+        self, key: tuple[float | None, float | None, float | None, float | None]
+    ) -> aiohttp.ClientTimeout:
         timeout = self._timeouts.get(key)
         if timeout is None:
             # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
-            # is the longest wait for the next bytes of the reply, as httpx's read timeout.
-            timeout = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+            # is the longest wait for the next bytes of the reply, as httpx's read timeout;
+            # `total` bounds the whole request, body included, to the second (no rounding up).
+            timeout = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2], total=key[3], ceil_threshold=math.inf
+            )
             if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
                 self._timeouts.clear()
             self._timeouts[key] = timeout
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session or self._open()
+        session = self._session or self._open(request.url)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         try:
             reply = await session.request(
@@ -112,6 +133,71 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode("latin-1", "replace")},
         )
+
+    async def exchange(
+        self,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        content: bytes,
+        phases: httpx.Timeout,
+        deadline: float | None,
+        limit: int,
+    ) -> Reply:
+        """`AsyncGeweClient`'s default path: one POST straight to aiohttp, no httpx objects.
+
+        The reply is read whole, decoded and bounded by `limit` as `gewe._body` reads the httpx
+        path's (raises `Unreadable` for a reply too large or undecodable); failures are mapped to
+        httpx's errors as `handle_async_request` maps them. `deadline` bounds the whole attempt
+        (aiohttp's `total`: one timer, cheaper than `asyncio.timeout` around the call; running
+        past it raises `TimeoutError` wherever it happens, connecting included, as that would);
+        a phase limit as long as that can never end it first and is left out (each one costs
+        aiohttp a timer, re-armed on every read).
+        """
+        session = self._session or self._open(url)
+        cached = self._targets.get(id(url))  # by identity: `Settings.url` hands out one URL per path
+        if cached is not None and cached[0] is url:
+            target = cached[1]
+        else:
+            if len(self._targets) >= TARGET_CACHE_SIZE:
+                self._targets.clear()
+            target = yarl.URL(str(url), encoded=True)
+            self._targets[id(url)] = (url, target)  # the URL kept: its id stays its own
+        prepared = self._headers.get(id(headers))  # the client's headers, as aiohttp's own mapping
+        if prepared is None or prepared[0] is not headers:
+            if len(self._headers) >= TARGET_CACHE_SIZE:
+                self._headers.clear()
+            names = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers)]
+            prepared = self._headers[id(headers)] = (headers, CIMultiDict(names))  # names as they are
+        try:
+            reply = await session.request(
+                "POST",
+                target,
+                headers=prepared[1],
+                data=aiohttp.BytesPayload(content),  # as `data=content` makes it, less the lookup
+                allow_redirects=False,
+                compress=False,
+                timeout=self._timeout_of(_shorter(phases, deadline)),
+                proxy=self._proxy(url),
+            )
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+        try:
+            encoding = reply.headers.get("Content-Encoding")
+            length = reply.content_length
+            if encoding is None and length is not None and length <= limit:
+                body = await reply.read()  # the common case: exactly `length` bytes, as they came
+            else:
+                reader = BodyReader(encoding, limit)
+                async for chunk in reply.content.iter_chunked(CHUNK):
+                    reader.feed(chunk)
+                body = reader.finish()
+        except aiohttp.ClientError as exc:
+            raise as_transport_error(exc) from exc
+        except (BodyTooLarge, BodyUndecodable) as exc:
+            raise Unreadable(_reply(reply, b"", url, headers, content), exc) from None
+        finally:
+            reply.release()  # back to the pool when read to its end, else the connection is closed
+        return _reply(reply, body, url, headers, content)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -137,13 +223,25 @@ class _ReplyStream(httpx.AsyncByteStream):
         self._reply.release()  # back to the pool when read to its end, else the connection is closed
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """httpx's default context (certifi's CAs), built once per process: loading it takes milliseconds."""
-    return httpx.create_ssl_context()
+def _shorter(
+    phases: httpx.Timeout, deadline: float | None
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(connect, read, pool) limits that can end an attempt before its `deadline`, and the deadline."""
+    limits = (phases.connect, phases.read, phases.pool)
+    if deadline is None:
+        return (*limits, None)
+    connect, read, pool = (None if t is None or t >= deadline else t for t in limits)
+    return connect, read, pool, deadline
 
 
-def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
+def _reply(
+    reply: aiohttp.ClientResponse, body: bytes, url: httpx.URL, headers: Mapping[str, str], content: bytes
+) -> Reply:
+    reason = (reply.reason or "").encode("latin-1", "replace")
+    return Reply(reply.status, reply.raw_headers, body, (url, headers, content), reason)
+
+
+def default_transport(max_connections: int) -> AiohttpTransport:
     """The transport `AsyncGeweClient` uses unless given one."""
     return AiohttpTransport(max_connections=max_connections)
 

@@ -1,8 +1,12 @@
 """`AsyncGeweClient`: `GeweClient`'s twin, with `await` on every method.
 
-It sends straight to an httpx async transport (by default `gewe._transport.AiohttpTransport`,
-aiohttp's pool) behind `max_connections` slots; each attempt is bounded as a whole by
-`asyncio.timeout` (connect to last byte), its reply read through `gewe._body` (bounded in size).
+It sends behind `max_connections` slots: by default straight to aiohttp's pool
+(`AiohttpTransport.exchange`: the call's prebuilt URL, headers and body bytes, no httpx objects),
+else to an httpx async transport or client of the user's. Each attempt is bounded as a whole, from
+connecting to the reply's last byte (`asyncio.timeout`; on the default path aiohttp's own `total`
+timer, which ends it the same way for less), its reply read bounded in size (`gewe._body`). httpx's
+`Request`/`Response` are made when asked for: `with_raw_response`, DEBUG logging, a reply that is
+not 2xx (see `gewe._reply`), a transport or client of the user's.
 
 Lifecycle: a client belongs to the event loop that first uses it (its pool and slots live there);
 a call from another loop is a `GeweConfigError` saying so. `close()` ends the calls waiting for a
@@ -13,24 +17,24 @@ connection after it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import Any, ParamSpec, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api import AuthenticatedClient
 from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from . import _transport
 from ._body import BodyTooLarge, BodyUndecodable, read_async
-from .call import Call, raw_result, raw_sink
+from ._reply import Reply, Unreadable
+from .call import RAW_SINK, Call, raw_result, raw_sink
 from .client import ClientBase
 from .errors import GeweConfigError
 from .raw import RawResponse
 from .resources import AsyncOverrides, install
-from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -40,8 +44,14 @@ from .settings import (
     check_pool,
 )
 
+if TYPE_CHECKING:
+    from gewe_api import AuthenticatedClient
+
+    from .retry import RetryPolicy
+
 T = TypeVar("T")
 P = ParamSpec("P")
+logger = logging.getLogger("gewe")
 
 
 class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
@@ -100,8 +110,11 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         check_pool(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
         self._owns_pool = http_client is None
         self._http_client = http_client
+        # The default path sends straight to aiohttp (`AiohttpTransport.exchange`); httpx's objects
+        # are made only for a transport or client of the user's, `with_raw_response` and DEBUG logs.
+        self._fast: _transport.AiohttpTransport | None = None
         if transport is None and http_client is None:
-            transport = _transport.default_transport(max_connections)
+            transport = self._fast = _transport.default_transport(max_connections)
         self._transport = transport
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         self._send_errors = _transport.SEND_ERRORS
@@ -135,14 +148,15 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             except TimeoutError:
                 delay = call.timed_out()
             else:
-                after = call.answered(response)
+                # A Reply is a 2xx reply: neither a redirect nor a status the retry policy retries.
+                after = None if isinstance(response, Reply) else call.answered(response)
                 if after is None:
                     return call.result(response)
                 delay = after
             if delay > 0:
                 await self._wait(delay)
 
-    async def _attempt(self, call: Call[Any]) -> httpx.Response:
+    async def _attempt(self, call: Call[Any]) -> httpx.Response | Reply:
         """One attempt, once one of `max_connections` slots is free: sent, and read whole, within
         the call's timeout."""
         state = self._state
@@ -150,6 +164,21 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         try:
             if state.closed:
                 raise call.closed()
+            fast = self._fast
+            if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
+                timeouts = call.timeouts  # the whole attempt bounded by aiohttp's own timer
+                try:
+                    reply = await fast.exchange(
+                        call.url,
+                        call.headers,
+                        call.content,
+                        timeouts.phases,
+                        timeouts.deadline,
+                        call.max_bytes,
+                    )
+                except Unreadable as exc:
+                    raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
+                return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
             request = httpx.Request(
                 "POST",
                 call.url,

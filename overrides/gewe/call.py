@@ -22,15 +22,15 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
-import attrs
 import httpx
 
 from gewe_api.api import CallOptions, Report
 
 from ._body import BodyTooLarge, BodyUndecodable
+from ._readonly import is_read_only
+from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
-from .retry import is_read_only
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
 T = TypeVar("T")
@@ -92,6 +92,8 @@ class Call(Generic[T]):
         self.policy = settings.retry_policy
         max_retries = options.get("max_retries")
         if max_retries is not None:
+            import attrs  # RetryPolicy is an attrs class (loaded with the client's settings)
+
             self.policy = attrs.evolve(self.policy, max_retries=check_retries(max_retries))
         max_bytes = options.get("max_response_bytes")
         self.max_bytes = settings.max_response_bytes if max_bytes is None else check_max_bytes(max_bytes)
@@ -154,10 +156,10 @@ class Call(Generic[T]):
         error = GeweConfigError("the client was closed: this call was not sent (again); create a new client")
         return self._with_context(error)
 
-    def result(self, response: httpx.Response) -> T:
+    def result(self, response: httpx.Response | Reply) -> T:
         sink = RAW_SINK.get()
         if sink is not None:
-            sink.append(response)
+            sink.append(as_httpx(response))
         try:
             settings = self.settings
             value = unwrap(

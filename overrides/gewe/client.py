@@ -18,6 +18,7 @@ and `gewe.async_client` (the async one).
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -25,15 +26,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api import AuthenticatedClient
 from gewe_api.api import MODULES, CallOptions, Report, Resources
 
-from . import _deadline
 from ._body import BodyTooLarge, BodyUndecodable, DeadlineExceeded, read_sync
-from .call import Call, raw_result, raw_sink
+from ._pool import DefaultPool
+from ._reply import Reply, Unreadable
+from .call import RAW_SINK, Call, raw_result, raw_sink
 from .raw import RawResponse
 from .resources import Overrides, install
-from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -46,10 +46,14 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
+    from gewe_api import AuthenticatedClient
+
     from .async_client import AsyncGeweClient
+    from .retry import RetryPolicy
 
 T = TypeVar("T")
 P = ParamSpec("P")
+logger = logging.getLogger("gewe")
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -114,6 +118,8 @@ class ClientBase:
         return clone
 
     def _generated_client(self) -> AuthenticatedClient:
+        from gewe_api import AuthenticatedClient  # the generated client module: loaded when asked for
+
         settings = self._settings
         return AuthenticatedClient(
             base_url=settings.base_url,
@@ -194,22 +200,37 @@ class GeweClient(ClientBase, Overrides, Resources):
         self._owns_pool = http_client is None
         self._users_client = http_client is not None
         self._state = _Closed()
-        settings = self._settings
-        self._http = http_client or httpx.Client(
-            base_url=settings.base_url,
-            headers=settings.headers,
-            timeout=settings.timeout.phases,
-            transport=transport,
-        )
-        _deadline.install(self._http)
+        # How calls are sent: the user's client (through its `send`), the user's transport (one
+        # prebuilt request handed to it), or by default our own pool, made on first use (gewe._pool).
+        self._http = http_client
+        self._transport = transport
+        own = http_client is None and transport is None
+        self._pool = DefaultPool(self._settings.base_url) if own else None
+        if not own:
+            from . import _deadline  # it loads httpcore: the default pool does so on first use
+
+            if http_client is not None:
+                _deadline.install(http_client)
+            else:
+                _deadline.install_transport(transport)
 
     @cached_property
     def generated(self) -> AuthenticatedClient:
         """A `gewe_api.AuthenticatedClient` for the generated functions, sending through this
         client's own connection pool (its transport, headers and base URL)."""
         generated = self._generated_client()
-        if not self._users_client:  # our httpx.Client: base URL, token, headers, timeout
-            generated.set_httpx_client(self._http)
+        if self._http is None:  # our pool, or the user's transport: base URL, token, headers, timeout
+            settings = self._settings
+            pool = self._pool.transport if self._pool is not None else self._transport
+            assert pool is not None
+            generated.set_httpx_client(
+                httpx.Client(
+                    base_url=settings.base_url,
+                    headers=settings.headers,
+                    timeout=settings.timeout.phases,
+                    transport=_SharedTransport(pool),
+                )
+            )
         return generated
 
     def invoke(
@@ -238,16 +259,31 @@ class GeweClient(ClientBase, Overrides, Resources):
             except DeadlineExceeded:
                 delay = call.timed_out()
             else:
-                after = call.answered(response)
+                # A Reply is a 2xx reply: neither a redirect nor a status the retry policy retries.
+                after = None if isinstance(response, Reply) else call.answered(response)
                 if after is None:
                     return call.result(response)
                 delay = after
             if delay > 0:
                 time.sleep(delay)
 
-    def _attempt(self, call: Call[Any], deadline: float | None) -> httpx.Response:
+    def _attempt(self, call: Call[Any], deadline: float | None) -> httpx.Response | Reply:
         """One attempt: the request sent, and its reply read whole (bounded in size and time)."""
-        if not self._users_client:
+        pool = self._pool
+        if pool is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
+            try:
+                reply = pool.exchange(
+                    call.url, call.headers, call.content, call.timeouts.phases, call.max_bytes, deadline
+                )
+            except Unreadable as exc:
+                raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
+            except RuntimeError:
+                if self._closed():  # closed while the call was on its way
+                    raise call.closed() from None
+                raise
+            if reply is not None:
+                return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
+        if self._http is None:  # our transport or the user's: one prebuilt request handed to it
             request = httpx.Request(
                 "POST",
                 call.url,
@@ -259,12 +295,14 @@ class GeweClient(ClientBase, Overrides, Resources):
             request = self._http.build_request(
                 "POST", call.url, headers=call.headers, content=call.content, timeout=call.timeouts.phases
             )
+        from . import _deadline
+
         token = _deadline.DEADLINE.set(deadline)
         try:
             try:
-                response = self._http.send(request, stream=True, follow_redirects=False)
+                response = self._send(request)
             except RuntimeError:
-                if self._http.is_closed:  # httpx refuses a closed client so
+                if self._closed():  # httpx refuses a closed client or pool so
                     raise call.closed() from None
                 raise
             try:
@@ -273,6 +311,20 @@ class GeweClient(ClientBase, Overrides, Resources):
                 raise call.unreadable(response, exc) from None
         finally:
             _deadline.DEADLINE.reset(token)
+
+    def _closed(self) -> bool:
+        """Whether what this client sends through is closed (the user's client, or our pool)."""
+        return self._http.is_closed if self._http is not None else self._state.closed
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """`request` sent through the user's client, or handed to a transport (its reply streamed)."""
+        if self._http is not None:
+            return self._http.send(request, stream=True, follow_redirects=False)
+        transport = self._pool.transport if self._pool is not None else self._transport
+        assert transport is not None
+        response = transport.handle_request(request)
+        response.request = request
+        return response
 
     def with_raw_response(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         """Call `method` (e.g. `client.group.get_chatroom_qr_code`) and keep its HTTP reply.
@@ -289,7 +341,10 @@ class GeweClient(ClientBase, Overrides, Resources):
         """Close the connection pool (unless it was passed in as `http_client`, or shared)."""
         if self._owns_pool:
             self._state.closed = True
-            self._http.close()
+            if self._pool is not None:
+                self._pool.close()
+            elif self._transport is not None:
+                self._transport.close()
         if "generated" in self.__dict__ and self._users_client:
             self.generated.get_httpx_client().close()  # its own pool: ours was the caller's
 
@@ -298,6 +353,16 @@ class GeweClient(ClientBase, Overrides, Resources):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _SharedTransport(httpx.BaseTransport):
+    """A client's transport lent to `client.generated`: closing the loan leaves the pool open."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
 
 
 # `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.

@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
-
-import httpx
-
-from gewe_api.types import UNSET, Unset
+from typing import Any, Protocol, TypeVar, cast
 
 from .errors import GeweAuthError, GeweHTTPError, GeweResponseError
 from .failures import api_error
@@ -51,9 +47,21 @@ def _shorten(text: str) -> str:
     return f"{text[:EXCERPT_HEAD]} … {text[-(EXCERPT_CHARS - EXCERPT_HEAD) :]}"
 
 
+class HTTPReply(Protocol):
+    """What the checks here read from a reply: an `httpx.Response`, or the fast paths' `gewe._reply.Reply`."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    def json(self) -> Any: ...
+
+
 def http_error(
     message: str,
-    response: httpx.Response,
+    response: HTTPReply,
     operation: str,
     redactor: Redactor,
     kind: type[GeweHTTPError] = GeweHTTPError,
@@ -77,7 +85,7 @@ def http_error(
 def mismatch(path: str, value: Any, expected: str, redactor: Redactor) -> str:
     """`data.qrTips is a boolean, expected string`: what a report says, without the value itself
     (only an enum's wrong value is shown, redacted, then shortened)."""
-    if isinstance(value, Unset):
+    if isinstance(value, _types("Unset")):
         got = "missing"
     elif expected.startswith("one of ") and type(value) in (str, int):
         shown = redactor.text(repr(value))
@@ -106,7 +114,7 @@ def reporter(
 
 
 def unwrap(
-    response: httpx.Response,
+    response: HTTPReply,
     operation: str,
     parse: Callable[[Any, Callable[[str, Any, str], None]], T] | None,
     redactor: Redactor,
@@ -149,7 +157,7 @@ def unwrap(
     _check_ret(payload, operation, redactor, response.status_code)
     if parse is None:
         return cast(T, data)
-    return _parsed(parse, payload.get("data", UNSET), operation, redactor, strict, reported)
+    return _parsed(parse, payload.get("data", _types("UNSET")), operation, redactor, strict, reported)
 
 
 def _check_ret(payload: dict[str, Any], operation: str, redactor: Redactor, status_code: int) -> None:
@@ -182,3 +190,20 @@ def _parsed(
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:  # a parser's bug
         detail = f"data could not be read ({type(exc).__name__}: {redactor.text(str(exc))})"
         raise GeweResponseError(detail, operation=operation, field="data") from None
+
+
+def _types(name: str) -> Any:
+    """`UNSET` or `Unset` of gewe_api.types, a module global once read (see `__getattr__`)."""
+    value = globals().get(name)
+    return __getattr__(name) if value is None else value
+
+
+def __getattr__(name: str) -> Any:
+    # gewe_api.types loads attrs (as the generated models do): on first use, not at `import gewe`.
+    if name not in ("UNSET", "Unset"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gewe_api import types
+
+    value = getattr(types, name)
+    globals()[name] = value
+    return value

@@ -32,31 +32,19 @@ method, which cannot tell `getChatroomQrCode` from `postText` when both are POST
 from __future__ import annotations
 
 import email.utils
-import functools
 import random
-import re
 import time
 
 import attrs
 import httpx
 
-from gewe_api._read_only import NAME_PREFIXES as READ_ONLY_PREFIXES
-from gewe_api._read_only import READ_ONLY
+from ._readonly import READ_ONLY_PREFIXES, is_read_only
 
-_READ_ONLY = re.compile(rf"^(?:{'|'.join(READ_ONLY_PREFIXES)})(?:[A-Z0-9]|$)")
+__all__ = ["READ_ONLY_PREFIXES", "RETRY_STATUSES", "RetryPolicy", "is_read_only"]
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Raised before a single byte of the request left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-@functools.lru_cache(maxsize=1024)
-def is_read_only(operation: str) -> bool:
-    """Whether an operation ("module.operation" or just "operation") only reads: the spec's answer,
-    else (an operation the spec does not know) the name rule."""
-    known = READ_ONLY.get(operation)
-    if known is not None:
-        return known
-    return _READ_ONLY.match(operation.rpartition(".")[2]) is not None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

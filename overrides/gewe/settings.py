@@ -23,16 +23,17 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import httpx
 
 from ._version import __version__
 from .errors import GeweConfigError
 from .pacing import Pacer
-from .retry import RetryPolicy
 from .tokens import Redactor, check_token, redactor_for
+
+if TYPE_CHECKING:
+    from .retry import RetryPolicy  # attrs: loaded when the first client is made
 
 DEFAULT_BASE_URL = "http://api.geweapi.com"
 DEFAULT_TIMEOUT = 30.0
@@ -45,6 +46,9 @@ _RESERVED_HEADERS = {h.lower(): h for h in (TOKEN_HEADER, "Content-Length", "Tra
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_CACHE_SIZE = 256
+# json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False), without making an
+# encoder per call (json.dumps only reuses its own for default arguments).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def check_retries(max_retries: object) -> int:
@@ -70,13 +74,34 @@ def check_max_bytes(value: object, setting: str = "max_response_bytes") -> int:
     return value
 
 
-@attrs.frozen
 class Timeouts:
     """The phases sent to the transport (`httpx.Timeout`) and the whole attempt's limit, in seconds
-    (`deadline`, also what errors report as `.timeout`; None: no limit)."""
+    (`deadline`, also what errors report as `.timeout`; None: no limit). Immutable.
 
+    A plain class rather than attrs, so that `import gewe` does not load attrs (bench/: section 3).
+    """
+
+    __slots__ = ("deadline", "phases")
     phases: httpx.Timeout
     deadline: float | None
+
+    def __init__(self, phases: httpx.Timeout, deadline: float | None) -> None:
+        object.__setattr__(self, "phases", phases)
+        object.__setattr__(self, "deadline", deadline)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Timeouts is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Timeouts):
+            return NotImplemented
+        return (self.phases, self.deadline) == (other.phases, other.deadline)
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.phases.as_dict().items()), self.deadline))
+
+    def __repr__(self) -> str:
+        return f"Timeouts(phases={self.phases!r}, deadline={self.deadline!r})"
 
     @classmethod
     def of(cls, timeout: object) -> Timeouts:
@@ -175,6 +200,8 @@ class Settings:
             raise GeweConfigError("base_url must be a string", setting="base_url")
         base, userinfo = _parse_base_url(base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL)
         check_retries(max_retries)
+        from .retry import RetryPolicy
+
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise GeweConfigError("retry_policy must be a gewe.RetryPolicy", setting="retry_policy")
         secrets = [token]
@@ -222,6 +249,10 @@ class Settings:
 
     def evolve(self, **changes: Any) -> Settings:
         """A copy with the given settings changed (None keeps a setting as it is)."""
+        import attrs
+
+        from .retry import RetryPolicy
+
         new = copy.copy(self)
         if changes.get("timeout") is not None:
             new.timeout = Timeouts.of(changes["timeout"])
@@ -262,7 +293,7 @@ class Settings:
                 raise GeweConfigError("extra_body must map field names to values", setting="extra_body")
             body = {**body, **extra_body}
         try:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            content = _JSON.encode(body).encode()
         except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
             setting = "extra_body" if extra_body else "body"
             detail = self.redactor.text(str(exc))

@@ -283,6 +283,19 @@ def _async_transport() -> httpx.AsyncHTTPTransport:
     return httpx.AsyncHTTPTransport(verify=False)
 
 
+# The client tests run over both routes: the clients' own default paths (no transport: straight to
+# httpcore / aiohttp) and a transport the user passes (httpx's request and reply objects).
+ROUTES = ("default", "transport")
+
+
+def _sync_route(route: str) -> httpx.HTTPTransport | None:
+    return None if route == "default" else _transport()
+
+
+def _async_route(route: str) -> httpx.AsyncHTTPTransport | None:
+    return None if route == "default" else _async_transport()
+
+
 def _raw_post(
     prism: PrismServer, op: Operation, body: Any, headers: dict[str, str] | None = None
 ) -> httpx.Response:
@@ -353,11 +366,14 @@ def test_every_operation_is_a_method_of_its_module(op: Operation) -> None:
 # --- the SDK against Prism -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", ENVELOPED)
-def test_sync_client_sends_the_request_and_parses_the_reply(prism: PrismServer, op: Operation) -> None:
+def test_sync_client_sends_the_request_and_parses_the_reply(
+    prism: PrismServer, op: Operation, route: str
+) -> None:
     reply = _prism_reply(prism, op)
     with GeweClient(
-        token=TOKEN, app_id=CLIENT_APP_ID, base_url=prism.base_url, transport=_transport()
+        token=TOKEN, app_id=CLIENT_APP_ID, base_url=prism.base_url, transport=_sync_route(route)
     ) as client:
         outcome = _outcome(lambda: _client_method(client, op)(**op.kwargs()))
     _check_result(op, reply, outcome)
@@ -375,12 +391,15 @@ def test_sync_client_fills_in_its_app_id(prism: PrismServer, op: Operation) -> N
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", ENVELOPED)
-async def test_async_client_sends_the_request_and_parses_the_reply(prism: PrismServer, op: Operation) -> None:
+async def test_async_client_sends_the_request_and_parses_the_reply(
+    prism: PrismServer, op: Operation, route: str
+) -> None:
     reply = _prism_reply(prism, op)
     outcome: Any
     async with AsyncGeweClient(
-        token=TOKEN, app_id=CLIENT_APP_ID, base_url=prism.base_url, transport=_async_transport()
+        token=TOKEN, app_id=CLIENT_APP_ID, base_url=prism.base_url, transport=_async_route(route)
     ) as client:
         try:
             outcome = await _client_method(client, op)(**op.kwargs())
@@ -428,13 +447,17 @@ def test_a_bare_reply_parses_through_the_generated_function(prism: PrismServer, 
     assert result is not None and result.to_dict() == reply
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", WITH_APP_ID)
-def test_sync_client_surfaces_a_rejected_request_as_a_typed_error(prism: PrismServer, op: Operation) -> None:
+def test_sync_client_surfaces_a_rejected_request_as_a_typed_error(
+    prism: PrismServer, op: Operation, route: str
+) -> None:
     # A value of the wrong type breaks the spec; Prism's 422 must come back as GeweHTTPError.
     kwargs = op.kwargs()
     kwargs["app_id"] = 12345
+    transport = _sync_route(route)
     with (
-        GeweClient(token=TOKEN, base_url=prism.base_url, max_retries=0, transport=_transport()) as client,
+        GeweClient(token=TOKEN, base_url=prism.base_url, max_retries=0, transport=transport) as client,
         pytest.raises(GeweError) as caught,
     ):
         _client_method(client, op)(**kwargs)
@@ -444,14 +467,15 @@ def test_sync_client_surfaces_a_rejected_request_as_a_typed_error(prism: PrismSe
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", WITH_APP_ID)
 async def test_async_client_surfaces_a_rejected_request_as_a_typed_error(
-    prism: PrismServer, op: Operation
+    prism: PrismServer, op: Operation, route: str
 ) -> None:
     kwargs = op.kwargs()
     kwargs["app_id"] = 12345
     async with AsyncGeweClient(
-        token=TOKEN, base_url=prism.base_url, max_retries=0, transport=_async_transport()
+        token=TOKEN, base_url=prism.base_url, max_retries=0, transport=_async_route(route)
     ) as client:
         with pytest.raises(GeweError) as caught:
             await _client_method(client, op)(**kwargs)

@@ -12,6 +12,9 @@ from tests.conftest import TOKEN
 from tests.support.calls import MODES, invoke
 from tests.support.loopback import FaultServer, closed_port, reply
 
+# Over the clients' default fast paths and over a transport the user passes (see tests.support.calls).
+pytestmark = pytest.mark.usefixtures("route")
+
 READ_ONLY = "group.getChatroomInfo"  # retried on 502: the policy's read-only rule
 PATH = "/gewe/v2/api/group/getChatroomInfo"
 

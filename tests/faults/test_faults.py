@@ -28,6 +28,9 @@ from tests.conftest import TOKEN, qr_example
 from tests.support.calls import MODES, invoke, qr
 from tests.support.loopback import FaultServer, Step, closed_port, ok, reply
 
+# Over the clients' default fast paths and over a transport the user passes (see tests.support.calls).
+pytestmark = pytest.mark.usefixtures("route")
+
 QR = qr_example()["data"]
 WRITE = "message.postText"
 

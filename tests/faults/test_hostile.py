@@ -36,9 +36,13 @@ from gewe.envelope import BODY_CHARS
 from gewe.retry import RetryPolicy
 from gewe.settings import DEFAULT_MAX_RESPONSE_BYTES
 from tests.conftest import TOKEN
+from tests.support import calls
 from tests.support.calls import FAST, MODES
 from tests.support.hostile import HostileServer
 from tests.support.loopback import closed_port
+
+# Over the clients' default fast paths and over a transport the user passes (see tests.support.calls).
+pytestmark = pytest.mark.usefixtures("route")
 
 READ = ("group.getChatroomInfo", "/gewe/v2/api/group/getChatroomInfo")  # read-only: would be retried
 WRITE = ("message.postText", "/gewe/v2/api/message/postText")
@@ -63,6 +67,8 @@ def call(
     """One `invoke` on a fresh client of the mode."""
     settings: dict[str, Any] = {"token": TOKEN, "app_id": "wx_1", "retry_policy": FAST, "timeout": 5.0}
     settings.update(client_options or {})
+    if "transport" not in settings and "http_client" not in settings:
+        settings["transport"] = calls.user_transport(mode)  # the route (see tests.support.calls)
     body = {"appId": "wx_1"}
     users = settings.get("http_client")  # the test's own client: closed here, never by the SDK
     if mode == "sync":

@@ -13,6 +13,22 @@ from gewe.retry import RetryPolicy
 MODES = ("sync", "async")
 # Retries in tests wait milliseconds, not seconds; the policy's rules are what is under test.
 FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.005)
+# How calls made here without a transport of their own are sent (the `route` fixture sets it):
+# "default", the clients' own fast paths (straight to httpcore / aiohttp), or "transport", a
+# transport passed in by the user (httpx's objects, handed to it), so a suite runs over both.
+ROUTES = ("default", "transport")
+route = "default"
+
+
+def user_transport(mode: str) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
+    """The transport a call gets when it names none: None on the default route."""
+    if route == "default":
+        return None
+    if mode == "sync":
+        return httpx.HTTPTransport()
+    from gewe._transport import AiohttpTransport  # the default pool, but passed in: the httpx path
+
+    return AiohttpTransport()
 
 
 def client_kwargs(**overrides: Any) -> dict[str, Any]:
@@ -39,6 +55,7 @@ def call(
     **overrides: Any,
 ) -> Any:
     settings = client_kwargs(**overrides)
+    transport = transport or user_transport(mode)  # type: ignore[assignment]
     if mode == "sync":
         with GeweClient(**settings, transport=transport) as client:
             return getattr(getattr(client, module), method)(**kwargs)
@@ -63,6 +80,7 @@ def invoke(
     path = f"/gewe/v2/api/{module}/{name}"
     settings = client_kwargs(**overrides)
     body = body if body is not None else {"appId": settings["app_id"]}
+    transport = transport or user_transport(mode)  # type: ignore[assignment]
     if mode == "sync":
         with GeweClient(**settings, transport=transport) as client:
             return client.invoke(operation, path, body, None, idempotent=idempotent)

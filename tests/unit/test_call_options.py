@@ -137,7 +137,7 @@ def test_with_options_is_a_cheap_copy_sharing_the_pool(mode: str) -> None:
         assert fast is not client and type(fast) is type(client)
         assert fast.app_id == "wx_other" and client.app_id == APP_ID
         assert fast.group is not client.group  # resources belong to their own client
-        shared = (fast._http is client._http) if mode == "sync" else (fast._transport is client._transport)
+        shared = fast._transport is client._transport  # the transport given, shared by the copy
         return shared, fast
 
     shared, _ = run(mode, act, transport=transport(mode, seen))

@@ -183,9 +183,9 @@ def test_get_login_qr_code_is_never_retried_after_a_timeout(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_specs_answer_wins_over_the_name_rule(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gewe.retry
+    import gewe._readonly
 
-    monkeypatch.setattr(gewe.retry, "READ_ONLY", {READ: False, WRITE: True})
+    monkeypatch.setattr(gewe._readonly, "READ_ONLY", {READ: False, WRITE: True})
     is_read_only.cache_clear()
     try:
         read = Flaky(1, httpx.ReadTimeout)

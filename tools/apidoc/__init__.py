@@ -9,12 +9,11 @@ It is read from the generated package's source (tools/apidoc/read.py), plus the 
 from __future__ import annotations
 
 import ast
-import importlib.util
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from tools.gewe_spec.bundle import write_atomically
+from tools.gewe_spec.readonly import read_only_by_name
 
 from .read import ApiDocError, read_errors, read_package
 from .render import render
@@ -25,16 +24,24 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERRIDES = ROOT / "overrides" / "gewe"
 
 
-@cache
-def _read_only_rule(retry_py: Path) -> Callable[[str], bool]:
-    """`gewe.retry.is_read_only`, loaded from its file (not through `gewe`, which imports the
-    generated package this reference may be replacing)."""
-    spec = importlib.util.spec_from_file_location("_gewe_retry_for_apidoc", retry_py)
-    if spec is None or spec.loader is None:
-        raise ApiDocError(f"{retry_py}: cannot load it")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rule: Callable[[str], bool] = module.is_read_only
+def _read_only_rule(package: Path) -> Callable[[str], bool]:
+    """What `gewe.retry.is_read_only` will answer with this package: the table the package carries
+    (`_read_only.py`, the spec's x-gewe-read-only), else the name rule (tools/gewe_spec/readonly.py).
+    Read from the package being written, never from an installed `gewe_api` it may be replacing."""
+    path = package / "_read_only.py"
+    table: dict[str, bool] = {}
+    if path.is_file():
+        namespace: dict[str, object] = {}
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # plain data
+        found = namespace.get("READ_ONLY")
+        if not isinstance(found, dict):
+            raise ApiDocError(f"{path}: no READ_ONLY table")
+        table = found
+
+    def rule(operation: str) -> bool:
+        known = table.get(operation)
+        return read_only_by_name(operation) if known is None else known
+
     return rule
 
 
@@ -56,7 +63,7 @@ def reference(package: Path, overrides: Path = OVERRIDES) -> str:
     """The api.md text for the generated package at `package` (ApiDocError if it cannot be read)."""
     api = read_package(package, overrides)
     errors = read_errors(overrides / "errors.py")
-    return render(api, errors, _read_only_rule(overrides / "retry.py"), _spec_sha256(package))
+    return render(api, errors, _read_only_rule(package), _spec_sha256(package))
 
 
 def stale(text: str, target: Path) -> bool:

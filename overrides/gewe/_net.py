@@ -1,0 +1,54 @@
+"""What both clients' default connection pools share: TLS contexts and proxies from the environment.
+
+TLS contexts are built once per process, and only when a connection can use one.
+
+Loading the CA bundle into a context takes tens of milliseconds, and httpx builds a new one for
+every client it makes (so did `GeweClient()`, also for `http://` base URLs that never use it). A
+client here gets the process's one verified context (httpx's default: certifi's CAs, and
+SSL_CERT_FILE / SSL_CERT_DIR as set when it is first built) when its base URL, or a proxy from the
+environment, is `https://`; otherwise a context with no CAs at all, which no connection of that
+client ever uses (and which would refuse any certificate if one did: it fails closed).
+
+Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, in either case) as
+urllib reads them, for both clients alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import urllib.request
+
+
+@functools.cache
+def verified_context() -> ssl.SSLContext:
+    """httpx's default context, built on first use and shared by every client in the process."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def _unused_context() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates, and trusts none
+
+
+def needs_tls(url: str) -> bool:
+    """Whether a client of `url` may open a TLS connection: to it, or to a proxy from the environment."""
+    if url[:8].lower() == "https://":
+        return True
+    return any(proxy[:8].lower() == "https://" for proxy in urllib.request.getproxies().values())
+
+
+def context_for(url: str) -> ssl.SSLContext:
+    """The context for a client whose requests go to `url` (its base URL)."""
+    return verified_context() if needs_tls(url) else _unused_context()
+
+
+def proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy URL the environment names for `scheme://host`, or None to go direct."""
+    proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
+    if not proxies:
+        return None
+    proxy = proxies.get(scheme) or proxies.get("all")
+    return None if proxy is None or urllib.request.proxy_bypass(host) else proxy
