@@ -13,6 +13,8 @@ import re
 from gewe_api._read_only import NAME_PREFIXES as READ_ONLY_PREFIXES
 from gewe_api._read_only import READ_ONLY
 
+__all__ = ["READ_ONLY_PREFIXES", "is_read_only"]
+
 _READ_ONLY = re.compile(rf"^(?:{'|'.join(READ_ONLY_PREFIXES)})(?:[A-Z0-9]|$)")
 
 
