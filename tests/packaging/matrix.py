@@ -36,9 +36,9 @@ DEV_PINS = ROOT / "requirements" / "dev.txt"
 CLASSIFIER = re.compile(r"^Programming Language :: Python :: (3\.\d+)$")
 # What the unit suite needs besides the SDK, at the versions .venv pins.
 TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis", "PyYAML")
-# Unit test modules that exercise the build toolchain (openapi-python-client, mypy), which an
-# installed wheel does not carry: the main suite runs them.
-TOOLCHAIN_TESTS = ("tests/unit/test_reply_shapes.py",)
+# Unit test modules that exercise the build toolchain (openapi-python-client, mypy) or the bench
+# harness (its peers, httpx-aiohttp), which an installed wheel does not carry: the main suite runs them.
+TOOLCHAIN_TESTS = ("tests/unit/test_reply_shapes.py", "tests/unit/test_bench_harness.py")
 FLOOR_OPERATORS = (">=", "==", "~=", "===")
 
 
