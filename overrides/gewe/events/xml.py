@@ -47,26 +47,19 @@ def element(root: Element | None, tag: str) -> Element | None:
     return found
 
 
+def _stripped(value: str | None) -> str | None:
+    """`value` without surrounding white space; None if that leaves nothing."""
+    return (value.strip() or None) if value is not None else None
+
+
 def text(root: Element | None, path: str) -> str | None:
     """The stripped text at `path` below `root` (CDATA and entities decoded); None if empty or absent."""
-    if root is None:
-        return None
-    value = root.findtext(path)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    return _stripped(root.findtext(path)) if root is not None else None
 
 
 def attr(el: Element | None, name: str) -> str | None:
     """The stripped attribute `name` of `el`; None if empty or absent."""
-    if el is None:
-        return None
-    value = el.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    return _stripped(el.get(name)) if el is not None else None
 
 
 def to_int(value: str | None) -> int | None:
