@@ -151,7 +151,7 @@ def read_sync(response: httpx.Response, limit: int, deadline: float | None) -> h
 
 
 async def read_async(response: httpx.Response, limit: int) -> httpx.Response:
-    """`read_sync`'s twin (the caller bounds the attempt with `asyncio.timeout`)."""
+    """`read_sync`'s twin (the caller bounds the attempt: `gewe._timers`)."""
     try:
         done = _read_already(response, limit)
         if done is not None:

@@ -59,23 +59,20 @@ SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.Client
 
 
 def _direct_supported() -> bool:
-    """Whether this aiohttp has the request, connector, protocol and timer interfaces `_post` uses
+    """Whether this aiohttp has the request, connector and protocol interfaces `_post` uses
     (all of aiohttp 3.10 to 3.14 do); any doubt means `exchange` goes through `session.request`."""
     try:
         from aiohttp.client_proto import ResponseHandler
-        from aiohttp.helpers import TimeoutHandle
 
         wanted = {
-            aiohttp.ClientRequest.__init__: {"headers", "data", "loop", "timer", "session", "proxy", "proxy_headers"},
+            aiohttp.ClientRequest.__init__: {"headers", "data", "loop", "session", "proxy", "proxy_headers"},
             aiohttp.BaseConnector.connect: {"req", "traces", "timeout"},
             ResponseHandler.set_response_params: {
-                "timer",
                 "read_until_eof",
                 "auto_decompress",
                 "read_timeout",
                 "timeout_ceil_threshold",
             },
-            TimeoutHandle.__init__: {"loop", "timeout", "ceil_threshold"},
             aiohttp.ClientRequest.send: {"conn"},
             aiohttp.ClientResponse.start: {"connection"},
         }
@@ -192,11 +189,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
         The reply is read whole, decoded and bounded by `limit` as `gewe._body` reads the httpx
         path's (raises `Unreadable` for a reply too large or undecodable); failures are mapped to
-        httpx's errors as `handle_async_request` maps them. `deadline` bounds the whole attempt
-        (aiohttp's `total`: one timer, cheaper than `asyncio.timeout` around the call; running
-        past it raises `TimeoutError` wherever it happens, connecting included, as that would);
-        a phase limit as long as that can never end it first and is left out (each one costs
-        aiohttp a timer, re-armed on every read).
+        httpx's errors as `handle_async_request` maps them. `deadline` is the whole attempt's
+        limit, which the caller enforces (`gewe._timers`): a phase limit as long as that can never
+        end the attempt first and is left out (each one costs aiohttp a timer, re-armed on every
+        read).
         """
         session = self._session or self._open(url)
         cached = self._targets.get(id(url))  # by identity: `Settings.url` hands out one URL per path
@@ -258,65 +254,48 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout: aiohttp.ClientTimeout,
         proxy: str | None,
     ) -> aiohttp.ClientResponse:
-        """`session.request("POST", target, ...)` as `exchange` calls it, the way
-        `ClientSession._request` sends it: the same timers (`total` covers connecting, sending and
-        the whole reply, body included, and ends it with `TimeoutError`), the same errors
+        """`session.request("POST", target, ...)` as `exchange` calls it, sent the way
+        `ClientSession._request` sends it: the same phase timers, the same errors
         (`ConnectionTimeoutError` for no connection in time, `ClientOSError` for a socket error),
-        and the connection closed on any failure. No redirects, cookies, auth or traces."""
-        from aiohttp.helpers import TimeoutHandle
-
+        and the connection closed on any failure. No redirects, cookies, auth, traces, or `total`
+        timer (the caller bounds the whole attempt)."""
         assert self._connector is not None
-        loop = asyncio.get_running_loop()
-        timeouts = TimeoutHandle(loop, timeout.total, ceil_threshold=timeout.ceil_threshold)
-        handle = timeouts.start()
+        request = aiohttp.ClientRequest(
+            "POST",
+            target,
+            headers=headers,
+            data=aiohttp.BytesPayload(content),
+            loop=asyncio.get_running_loop(),
+            session=session,
+            proxy=None if proxy is None else self._proxy_url(proxy),
+            proxy_headers=None if proxy is None else CIMultiDict(),
+        )
         try:
-            with timeouts.timer() as timer:
-                request = aiohttp.ClientRequest(
-                    "POST",
-                    target,
-                    headers=headers,
-                    data=aiohttp.BytesPayload(content),
-                    loop=loop,
-                    timer=timer,
-                    session=session,
-                    proxy=None if proxy is None else self._proxy_url(proxy),
-                    proxy_headers=None if proxy is None else CIMultiDict(),
-                )
+            try:
+                connection = await self._connector.connect(request, traces=[], timeout=timeout)
+            except TimeoutError as exc:
+                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
+            assert connection.protocol is not None
+            connection.protocol.set_response_params(
+                read_until_eof=True,
+                auto_decompress=False,
+                read_timeout=timeout.sock_read,
+                timeout_ceil_threshold=CEIL_THRESHOLD,
+            )
+            try:
+                reply = await request.send(connection)
                 try:
-                    connection = await self._connector.connect(request, traces=[], timeout=timeout)
-                except TimeoutError as exc:
-                    raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
-                assert connection.protocol is not None
-                connection.protocol.set_response_params(
-                    timer=timer,
-                    read_until_eof=True,
-                    auto_decompress=False,
-                    read_timeout=timeout.sock_read,
-                    timeout_ceil_threshold=CEIL_THRESHOLD,
-                )
-                try:
-                    reply = await request.send(connection)
-                    try:
-                        await reply.start(connection)
-                    except BaseException:
-                        reply.close()
-                        raise
+                    await reply.start(connection)
                 except BaseException:
-                    connection.close()
+                    reply.close()
                     raise
-        except BaseException as exc:
-            timeouts.close()
-            if handle is not None:
-                handle.cancel()
-            if isinstance(exc, OSError) and not isinstance(exc, aiohttp.ClientError):
-                if not (exc.errno is None and isinstance(exc, TimeoutError)):  # not a timer's expiry
-                    raise aiohttp.ClientOSError(*exc.args) from exc
-            raise
-        if handle is not None:  # the total timer runs on until the body is read and released
-            if reply.connection is not None:
-                reply.connection.add_callback(handle.cancel)
-            else:
-                handle.cancel()
+            except BaseException:
+                connection.close()
+                raise
+        except OSError as exc:
+            if isinstance(exc, aiohttp.ClientError) or (exc.errno is None and isinstance(exc, TimeoutError)):
+                raise
+            raise aiohttp.ClientOSError(*exc.args) from exc
         return reply
 
     def _proxy_url(self, proxy: str) -> yarl.URL:
@@ -352,12 +331,13 @@ class _ReplyStream(httpx.AsyncByteStream):
 def _shorter(
     phases: httpx.Timeout, deadline: float | None
 ) -> tuple[float | None, float | None, float | None, float | None]:
-    """(connect, read, pool) limits that can end an attempt before its `deadline`, and the deadline."""
+    """(connect, read, pool) limits that can end an attempt before its `deadline`, and no `total`
+    (the attempt's deadline is the caller's)."""
     limits = (phases.connect, phases.read, phases.pool)
     if deadline is None:
         return (*limits, None)
     connect, read, pool = (None if t is None or t >= deadline else t for t in limits)
-    return connect, read, pool, deadline
+    return connect, read, pool, None
 
 
 def _reply(

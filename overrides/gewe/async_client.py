@@ -3,8 +3,9 @@
 It sends behind `max_connections` slots: by default straight to aiohttp's pool
 (`AiohttpTransport.exchange`: the call's prebuilt URL, headers and body bytes, no httpx objects),
 else to an httpx async transport or client of the user's. Each attempt is bounded as a whole, from
-connecting to the reply's last byte (`asyncio.timeout`; on the default path aiohttp's own `total`
-timer, which ends it the same way for less), its reply read bounded in size (`gewe._body`). httpx's
+connecting to the reply's last byte, by a deadline that raises `TimeoutError` wherever the attempt
+waits (`gewe._timers`: as `asyncio.timeout`, on loop timers shared by the attempts that end
+together), its reply read bounded in size (`gewe._body`). httpx's
 `Request`/`Response` are made when asked for: `with_raw_response`, DEBUG logging, a reply that is
 not 2xx (see `gewe._reply`), a transport or client of the user's.
 
@@ -28,6 +29,7 @@ import httpx
 from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from . import _transport
+from ._timers import Deadlines
 from ._body import BodyTooLarge, BodyUndecodable, read_async
 from ._reply import Reply, Unreadable
 from .call import RAW_SINK, Call, raw_result, raw_sink
@@ -165,17 +167,18 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             if state.closed:
                 raise call.closed()
             fast = self._fast
+            timeouts = call.timeouts
             if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
-                timeouts = call.timeouts  # the whole attempt bounded by aiohttp's own timer
                 try:
-                    reply = await fast.exchange(
-                        call.url,
-                        call.headers,
-                        call.content,
-                        timeouts.phases,
-                        timeouts.deadline,
-                        call.max_bytes,
-                    )
+                    with state.deadlines.bound(timeouts.deadline):
+                        reply = await fast.exchange(
+                            call.url,
+                            call.headers,
+                            call.content,
+                            timeouts.phases,
+                            timeouts.deadline,
+                            call.max_bytes,
+                        )
                 except Unreadable as exc:
                     raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
                 return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
@@ -184,9 +187,9 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
                 call.url,
                 headers=call.headers,
                 content=call.content,
-                extensions={"timeout": call.timeouts.as_dict()},
+                extensions={"timeout": timeouts.as_dict()},
             )
-            async with asyncio.timeout(call.timeouts.deadline):
+            with state.deadlines.bound(timeouts.deadline):
                 response = await self._send(request, call)
                 try:
                     return await read_async(response, call.max_bytes)
@@ -261,10 +264,11 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
 class _PoolState:
     """A client's slots, its event loop and whether it is closed; shared with `with_options` copies."""
 
-    __slots__ = ("_closing", "_loop", "closed", "queued", "slots")
+    __slots__ = ("_closing", "_loop", "closed", "deadlines", "queued", "slots")
 
     def __init__(self, max_connections: int) -> None:
         self.closed = False
+        self.deadlines: Deadlines  # the loop's attempt deadlines, from the first call
         self.slots = asyncio.Semaphore(max_connections)
         self.queued = 0  # calls waiting for a slot
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -275,6 +279,7 @@ class _PoolState:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = weakref.ref(loop)
+            self.deadlines = Deadlines(loop)
         elif self._loop() is not loop:
             raise GeweConfigError(
                 "this AsyncGeweClient is bound to the event loop that first used it (its connections "
