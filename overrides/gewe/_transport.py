@@ -39,7 +39,7 @@ import asyncio
 import inspect
 import math
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import aiohttp
 import httpx
@@ -64,7 +64,7 @@ def _direct_supported() -> bool:
     try:
         from aiohttp.client_proto import ResponseHandler
 
-        wanted = {
+        wanted: dict[Callable[..., object], set[str]] = {
             aiohttp.ClientRequest.__init__: {"headers", "data", "loop", "session", "proxy", "proxy_headers"},
             aiohttp.BaseConnector.connect: {"req", "traces", "timeout"},
             ResponseHandler.set_response_params: {
@@ -100,6 +100,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
         self._connector: aiohttp.TCPConnector | None = None
         self._proxy_urls: dict[str, yarl.URL] = {}
+        # (phases, deadline) -> aiohttp's timeouts, for the last call's; phases None matches no call
+        self._last_timeout: tuple[httpx.Timeout | None, float | None, aiohttp.ClientTimeout] = (
+            None,
+            None,
+            aiohttp.ClientTimeout(),
+        )
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}  # by phases, total
         self._closed = False
         self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
@@ -209,7 +215,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 self._headers.clear()
             names = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers)]
             prepared = self._headers[id(headers)] = (headers, CIMultiDict(names))  # names as they are
-        timeout = self._timeout_of(_shorter(phases, deadline))
+        last = self._last_timeout  # nearly every call has its client's timeouts
+        if last[0] is phases and last[1] == deadline:
+            timeout = last[2]
+        else:
+            timeout = self._timeout_of(_shorter(phases, deadline))
+            self._last_timeout = (phases, deadline, timeout)
         proxy = self._proxy(url)
         try:
             if DIRECT:

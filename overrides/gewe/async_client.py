@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
@@ -162,7 +163,8 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         """One attempt, once one of `max_connections` slots is free: sent, and read whole, within
         the call's timeout."""
         state = self._state
-        await state.acquire()
+        if not state.take():
+            await state.acquire()
         try:
             if state.closed:
                 raise call.closed()
@@ -196,7 +198,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
                 except (BodyTooLarge, BodyUndecodable) as exc:
                     raise call.unreadable(response, exc) from None
         finally:
-            state.slots.release()
+            state.release()
 
     async def _send(self, request: httpx.Request, call: Call[Any]) -> httpx.Response:
         if self._http_client is not None:
@@ -262,15 +264,20 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
 
 
 class _PoolState:
-    """A client's slots, its event loop and whether it is closed; shared with `with_options` copies."""
+    """A client's slots, its event loop and whether it is closed; shared with `with_options` copies.
 
-    __slots__ = ("_closing", "_loop", "closed", "deadlines", "queued", "slots")
+    The slots are a semaphore of `max_connections`, first come first served, whose free slot is
+    taken without suspending the call (`take`): `asyncio.Semaphore.acquire` is a coroutine even
+    then. A released slot is handed straight to the call waiting longest.
+    """
+
+    __slots__ = ("_closing", "_loop", "closed", "deadlines", "free", "waiters")
 
     def __init__(self, max_connections: int) -> None:
         self.closed = False
         self.deadlines: Deadlines  # the loop's attempt deadlines, from the first call
-        self.slots = asyncio.Semaphore(max_connections)
-        self.queued = 0  # calls waiting for a slot
+        self.free = max_connections  # slots nobody holds
+        self.waiters: deque[asyncio.Future[None]] = deque()  # calls waiting for a slot, in order
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._closing: asyncio.Future[None] | None = None
 
@@ -288,12 +295,33 @@ class _PoolState:
                 setting="event_loop",
             )
 
+    def take(self) -> bool:
+        """Take a free slot, if one is free and no call is waiting for one."""
+        if self.free and not self.waiters:
+            self.free -= 1
+            return True
+        return False
+
     async def acquire(self) -> None:
-        self.queued += 1
+        """Wait in line for a slot (`release` hands it over)."""
+        slot = asyncio.get_running_loop().create_future()
+        self.waiters.append(slot)
         try:
-            await self.slots.acquire()
-        finally:
-            self.queued -= 1
+            await slot
+        except asyncio.CancelledError:
+            if slot.done() and not slot.cancelled():  # handed a slot as it was cancelled: pass it on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        """Give a slot back: to the call waiting longest, else to the free ones."""
+        waiters = self.waiters
+        while waiters:
+            slot = waiters.popleft()
+            if not slot.done():  # a cancelled waiter has left the line
+                slot.set_result(None)
+                return
+        self.free += 1
 
     def closing(self) -> asyncio.Future[None]:
         """Done when the client is closed (wakes calls sleeping between retries)."""
@@ -305,8 +333,8 @@ class _PoolState:
 
     def close(self) -> None:
         self.closed = True
-        for _ in range(self.queued):  # each waiter gets a slot, sees `closed` and ends
-            self.slots.release()
+        for _ in range(len(self.waiters)):  # each waiter gets a slot, sees `closed` and ends
+            self.release()
         if self._closing is not None and not self._closing.done():
             self._closing.set_result(None)
 
