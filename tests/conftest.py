@@ -68,13 +68,31 @@ def _no_gewe_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=calls.ROUTES)
-def route(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run a test over both routes of `tests.support.calls` (opt in: `pytest.mark.usefixtures`)."""
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test over every route of `tests.support.calls` (opt in: `pytest.mark.usefixtures`)."""
+    if request.param == "session":
+        from gewe import _transport
+
+        monkeypatch.setattr(_transport, "DIRECT", False)
     calls.route = request.param
     try:
         yield request.param
     finally:
         calls.route = "default"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An async-only route of the `route` fixture is left out of a test's sync variant."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("route") in calls.ASYNC_ONLY_ROUTES and params.get("mode") == "sync":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture

@@ -85,11 +85,14 @@ class Bound:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._deadlines._leave(self._task, self._window):
-            # This bound's timer cancelled the task: unless someone else cancelled it as well, the
-            # cancellation is ours to turn into TimeoutError (as asyncio.timeout does).
-            if self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
-                raise TimeoutError from exc
+        # When this bound's timer cancelled the task, the cancellation is ours to turn into
+        # TimeoutError, unless someone else cancelled the task as well (as asyncio.timeout does).
+        if (
+            self._deadlines._leave(self._task, self._window)
+            and self._task.uncancel() <= self._cancelling
+            and exc_type is asyncio.CancelledError
+        ):
+            raise TimeoutError from exc
 
 
 class _Unbounded:

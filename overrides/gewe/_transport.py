@@ -129,7 +129,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # The process's one verified TLS context when this client's URL or a proxy is https://
         context = _net.context_for(f"{url.scheme}://")
         connector = aiohttp.TCPConnector(
-            limit=self._limit, keepalive_timeout=self._keepalive, ssl=context, timeout_ceil_threshold=CEIL_THRESHOLD
+            limit=self._limit,
+            keepalive_timeout=self._keepalive,
+            ssl=context,
+            timeout_ceil_threshold=CEIL_THRESHOLD,
         )
         self._connector = connector
         # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.

@@ -30,9 +30,9 @@ import httpx
 from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from . import _transport
-from ._timers import Deadlines
 from ._body import BodyTooLarge, BodyUndecodable, read_async
 from ._reply import Reply, Unreadable
+from ._timers import Deadlines
 from .call import RAW_SINK, Call, raw_result, raw_sink
 from .client import ClientBase
 from .errors import GeweConfigError

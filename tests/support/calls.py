@@ -14,15 +14,18 @@ MODES = ("sync", "async")
 # Retries in tests wait milliseconds, not seconds; the policy's rules are what is under test.
 FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.005)
 # How calls made here without a transport of their own are sent (the `route` fixture sets it):
-# "default", the clients' own fast paths (straight to httpcore / aiohttp), or "transport", a
-# transport passed in by the user (httpx's objects, handed to it), so a suite runs over both.
-ROUTES = ("default", "transport")
+# "default", the clients' own fast paths (straight to httpcore / aiohttp), "transport", a
+# transport passed in by the user (httpx's objects, handed to it), or "session" (async only), the
+# async fast path through `aiohttp.ClientSession.request`, the fallback for an aiohttp without the
+# interfaces the default one uses (`gewe._transport.DIRECT`); so a suite runs over all of them.
+ROUTES = ("default", "transport", "session")
+ASYNC_ONLY_ROUTES = frozenset({"session"})
 route = "default"
 
 
 def user_transport(mode: str) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
     """The transport a call gets when it names none: None on the default route."""
-    if route == "default":
+    if route in ("default", "session"):
         return None
     if mode == "sync":
         return httpx.HTTPTransport()
