@@ -86,7 +86,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("route") in calls.ASYNC_ONLY_ROUTES and params.get("mode") == "sync":
+        route = params.get("route")
+        if isinstance(route, str) and route in calls.ASYNC_ONLY_ROUTES and params.get("mode") == "sync":
             dropped.append(item)
         else:
             kept.append(item)
