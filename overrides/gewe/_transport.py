@@ -106,7 +106,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             None,
             aiohttp.ClientTimeout(),
         )
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}  # by phases, total
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}  # by phases
         self._closed = False
         self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
         self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
@@ -142,18 +142,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         t = request.extensions.get("timeout") or {}
-        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool"), None))
+        return self._timeout_of((t.get("connect"), t.get("read"), t.get("pool")))
 
-    def _timeout_of(
-        self, key: tuple[float | None, float | None, float | None, float | None]
-    ) -> aiohttp.ClientTimeout:
+    def _timeout_of(self, key: Phases) -> aiohttp.ClientTimeout:
         timeout = self._timeouts.get(key)
         if timeout is None:
             # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
-            # is the longest wait for the next bytes of the reply, as httpx's read timeout;
-            # `total` bounds the whole request, body included, to the second (no rounding up).
+            # is the longest wait for the next bytes of the reply, as httpx's read timeout. No
+            # `total`: `AsyncGeweClient` bounds each whole attempt itself (`gewe._timers`).
             timeout = aiohttp.ClientTimeout(
-                sock_connect=key[0], sock_read=key[1], connect=key[2], total=key[3], ceil_threshold=math.inf
+                sock_connect=key[0], sock_read=key[1], connect=key[2], total=None, ceil_threshold=math.inf
             )
             if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
                 self._timeouts.clear()
@@ -342,16 +340,16 @@ class _ReplyStream(httpx.AsyncByteStream):
         self._reply.release()  # back to the pool when read to its end, else the connection is closed
 
 
-def _shorter(
-    phases: httpx.Timeout, deadline: float | None
-) -> tuple[float | None, float | None, float | None, float | None]:
-    """(connect, read, pool) limits that can end an attempt before its `deadline`, and no `total`
-    (the attempt's deadline is the caller's)."""
+Phases = tuple[float | None, float | None, float | None]  # connect, read, pool (seconds; None: no limit)
+
+
+def _shorter(phases: httpx.Timeout, deadline: float | None) -> Phases:
+    """(connect, read, pool) limits that can end an attempt before its `deadline` (the caller's)."""
     limits = (phases.connect, phases.read, phases.pool)
     if deadline is None:
-        return (*limits, None)
+        return limits
     connect, read, pool = (None if t is None or t >= deadline else t for t in limits)
-    return connect, read, pool, None
+    return connect, read, pool
 
 
 def _reply(
