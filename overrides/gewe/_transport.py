@@ -21,9 +21,10 @@ with no httpx object made. The session keeps no cookies (GeWe authenticates by t
 what `ClientSession.request` does for such a request and skipping what it never needs: per-request
 URL, header, cookie, auth, netrc and proxy resolution, traces, middlewares and redirects (the
 session resolves all of them again on every call; measured on loopback that was ~40 µs, about 30 %
-of a call). Timers, connection pooling, error classes and clean-up are aiohttp's, as
-`ClientSession._request` uses them. `DIRECT` says whether the installed aiohttp has the interfaces
-this needs (checked once, by signature); if not, `exchange` goes through `session.request`.
+of a call). Phase timers, connection pooling, error classes and clean-up are aiohttp's, as
+`ClientSession._request` uses them. `DIRECT` says whether the installed aiohttp is a release this
+was tested with that has the interfaces it needs (checked once); if not, `exchange` goes through
+`session.request`.
 
 `handle_async_request` returns each reply as a stream of its raw (still compressed) bytes, so the
 client reads it through `gewe._body` with a size limit; a failure mid-body is mapped as it is raised, and the
@@ -58,10 +59,19 @@ CEIL_THRESHOLD = 5.0  # aiohttp's default: phase timeouts this long or longer en
 SEND_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, aiohttp.ClientError)
 
 
-def _direct_supported() -> bool:
-    """Whether this aiohttp has the request, connector and protocol interfaces `_post` uses
-    (all of aiohttp 3.10 to 3.14 do); any doubt means `exchange` goes through `session.request`."""
+# The aiohttp releases `_post` has been tested with (the floor in pyproject.toml, and the pin in
+# requirements/dev.txt): a newer one is sent through `ClientSession.request` until it is tested too.
+DIRECT_TESTED = ((3, 10), (3, 14))
+
+
+def _direct_supported(version: str = aiohttp.__version__) -> bool:
+    """Whether `_post` may be used with this aiohttp: a release it has been tested with
+    (`DIRECT_TESTED`) that has the request, connector and protocol interfaces it uses; any doubt
+    means `exchange` goes through `session.request`."""
     try:
+        release = tuple(int(part) for part in version.split(".")[:2])
+        if not DIRECT_TESTED[0] <= release <= DIRECT_TESTED[1]:
+            return False
         from aiohttp.client_proto import ResponseHandler
 
         wanted: dict[Callable[..., object], set[str]] = {

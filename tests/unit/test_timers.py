@@ -165,8 +165,13 @@ def test_a_waiter_cancelled_as_it_is_handed_a_slot_passes_it_on() -> None:
 
 
 def test_the_supported_aiohttp_takes_the_direct_route() -> None:
-    """The default path's direct route is checked by signature; on the aiohttp we pin, and on the
+    """The default path's direct route is checked by release and signature; on the aiohttp we pin, and on the
     floor (tests/packaging runs this file there), it must hold: else every call would quietly pay
     for `ClientSession.request` again (see `make bench`)."""
     assert _transport.DIRECT is True
     assert _transport._direct_supported() is True
+
+
+@pytest.mark.parametrize("version", ["3.9.5", "3.15.0", "4.0.0a1", "not-a-version"])
+def test_an_aiohttp_the_direct_route_was_not_tested_with_takes_the_session_route(version: str) -> None:
+    assert _transport._direct_supported(version) is False
