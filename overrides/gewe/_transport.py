@@ -108,8 +108,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limit = max_connections
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
-        self._connector: aiohttp.TCPConnector | None = None
-        self._proxy_urls: dict[str, yarl.URL] = {}
         # (phases, deadline) -> aiohttp's timeouts, for the last call's; phases None matches no call
         self._last_timeout: tuple[httpx.Timeout | None, float | None, aiohttp.ClientTimeout] = (
             None,
@@ -121,16 +119,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
         self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
-        self._proxies: dict[tuple[str, str], str | None] = {}
+        self._proxies: dict[tuple[str, str], yarl.URL | None] = {}
 
-    def _proxy(self, url: httpx.URL) -> str | None:
+    def _proxy(self, url: httpx.URL) -> yarl.URL | None:
         """The proxy for this URL's scheme and host, from the environment (None: go direct)."""
         if not self._env_proxies:
             return None
         key = (url.scheme, url.host)
         if key not in self._proxies:
             proxy = self._env_proxies.get(url.scheme) or self._env_proxies.get("all")
-            self._proxies[key] = None if proxy is None or urllib.request.proxy_bypass(url.host) else proxy
+            if proxy is None or urllib.request.proxy_bypass(url.host):
+                self._proxies[key] = None
+            else:
+                try:  # parsed once, as aiohttp takes it; a bad one fails as it fails in aiohttp
+                    self._proxies[key] = yarl.URL(proxy)
+                except ValueError as exc:
+                    raise aiohttp.InvalidURL(proxy) from exc
         return self._proxies[key]
 
     def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
@@ -144,7 +148,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ssl=context,
             timeout_ceil_threshold=CEIL_THRESHOLD,
         )
-        self._connector = connector
         # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.
         jar = aiohttp.DummyCookieJar()
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=jar)
@@ -232,8 +235,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         else:
             timeout = self._timeout_of(_shorter(phases, deadline))
             self._last_timeout = (phases, deadline, timeout)
-        proxy = self._proxy(url)
         try:
+            proxy = self._proxy(url)
             if DIRECT:
                 reply = await self._post(session, target, prepared[1], content, timeout, proxy)
             else:
@@ -274,14 +277,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers: CIMultiDict[str],
         content: bytes,
         timeout: aiohttp.ClientTimeout,
-        proxy: str | None,
+        proxy: yarl.URL | None,
     ) -> aiohttp.ClientResponse:
         """`session.request("POST", target, ...)` as `exchange` calls it, sent the way
         `ClientSession._request` sends it: the same phase timers, the same errors
         (`ConnectionTimeoutError` for no connection in time, `ClientOSError` for a socket error),
         and the connection closed on any failure. No redirects, cookies, auth, traces, or `total`
         timer (the caller bounds the whole attempt)."""
-        assert self._connector is not None
+        connector = session.connector
+        assert connector is not None
         request = aiohttp.ClientRequest(
             "POST",
             target,
@@ -289,12 +293,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data=aiohttp.BytesPayload(content),
             loop=asyncio.get_running_loop(),
             session=session,
-            proxy=None if proxy is None else self._proxy_url(proxy),
+            proxy=proxy,
             proxy_headers=None if proxy is None else CIMultiDict(),
         )
         try:
             try:
-                connection = await self._connector.connect(request, traces=[], timeout=timeout)
+                connection = await connector.connect(request, traces=[], timeout=timeout)
             except TimeoutError as exc:
                 raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
             assert connection.protocol is not None
@@ -320,17 +324,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise aiohttp.ClientOSError(*exc.args) from exc
         return reply
 
-    def _proxy_url(self, proxy: str) -> yarl.URL:
-        url = self._proxy_urls.get(proxy)
-        if url is None:
-            url = self._proxy_urls[proxy] = yarl.URL(proxy)
-        return url
-
     async def aclose(self) -> None:
         self._closed = True
         if self._session is not None:
             await self._session.close()
-            self._session = self._connector = None
+            self._session = None
 
 
 class _ReplyStream(httpx.AsyncByteStream):
