@@ -48,6 +48,7 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
+    from .pacing import Pacing
     from gewe_api import AuthenticatedClient
 
     from .retry import RetryPolicy
@@ -65,7 +66,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
 
     Args:
         token, app_id, base_url, timeout, max_retries, retry_policy, default_headers,
-        max_response_bytes, send_interval: as for `GeweClient`.
+        max_response_bytes, send_interval, pacing: as for `GeweClient`.
         transport: an httpx async transport (default: `gewe._transport.AiohttpTransport`, aiohttp's
             connection pool), e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or
             httpx-aiohttp's `AiohttpTransport`.
@@ -93,6 +94,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._settings = Settings(
             token,
@@ -105,6 +107,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
             default_headers,
             max_response_bytes,
             send_interval,
+            pacing,
         )
         if type(max_connections) is not int or max_connections < 1:
             raise GeweConfigError(
@@ -135,9 +138,13 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         **options: Unpack[CallOptions],
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        state = self._state
-        state.bind()
+        self._state.bind()
         call: Call[T] = Call(self._settings, operation, path, body, parse, envelope, options)
+        async with call.aturn():  # pacing=: the account's turn for a send or download (gewe.pacing)
+            return await self._call(call)
+
+    async def _call(self, call: Call[T]) -> T:
+        state = self._state
         wait = call.pace()
         if wait > 0:
             await self._wait(wait)

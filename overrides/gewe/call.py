@@ -30,6 +30,7 @@ from ._body import BodyTooLarge, BodyUndecodable
 from ._readonly import is_read_only
 from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
+from .pacing import profile_of
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
@@ -61,6 +62,7 @@ class Call(Generic[T]):
         "settings",
         "started",
         "timeouts",
+        "to",
         "url",
     )
 
@@ -87,6 +89,8 @@ class Call(Generic[T]):
         self.content, sent = settings.encode(body, options.get("extra_body"))
         app_id = sent.get("appId")
         self.app_id = app_id if isinstance(app_id, str) else ""
+        to = sent.get("toWxid")
+        self.to = to if isinstance(to, str) else None
         timeout = options.get("timeout")
         self.timeouts = settings.timeout if timeout is None else Timeouts.of(timeout)
         self.policy = settings.retry_policy
@@ -110,6 +114,22 @@ class Call(Generic[T]):
         if interval is None or self.read_only:
             return 0.0
         return self.settings.pacer.reserve(self.app_id, interval)
+
+    def turn(self) -> contextlib.AbstractContextManager[None]:
+        """The account's turn held around the whole call (`pacing=`; see `gewe.pacing`)."""
+        pacing = self.settings.pacing
+        profile = None if pacing is None else profile_of(self.operation)
+        if pacing is None or profile is None:
+            return contextlib.nullcontext()
+        return pacing.turn(self.app_id, profile, self.to, self.timeouts.deadline, self.operation)
+
+    def aturn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """`turn` for the async client."""
+        pacing = self.settings.pacing
+        profile = None if pacing is None else profile_of(self.operation)
+        if pacing is None or profile is None:
+            return contextlib.nullcontext()
+        return pacing.aturn(self.app_id, profile, self.to, self.timeouts.deadline, self.operation)
 
     def deadline(self) -> float | None:
         """When this attempt must end (a `time.monotonic()` value), if ever."""

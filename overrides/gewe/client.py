@@ -46,6 +46,7 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
+    from .pacing import Pacing
     from gewe_api import AuthenticatedClient
 
     from .async_client import AsyncGeweClient
@@ -166,6 +167,8 @@ class GeweClient(ClientBase, Overrides, Resources):
             16 MiB); a larger one is a `GeweHTTPError`. Also per call.
         send_interval: seconds between the starts of calls that are not read-only, per appId
             (default: none); see `gewe.pacing`.
+        pacing: a `gewe.pacing.Pacing` (this process) or `RedisPacing` (every process): sends and
+            downloads take the account's turn, with GeWe's gaps (default: none); see `gewe.pacing`.
     """
 
     def __init__(
@@ -183,6 +186,7 @@ class GeweClient(ClientBase, Overrides, Resources):
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._settings = Settings(
             token,
@@ -195,6 +199,7 @@ class GeweClient(ClientBase, Overrides, Resources):
             default_headers,
             max_response_bytes,
             send_interval,
+            pacing,
         )
         check_pool(http_client, transport, httpx.Client, httpx.BaseTransport)
         self._owns_pool = http_client is None
@@ -245,6 +250,10 @@ class GeweClient(ClientBase, Overrides, Resources):
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
         call: Call[T] = Call(self._settings, operation, path, body, parse, envelope, options)
+        with call.turn():  # pacing=: the account's turn for a send or download (gewe.pacing)
+            return self._call(call)
+
+    def _call(self, call: Call[T]) -> T:
         wait = call.pace()
         if wait > 0:
             time.sleep(wait)

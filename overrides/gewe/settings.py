@@ -29,7 +29,7 @@ import httpx
 
 from ._version import __version__
 from .errors import GeweConfigError
-from .pacing import Pacer
+from .pacing import Pacer, Pacing
 from .tokens import Redactor, check_token, redactor_for
 
 if TYPE_CHECKING:
@@ -188,6 +188,7 @@ class Settings:
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         if token is None:
             token = os.environ.get("GEWE_TOKEN")
@@ -217,6 +218,9 @@ class Settings:
         self.max_response_bytes = check_max_bytes(max_response_bytes)
         self.send_interval = None if send_interval is None else _seconds(send_interval, "send_interval")
         self.pacer = Pacer()  # shared by `with_options` copies
+        if pacing is not None and not isinstance(pacing, Pacing):
+            raise GeweConfigError("pacing must be a gewe.pacing.Pacing or RedisPacing", setting="pacing")
+        self.pacing = pacing  # shared by `with_options` copies, and by any client given the same one
         extra = check_headers(default_headers or {}, "default_headers")
         if userinfo and not any(k.lower() == "authorization" for k in extra):
             extra["Authorization"] = "Basic " + base64.b64encode(userinfo.encode("latin-1")).decode()
