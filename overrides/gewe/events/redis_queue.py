@@ -6,7 +6,7 @@ machines (`pip install 'gewe-sdk[redis]'`; Redis 6.2 or later).
     Worker(handle, queue=queue).run()                                 # workers, anywhere
 
 **Storing.** A push goes to one of `partitions` streams, chosen by a hash of its chat key
-(`gewe.events.intake.chat_key`), with one `XADD` through a script that refuses it (the receiver
+(`gewe.events.queues.chat_key`), with one `XADD` through a script that refuses it (the receiver
 answers 503; GeWe delivers it again) when `max_len` pushes are already waiting - a stream is never
 trimmed, since trimming would drop pushes that were answered 200. The pushes of one loop turn go
 in one pipeline.
@@ -42,7 +42,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import GeweConfigError, GeweDependencyError
-from .intake import DeadLetter, Delivery, chat_key, dumps, partition_of
+from .queues import DeadLetter, Delivery, chat_key, dumps, partition_of
 
 _PUT = """
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import GeweConfigError
-from .intake import DeadLetter, Delivery, chat_key, dumps
+from .queues import DeadLetter, Delivery, chat_key, dumps
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS gewe_queue (

@@ -4,7 +4,7 @@
     Worker(handle, queue=queue, concurrency=32).run()     # until SIGTERM or Ctrl-C
 
 or `gewe work mybot:handle --queue redis://redis:6379/0`. A worker takes up to `concurrency`
-pushes at a time - never two of one chat (see `gewe.events.intake`) - parses each into its event
+pushes at a time - never two of one chat (see `gewe.events.queues`) - parses each into its event
 and calls the handler (async, or sync in a thread). Then:
 
 - the handler returned: the push's id is marked handled in the de-duplication store and the push
@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from ..errors import GeweConfigError
 from .dedup import DedupStore, MemoryDedup
-from .intake import Delivery, Intake, MemoryQueue
+from .queues import Delivery, PushQueue, MemoryQueue
 from .models import Event
 from .parse import parse_event, push_key
 
@@ -99,7 +99,7 @@ def is_async_handler(handler: object) -> bool:
     )
 
 
-def _default_dedup(queue: Intake) -> DedupStore:
+def _default_dedup(queue: PushQueue) -> DedupStore:
     make = getattr(queue, "dedup", None)
     store = make() if callable(make) else MemoryDedup()
     assert isinstance(store, DedupStore)
@@ -111,7 +111,7 @@ class Worker:
 
     Args:
         handler: called with each event; async, or sync (run in one of `concurrency` threads).
-        queue: a `MemoryQueue`, `SqliteQueue` or `RedisStreamQueue` (any `Intake`).
+        queue: a `MemoryQueue`, `SqliteQueue` or `RedisStreamQueue` (any `PushQueue`).
         concurrency: pushes handled at the same time (each of a different chat).
         dedup: "auto" (the queue's own store, else `MemoryDedup()`), a `DedupStore`, or None.
         handler_timeout: seconds a handler may run before it counts as failed (None: no limit).
@@ -124,7 +124,7 @@ class Worker:
         self,
         handler: Handler,
         *,
-        queue: Intake,
+        queue: PushQueue,
         concurrency: int = 16,
         dedup: DedupStore | Literal["auto"] | None = "auto",
         handler_timeout: float | None = 60.0,
@@ -133,7 +133,7 @@ class Worker:
     ) -> None:
         if not callable(handler):
             raise GeweConfigError("Worker handler must be callable", setting="handler")
-        if not isinstance(queue, Intake):
+        if not isinstance(queue, PushQueue):
             raise GeweConfigError(
                 f"Worker queue must be a MemoryQueue, SqliteQueue or RedisStreamQueue, got {type(queue).__name__}",
                 setting="queue",

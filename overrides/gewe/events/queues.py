@@ -1,4 +1,4 @@
-"""The intake: where a push is stored between its 200 and its handler, and how workers take it.
+"""Queues of pushes: where a push is stored between its 200 and its handler, and how workers take it.
 
 A `Receiver` answers GeWe 200 only once `await queue.put(raw)` has returned; a `Worker` takes
 pushes with `take`, and after its handler says `ack` (done), `retry` (failed: again later) or
@@ -38,8 +38,8 @@ from ..errors import GeweConfigError
 __all__ = [
     "DeadLetter",
     "Delivery",
-    "Intake",
-    "MemoryQueue",
+        "MemoryQueue",
+    "PushQueue",
     "chat_key",
     "dumps",
     "open_queue",
@@ -110,7 +110,7 @@ class DeadLetter:
 
 
 @runtime_checkable
-class Intake(Protocol):
+class PushQueue(Protocol):
     """What `Receiver` and `Worker` need of a queue (see the module's docstring)."""
 
     async def put(self, raw: dict[str, Any]) -> None:
@@ -259,7 +259,7 @@ class MemoryQueue:
         return None
 
 
-def open_queue(spec: str, **options: Any) -> Intake:
+def open_queue(spec: str, **options: Any) -> PushQueue:
     """A queue from a command-line spelling: `memory`, `sqlite:///abs/path.db` (or
     `sqlite:relative.db`, or a path ending in .db/.sqlite/.sqlite3), `redis://host:port/db`
     (`rediss://` too)."""
