@@ -34,6 +34,7 @@ from .models import (
     GroupLeftEvent,
     OfflineEvent,
     PingEvent,
+    Secret,
     UnknownEvent,
 )
 from .xml import XMLRefused, element, parse_xml, text
@@ -41,6 +42,10 @@ from .xml import XMLRefused, element, parse_xml, text
 logger = logging.getLogger("gewe.events")
 ROOM_SUFFIX = "@chatroom"
 _MAX_INT = 2**63  # NewMsgId and friends are signed 64-bit numbers
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's json reads them, JSON has none
 
 
 def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> dict[str, Any]:
@@ -52,7 +57,7 @@ def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
     if not isinstance(body, bytes | str):
         raise GeweEventError(f"a push body is bytes, str or a mapping, not {type(body).__name__}")
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         what = type(exc).__name__
         raise GeweEventError(f"the push body ({len(body)} bytes) is not JSON ({what})") from None
@@ -192,8 +197,12 @@ def _message(data: Any, app_id: str | None, wxid: str | None, raw: dict[str, Any
 
 
 def is_test_message(raw: Mapping[str, Any]) -> bool:
-    """Whether a decoded body is GeWe's test message (sent when the callback URL is set)."""
-    return "testMsg" in raw and "TypeName" not in raw
+    """Whether a decoded body is GeWe's test message (sent when the callback URL is set).
+
+    Any body with `testMsg` is: one that also looks like a push is still the test message (it
+    carries the token), never a push with the token in its `raw`.
+    """
+    return "testMsg" in raw
 
 
 def push_key(raw: Mapping[str, Any]) -> str | None:
@@ -217,7 +226,7 @@ def _ping(body: dict[str, Any]) -> PingEvent:
     return PingEvent(
         raw=raw,
         message=message if isinstance(message, str) else None,
-        _token=token.strip() if isinstance(token, str) else None,
+        _token=Secret(token.strip()) if isinstance(token, str) else None,
     )
 
 
@@ -234,6 +243,8 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
     raw = decode_body(body)
     if is_test_message(raw):
         return _ping(raw)
+    if "token" in raw:  # GeWe's pushes carry no token; one that does keeps it out of `raw`
+        raw = {**raw, "token": "***"}
     env = PushEnvelope.from_dict(raw)
     app_id, wxid = _str(env.appid), _str(env.wxid)
     type_name = env.type_name if isinstance(env.type_name, str) else None
