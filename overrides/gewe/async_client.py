@@ -48,9 +48,9 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from .pacing import Pacing
     from gewe_api import AuthenticatedClient
 
+    from .pacing import Pacing
     from .retry import RetryPolicy
 
 T = TypeVar("T")

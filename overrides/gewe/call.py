@@ -30,8 +30,8 @@ from ._body import BodyTooLarge, BodyUndecodable
 from ._readonly import is_read_only
 from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
-from .pacing import profile_of
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
+from .pacing import profile_of
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
 T = TypeVar("T")

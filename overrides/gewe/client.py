@@ -46,10 +46,10 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from .pacing import Pacing
     from gewe_api import AuthenticatedClient
 
     from .async_client import AsyncGeweClient
+    from .pacing import Pacing
     from .retry import RetryPolicy
 
 T = TypeVar("T")

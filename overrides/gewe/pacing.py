@@ -80,7 +80,7 @@ class Pacer:
 
 @functools.lru_cache(maxsize=1024)
 def profile_of(operation: str) -> str | None:
-    """"send", "download" or None (not paced) for "module.operation": the spec's answer
+    """ "send", "download" or None (not paced) for "module.operation": the spec's answer
     (`x-gewe-pacing`), else the reviewed patterns of `openapi/pacing.yml`."""
     from gewe_api._pacing import PACED, PATTERNS
 
@@ -96,7 +96,9 @@ def profile_of(operation: str) -> str | None:
 def _span(value: float | tuple[float, float], name: str) -> tuple[float, float]:
     low, high = (value, value) if isinstance(value, int | float) else value
     if not (0 <= low <= high < 3600):
-        raise GeweConfigError(f"Profile {name}: expected seconds or (low, high), 0 <= low <= high", setting=name)
+        raise GeweConfigError(
+            f"Profile {name}: expected seconds or (low, high), 0 <= low <= high", setting=name
+        )
     return float(low), float(high)
 
 
@@ -212,7 +214,9 @@ class Pacing:
         self._cond.notify_all()
 
     @contextlib.contextmanager
-    def turn(self, app_id: str, profile: str, to: str | None, timeout: float | None, operation: str) -> Iterator[None]:
+    def turn(
+        self, app_id: str, profile: str, to: str | None, timeout: float | None, operation: str
+    ) -> Iterator[None]:
         """Hold the account's turn around one call (sync)."""
         key, started, taken = (app_id, profile), time.monotonic(), False
         is_group = bool(to and to.endswith("@chatroom"))
@@ -341,7 +345,14 @@ class RedisPacing(Pacing):
     def _args(self, holder: str, profile: str, is_group: bool) -> list[Any]:
         p = self.profiles[profile]
         person, group = p.draw()
-        return [holder, int(is_group), int(p.hold * 1000), p.per_minute or 0, int(person * 1000), int(group * 1000)]
+        return [
+            holder,
+            int(is_group),
+            int(p.hold * 1000),
+            p.per_minute or 0,
+            int(person * 1000),
+            int(group * 1000),
+        ]
 
     def _aclient(self) -> Any:
         import redis.asyncio as aioredis
@@ -353,7 +364,9 @@ class RedisPacing(Pacing):
         return client
 
     @contextlib.contextmanager
-    def turn(self, app_id: str, profile: str, to: str | None, timeout: float | None, operation: str) -> Iterator[None]:
+    def turn(
+        self, app_id: str, profile: str, to: str | None, timeout: float | None, operation: str
+    ) -> Iterator[None]:
         keys, started = self._keys(app_id, profile), time.monotonic()
         holder = f"{self._me}:{next(self._tickets)}"
         is_group = bool(to and to.endswith("@chatroom"))

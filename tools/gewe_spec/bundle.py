@@ -14,12 +14,11 @@ from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from . import yamlio
+from . import pacing, yamlio
 from .errors import SpecError
 from .names import NameRegistry, OperationNames, derive
 from .normalize import METHODS, SECURITY_SCHEME, TOKEN_HEADER, Normalized, normalize_operation
 from .pages import Document, read_exports
-from . import pacing
 from .readonly import EXTENSION, Reviewed, decide, load_exceptions
 from .report import Report, Where
 

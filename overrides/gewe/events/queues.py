@@ -8,7 +8,7 @@ pushes with `take`, and after its handler says `ack` (done), `retry` (failed: ag
 | --- | --- | --- |
 | `MemoryQueue()` | nothing: a crash, a deploy or an OOM kill loses what is queued | one process |
 | `SqliteQueue(path)` | `kill -9` of any process (a file in WAL mode) | the processes of one machine |
-| `RedisStreamQueue(url)` | any worker or receiver dying; Redis restarts if it persists | any number of machines |
+| `RedisStreamQueue(url)` | any worker or receiver dying; a Redis that persists | any number of machines |
 
 **Order.** Every push has a chat key (`chat_key`: its `Appid` and conversation - the room, or the
 two people of a private chat; pushes that are not messages use the account and their type). A
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import json
 import time
@@ -38,7 +39,7 @@ from ..errors import GeweConfigError
 __all__ = [
     "DeadLetter",
     "Delivery",
-        "MemoryQueue",
+    "MemoryQueue",
     "PushQueue",
     "chat_key",
     "dumps",
@@ -206,10 +207,8 @@ class MemoryQueue:
             event = self._event()
             event.clear()
             soonest = min((t for t in self._not_before.values() if t > now), default=deadline)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), max(0.0, min(deadline, soonest) - now))
-            except TimeoutError:
-                pass
 
     def _pop(self, delivery: Delivery) -> None:
         items = self._chats.get(delivery.key)
@@ -247,7 +246,8 @@ class MemoryQueue:
 
     async def replay(self, ids: Iterable[str] | None = None) -> int:
         wanted = None if ids is None else set(ids)
-        keep, again = [], []
+        keep: list[DeadLetter] = []
+        again: list[DeadLetter] = []
         for letter in self._dead:
             (again if wanted is None or letter.id in wanted else keep).append(letter)
         self._dead = keep

@@ -113,7 +113,9 @@ class RedisStreamQueue:
         try:
             import redis.asyncio as aioredis
         except ImportError:  # pragma: no cover - depends on the environment
-            raise GeweDependencyError("RedisStreamQueue needs redis-py: pip install 'gewe-sdk[redis]'") from None
+            raise GeweDependencyError(
+                "RedisStreamQueue needs redis-py: pip install 'gewe-sdk[redis]'"
+            ) from None
         if not 1 <= partitions <= 1024 or max_len < 1 or not lease > 0 or batch < 1:
             raise GeweConfigError(
                 "RedisStreamQueue needs 1 <= partitions <= 1024, max_len >= 1, lease > 0, batch >= 1"
@@ -170,9 +172,11 @@ class RedisStreamQueue:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for stream, data, _ in puts:
-                    await self._put_script(keys=[stream, self._backlog], args=[self.max_len, data], client=pipe)
+                    await self._put_script(
+                        keys=[stream, self._backlog], args=[self.max_len, data], client=pipe
+                    )
                 results = await pipe.execute(raise_on_error=False)
-        except BaseException as exc:  # noqa: BLE001 - every waiting put gets it
+        except BaseException as exc:
             for _, _, future in puts:
                 if not future.done():
                     future.set_exception(ConnectionError(f"Redis: {type(exc).__name__}: {exc}"))
@@ -225,7 +229,9 @@ class RedisStreamQueue:
         if owned:
             async with self.client.pipeline(transaction=False) as pipe:
                 for index in owned:
-                    await self._renew_script(keys=[self._lease_key(index)], args=[self.consumer, ttl], client=pipe)
+                    await self._renew_script(
+                        keys=[self._lease_key(index)], args=[self.consumer, ttl], client=pipe
+                    )
                 renewed = await pipe.execute()
             for index, ok in zip(owned, renewed, strict=True):
                 if not ok:  # expired and maybe taken: what is buffered is the new owner's now
@@ -405,7 +411,12 @@ class RedisStreamQueue:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.xadd(
                 self.dead_stream,
-                {"d": dumps(delivery.raw), "error": error[:2000], "attempts": delivery.attempts, "id": delivery.id},
+                {
+                    "d": dumps(delivery.raw),
+                    "error": error[:2000],
+                    "attempts": delivery.attempts,
+                    "id": delivery.id,
+                },
             )
             pipe.xack(part.stream, self.group, entry_id)
             pipe.xdel(part.stream, entry_id)

@@ -130,7 +130,9 @@ class SqliteQueue:
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(_SCHEMA)
             except sqlite3.Error as exc:
-                raise GeweConfigError(f"SqliteQueue: cannot open {str(self.path)!r}: {exc}", setting="path") from None
+                raise GeweConfigError(
+                    f"SqliteQueue: cannot open {str(self.path)!r}: {exc}", setting="path"
+                ) from None
             self._db = db
         return self._db
 
@@ -230,7 +232,11 @@ class SqliteQueue:
         now = time.monotonic()
         if self._held and now - self._renewed_at > self.lease / 3:
             self._renewed_at = now
-            self._write("UPDATE gewe_queue SET until = ? WHERE owner = ?", (time.time() + self.lease, self.owner), False)
+            self._write(
+                "UPDATE gewe_queue SET until = ? WHERE owner = ?",
+                (time.time() + self.lease, self.owner),
+                False,
+            )
 
     async def take(self, limit: int, wait: float) -> list[Delivery]:
         if self._wake is None:
@@ -308,7 +314,9 @@ class SqliteQueue:
                     for r in db.execute("SELECT id, raw FROM gewe_dead WHERE id = ?", (i,)).fetchall()
                 ]
             for row_id, raw in rows:
-                db.execute("INSERT INTO gewe_queue (chat, raw) VALUES (?, ?)", (chat_key(json.loads(raw)), raw))
+                db.execute(
+                    "INSERT INTO gewe_queue (chat, raw) VALUES (?, ?)", (chat_key(json.loads(raw)), raw)
+                )
                 db.execute("DELETE FROM gewe_dead WHERE id = ?", (row_id,))
             return len(rows)
 
@@ -353,7 +361,9 @@ class SqliteDedup:
             row = db.execute("SELECT owner, expires FROM gewe_seen WHERE key = ?", (key,)).fetchone()
             if row is not None and row[1] >= now and (owner is None or row[0] != owner):
                 return False
-            db.execute("INSERT OR REPLACE INTO gewe_seen VALUES (?, ?, ?)", (key, owner or "", now + self.ttl))
+            db.execute(
+                "INSERT OR REPLACE INTO gewe_seen VALUES (?, ?, ?)", (key, owner or "", now + self.ttl)
+            )
             return True
 
         claimed: bool = self.queue._transaction(run)

@@ -30,67 +30,20 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import queue as _queue
 import signal
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from ..errors import GeweConfigError
 from .dedup import DedupStore, MemoryDedup
-from .queues import Delivery, PushQueue, MemoryQueue
 from .models import Event
 from .parse import parse_event, push_key
+from .queues import Delivery, MemoryQueue, PushQueue
+from .receiver import _describe, _Threads
 
 logger = logging.getLogger("gewe.events")
 Handler = Callable[[Event], object]
-
-
-class _DaemonPool:
-    """Threads for sync handlers that never keep the process alive (a handler that never returns
-    must not stop the process from exiting on SIGTERM)."""
-
-    def __init__(self, size: int) -> None:
-        self._jobs: _queue.SimpleQueue[tuple[Callable[[], object], asyncio.Future[Any]] | None] = (
-            _queue.SimpleQueue()
-        )
-        self._threads = [
-            threading.Thread(target=self._run, name=f"gewe-worker-{i}", daemon=True) for i in range(size)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            call, future = job
-            loop = future.get_loop()
-            try:
-                result = call()
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                    loop.call_soon_threadsafe(_settle, future, None, exc)
-            else:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_settle, future, result, None)
-
-    def submit(self, call: Callable[[], object]) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._jobs.put((call, future))
-        return future
-
-    def shutdown(self) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
-
-
-def _settle(future: asyncio.Future[Any], result: object, exc: BaseException | None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
 
 
 def is_async_handler(handler: object) -> bool:
@@ -135,7 +88,8 @@ class Worker:
             raise GeweConfigError("Worker handler must be callable", setting="handler")
         if not isinstance(queue, PushQueue):
             raise GeweConfigError(
-                f"Worker queue must be a MemoryQueue, SqliteQueue or RedisStreamQueue, got {type(queue).__name__}",
+                "Worker queue must be a MemoryQueue, SqliteQueue or RedisStreamQueue, "
+                f"got {type(queue).__name__}",
                 setting="queue",
             )
         if concurrency < 1 or max_deliveries < 1:
@@ -144,9 +98,13 @@ class Worker:
             raise GeweConfigError("handler_timeout must be > 0 or None", setting="handler_timeout")
         self.handler, self.queue, self.concurrency = handler, queue, concurrency
         self.dedup: DedupStore | None = _default_dedup(queue) if dedup == "auto" else dedup
-        self.handler_timeout, self.max_deliveries, self.retry_delay = handler_timeout, max_deliveries, retry_delay
+        self.handler_timeout, self.max_deliveries, self.retry_delay = (
+            handler_timeout,
+            max_deliveries,
+            retry_delay,
+        )
         self._is_async = is_async_handler(handler)
-        self._pool: _DaemonPool | None = None
+        self._pool: _Threads | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._active: dict[asyncio.Task[None], Delivery] = {}
         self._freed: asyncio.Event | None = None
@@ -180,8 +138,8 @@ class Worker:
             raise GeweConfigError("the worker is already started", setting="worker")
         self._stopping = False
         self._freed = asyncio.Event()
-        if not self._is_async:
-            self._pool = _DaemonPool(self.concurrency)
+        if not self._is_async:  # daemon threads: a handler that never returns cannot block exit
+            self._pool = _Threads(asyncio.get_running_loop(), 2 * self.concurrency, "gewe-worker")
         opener = getattr(self.queue, "open", None)
         if callable(opener):
             await opener()
@@ -320,24 +278,23 @@ class Worker:
                 logger.warning("could not forget a push id in the dedup store (%s)", type(exc).__name__)
 
     async def _call(self, event: Event) -> None:
-        if self._is_async:
-            coro = self.handler(event)
-            await (asyncio.wait_for(coro, self.handler_timeout) if self.handler_timeout else coro)  # type: ignore[arg-type]
-            return
-        assert self._pool is not None
-        future = self._pool.submit(lambda: self.handler(event))
-        result = await (asyncio.wait_for(future, self.handler_timeout) if self.handler_timeout else future)
-        if inspect.isawaitable(result):
-            await result
+        async with asyncio.timeout(self.handler_timeout):
+            if self._is_async:
+                await self.handler(event)  # type: ignore[misc]
+                return
+            assert self._pool is not None
+            result = await self._pool.submit(self.handler, event)
+            if inspect.isawaitable(result):
+                await result
 
     async def _process(self, delivery: Delivery) -> None:
-        from .receiver import _describe
-
         raw = delivery.raw
         key = push_key(raw) if self.dedup is not None else None
         if delivery.attempts > self.max_deliveries:
             self.dead += 1
-            logger.error("push set aside as a dead letter after %d tries (%s)", delivery.attempts - 1, _describe(raw))
+            logger.error(
+                "push set aside as a dead letter after %d tries (%s)", delivery.attempts - 1, _describe(raw)
+            )
             why = f"handed out {delivery.attempts - 1} times without finishing (its worker died or hung)"
             await self._persist("moving a push to the dead letters", lambda: self.queue.dead(delivery, why))
             await self._forget(key)
@@ -357,7 +314,10 @@ class Worker:
             if isinstance(exc, TimeoutError):
                 self.timed_out += 1
                 logger.warning(
-                    "handler ran past %gs on a %s event (%s): cancelled", self.handler_timeout or 0, kind, _describe(raw)
+                    "handler ran past %gs on a %s event (%s): cancelled",
+                    self.handler_timeout or 0,
+                    kind,
+                    _describe(raw),
                 )
                 error = f"handler_timeout: ran past {self.handler_timeout:g} s"
             else:
@@ -367,7 +327,9 @@ class Worker:
             await self._forget(key)
             if delivery.attempts >= self.max_deliveries:
                 self.dead += 1
-                await self._persist("moving a push to the dead letters", lambda: self.queue.dead(delivery, error))
+                await self._persist(
+                    "moving a push to the dead letters", lambda: self.queue.dead(delivery, error)
+                )
             else:
                 first, longest = self.retry_delay
                 delay = min(longest, first * 2 ** (delivery.attempts - 1))
