@@ -6,9 +6,10 @@ are downloads is decided in one reviewed place, `openapi/pacing.yml` (`make spec
 the package; `profile_of(operation)` answers). Every call of a paced operation takes its turn:
 
 - one at a time per account and profile: the next send starts after the previous one returned;
-- gaps between starts: `person` seconds before a send to a person, `group` (a random draw from a
-  range) before a send to a group (`toWxid` ending `@chatroom`);
-- at most `per_minute` starts in any 60 seconds.
+- gaps after it returned: `person` seconds before a send to a person, `group` (a random draw from
+  a range) before a send to a group (`toWxid` ending `@chatroom`) - so GeWe never sees two sends
+  of an account closer than the gap, however long each took;
+- at most `per_minute` starts in any `window` seconds (60).
 
 `SEND` (GeWe's guidance: 1 s to people, a random 2-5 s to groups, 40 a minute) and `DOWNLOAD` (a
 random 3-10 s, a queue of its own) are the defaults; `Pacing(send=Profile(...), download=...)`
@@ -34,6 +35,7 @@ import contextlib
 import fnmatch
 import functools
 import itertools
+import math
 import random
 import threading
 import time
@@ -110,22 +112,24 @@ class Profile:
         person: seconds between the start of the previous call and a call to a person (a number,
             or a (low, high) range drawn at random each time).
         group: the same before a call to a group.
-        per_minute: at most this many starts in any 60 s (None: no cap).
+        per_minute: at most this many starts in any `window` seconds (None: no cap).
         hold: seconds a turn stays taken when its holder never gives it back (a dead process).
+        window: the cap's window, in seconds (60: a minute).
     """
 
     person: float | tuple[float, float] = 1.0
     group: float | tuple[float, float] = (2.0, 5.0)
     per_minute: int | None = 40
     hold: float = 120.0
+    window: float = 60.0
     _spans: tuple[tuple[float, float], tuple[float, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         spans = (_span(self.person, "person"), _span(self.group, "group"))
         if self.per_minute is not None and self.per_minute < 1:
             raise GeweConfigError("Profile per_minute must be >= 1 or None", setting="per_minute")
-        if not self.hold > 0:
-            raise GeweConfigError("Profile hold must be > 0", setting="hold")
+        if not self.hold > 0 or not self.window > 0:
+            raise GeweConfigError("Profile hold and window must be > 0", setting="hold")
         object.__setattr__(self, "_spans", spans)
 
     def draw(self) -> tuple[float, float]:
@@ -152,11 +156,12 @@ def _too_long(operation: str, waited: float, timeout: float) -> GeweTimeoutError
 class _Turns:
     """The pacing state of one account and profile (in-process)."""
 
-    __slots__ = ("busy", "next_group", "next_person", "queue", "starts")
+    __slots__ = ("busy", "gaps", "next_group", "next_person", "queue", "starts")
 
     def __init__(self) -> None:
         self.busy = False
         self.next_person = self.next_group = 0.0
+        self.gaps = (0.0, 0.0)  # drawn when the turn was taken, counted from its release
         self.starts: collections.deque[float] = collections.deque()
         self.queue: collections.deque[int] = collections.deque()  # tickets, first come first served
 
@@ -186,17 +191,16 @@ class Pacing:
         now = time.monotonic()
         ready = state.next_group if is_group else state.next_person
         if profile.per_minute is not None:
-            while state.starts and state.starts[0] <= now - 60:
+            while state.starts and state.starts[0] <= now - profile.window:
                 state.starts.popleft()
             if len(state.starts) >= profile.per_minute:
-                ready = max(ready, state.starts[0] + 60)
+                ready = max(ready, state.starts[0] + profile.window)
         if ready > now:
             return ready - now
         state.queue.popleft()
         state.busy = True
         state.starts.append(now)
-        person, group = profile.draw()
-        state.next_person, state.next_group = now + person, now + group
+        state.gaps = profile.draw()
         return 0.0
 
     def _enter(self, key: tuple[str, str]) -> int:
@@ -208,6 +212,8 @@ class Pacing:
         state = self._state[key]
         if taken:
             state.busy = False
+            now = time.monotonic()
+            state.next_person, state.next_group = now + state.gaps[0], now + state.gaps[1]
         else:
             with contextlib.suppress(ValueError):
                 state.queue.remove(ticket)
@@ -273,8 +279,9 @@ class Pacing:
 # -- shared through Redis ----------------------------------------------------------------------------
 
 # KEYS[1]: the account/profile hash, KEYS[2]: its list of recent starts (ms).
-# ARGV: holder, is_group (1/0), hold ms, per_minute (0: none), next person gap ms, next group gap ms.
-# Returns 0 (taken) or the ms to wait (-1: another holds the turn).
+# ARGV: holder, is_group (1/0), hold ms, per_minute (0: none), person gap ms, group gap ms, window ms.
+# Returns 0 (taken) or the ms to wait (-1: another holds the turn). The gaps drawn now count from
+# the release (_GIVE); a holder that never releases frees the turn after `hold`.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -286,26 +293,31 @@ local cap = tonumber(ARGV[4])
 if cap > 0 then
     while true do
         local first = redis.call('LINDEX', KEYS[2], 0)
-        if not first or tonumber(first) > now - 60000 then break end
+        if not first or tonumber(first) > now - tonumber(ARGV[7]) then break end
         redis.call('LPOP', KEYS[2])
     end
     if redis.call('LLEN', KEYS[2]) >= cap then
-        ready = math.max(ready, tonumber(redis.call('LINDEX', KEYS[2], 0)) + 60000)
+        ready = math.max(ready, tonumber(redis.call('LINDEX', KEYS[2], 0)) + tonumber(ARGV[7]))
     end
 end
 if ready > now then return ready - now end
 redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'held_until', now + tonumber(ARGV[3]),
+    'gap_person', ARGV[5], 'gap_group', ARGV[6],
     'next_person', now + tonumber(ARGV[5]), 'next_group', now + tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], 3600000)
 if cap > 0 then
     redis.call('RPUSH', KEYS[2], now)
-    redis.call('PEXPIRE', KEYS[2], 120000)
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[7]) * 2)
 end
 return 0
 """
 _GIVE = """
 if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then
-    redis.call('HSET', KEYS[1], 'holder', '')
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1
+    local gp = tonumber(redis.call('HGET', KEYS[1], 'gap_person') or '0')
+    local gg = tonumber(redis.call('HGET', KEYS[1], 'gap_group') or '0')
+    redis.call('HSET', KEYS[1], 'holder', '', 'next_person', now + gp, 'next_group', now + gg)
     return 1
 end
 return 0
@@ -345,14 +357,8 @@ class RedisPacing(Pacing):
     def _args(self, holder: str, profile: str, is_group: bool) -> list[Any]:
         p = self.profiles[profile]
         person, group = p.draw()
-        return [
-            holder,
-            int(is_group),
-            int(p.hold * 1000),
-            p.per_minute or 0,
-            int(person * 1000),
-            int(group * 1000),
-        ]
+        gaps = [math.ceil(person * 1000), math.ceil(group * 1000)]  # ms, never below the profile
+        return [holder, int(is_group), int(p.hold * 1000), p.per_minute or 0, *gaps, int(p.window * 1000)]
 
     def _aclient(self) -> Any:
         import redis.asyncio as aioredis
