@@ -139,14 +139,16 @@ class SqliteQueue:
     def _transaction(self, work: Any) -> Any:
         """Run `work(db)` in one BEGIN IMMEDIATE transaction (rolled back if it raises)."""
         db = self.db
+        if db.in_transaction:  # a COMMIT that failed earlier left one open
+            db.execute("ROLLBACK")
         db.execute("BEGIN IMMEDIATE")
         try:
             result = work(db)
+            db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
         return result
 
     # -- batched writes (one commit per loop turn) ---------------------------------------------
