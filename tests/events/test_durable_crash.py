@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import os
 import signal
 import subprocess
@@ -139,7 +140,7 @@ def check(log: Path, sender: Sender, killed: dict[int, float]) -> None:
                 for h in handlings[nid]
             ),
         )
-        for (_, end, a), (begin, _, b) in zip(runs, runs[1:], strict=False):
+        for (_, end, a), (begin, _, b) in itertools.pairwise(runs):
             assert begin >= end, f"{chat}: push {b} began before push {a} ended"
         first_ends = [min(h.end for h in handlings[n] if h.end is not None) for n in ids]
         assert first_ends == sorted(first_ends), f"{chat}: handled out of order"
