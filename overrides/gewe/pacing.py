@@ -9,7 +9,7 @@ the package; `profile_of(operation)` answers). Every call of a paced operation t
 - gaps after it returned: `person` seconds before a send to a person, `group` (a random draw from
   a range) before a send to a group (`toWxid` ending `@chatroom`) - so GeWe never sees two sends
   of an account closer than the gap, however long each took;
-- at most `per_minute` starts in any `window` seconds (60).
+- at most `per_minute` calls in any `window` seconds (60), each counted from its return.
 
 `SEND` (GeWe's guidance: 1 s to people, a random 2-5 s to groups, 40 a minute) and `DOWNLOAD` (a
 random 3-10 s, a queue of its own) are the defaults; `Pacing(send=Profile(...), download=...)`
@@ -199,7 +199,6 @@ class Pacing:
             return ready - now
         state.queue.popleft()
         state.busy = True
-        state.starts.append(now)
         state.gaps = profile.draw()
         return 0.0
 
@@ -214,6 +213,7 @@ class Pacing:
             state.busy = False
             now = time.monotonic()
             state.next_person, state.next_group = now + state.gaps[0], now + state.gaps[1]
+            state.starts.append(now)  # counted when it returned: GeWe saw it before then
         else:
             with contextlib.suppress(ValueError):
                 state.queue.remove(ticket)
@@ -305,10 +305,6 @@ redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'held_until', now + tonumber(ARGV
     'gap_person', ARGV[5], 'gap_group', ARGV[6],
     'next_person', now + tonumber(ARGV[5]), 'next_group', now + tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], 3600000)
-if cap > 0 then
-    redis.call('RPUSH', KEYS[2], now)
-    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[7]) * 2)
-end
 return 0
 """
 _GIVE = """
@@ -318,6 +314,10 @@ if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then
     local gp = tonumber(redis.call('HGET', KEYS[1], 'gap_person') or '0')
     local gg = tonumber(redis.call('HGET', KEYS[1], 'gap_group') or '0')
     redis.call('HSET', KEYS[1], 'holder', '', 'next_person', now + gp, 'next_group', now + gg)
+    if tonumber(ARGV[2]) > 0 then
+        redis.call('RPUSH', KEYS[2], now)
+        redis.call('PEXPIRE', KEYS[2], ARGV[2])
+    end
     return 1
 end
 return 0
@@ -360,6 +360,11 @@ class RedisPacing(Pacing):
         gaps = [math.ceil(person * 1000), math.ceil(group * 1000)]  # ms, never below the profile
         return [holder, int(is_group), int(p.hold * 1000), p.per_minute or 0, *gaps, int(p.window * 1000)]
 
+    def _window_ms(self, profile: str) -> int:
+        """The cap's window in ms (0: no cap, nothing to count)."""
+        p = self.profiles[profile]
+        return 0 if p.per_minute is None else int(p.window * 1000)
+
     def _aclient(self) -> Any:
         import redis.asyncio as aioredis
 
@@ -386,7 +391,7 @@ class RedisPacing(Pacing):
             yield
         finally:
             with contextlib.suppress(Exception):  # unreachable: the turn frees itself after `hold`
-                self._sync.eval(_GIVE, 1, keys[0], holder)
+                self._sync.eval(_GIVE, 2, *keys, holder, self._window_ms(profile))
 
     @contextlib.asynccontextmanager
     async def aturn(
@@ -406,7 +411,7 @@ class RedisPacing(Pacing):
             yield
         finally:
             with contextlib.suppress(Exception):
-                await client.eval(_GIVE, 1, keys[0], holder)
+                await client.eval(_GIVE, 2, *keys, holder, self._window_ms(profile))
 
     def close(self) -> None:
         """Close the sync connection (async ones close with their loop's `aclose`)."""
