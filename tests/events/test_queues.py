@@ -222,12 +222,12 @@ async def test_receiver_answers_only_once_stored(make: Any, kind: str) -> None:
 
 
 class _Stuck(MemoryQueue):
-    async def put(self, raw: dict[str, Any]) -> None:
+    async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         await asyncio.sleep(30)
 
 
 class _Down(MemoryQueue):
-    async def put(self, raw: dict[str, Any]) -> None:
+    async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         raise ConnectionError("store down")
 
 

@@ -114,8 +114,9 @@ class DeadLetter:
 class PushQueue(Protocol):
     """What `Receiver` and `Worker` need of a queue (see the module's docstring)."""
 
-    async def put(self, raw: dict[str, Any]) -> None:
-        """Store one decoded push; returns once it is stored (raises when it cannot be)."""
+    async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
+        """Store one decoded push (`body`: the bytes it was decoded from, stored as they are when
+        given); returns once it is stored, raises when it cannot be."""
         ...
 
     async def take(self, limit: int, wait: float) -> list[Delivery]:
@@ -179,7 +180,7 @@ class MemoryQueue:
             self._wake = asyncio.Event()
         return self._wake
 
-    async def put(self, raw: dict[str, Any]) -> None:
+    async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         if self._size >= self.max_items:
             raise OverflowError(f"the queue holds its maximum of {self.max_items} pushes")
         self._seq += 1

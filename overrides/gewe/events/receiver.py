@@ -441,7 +441,7 @@ class Receiver:
             logger.debug("push answered 400: its Appid is longer than any real one")
             return self._answer(400)
         if self.queue is not None:
-            return await self._store(raw)
+            return await self._store(raw, bytes(body))
         self.ensure_workers()
         intake = self.intake
         assert intake is not None
@@ -470,14 +470,14 @@ class Receiver:
             return self._reject(raw, "the queue is full")
         return self._answer(200)
 
-    async def _store(self, raw: dict[str, Any]) -> int:
+    async def _store(self, raw: dict[str, Any], body: bytes) -> int:
         """The answer with a `queue`: 200 once it stored the push, 503 if it did not in time."""
         assert self.queue is not None
         if not self._accepting:
             await self._start_worker()
         try:
             async with asyncio.timeout(self.store_timeout):
-                await self.queue.put(raw)
+                await self.queue.put(raw, body)
         except TimeoutError:
             return self._reject(raw, f"the queue did not store it within {self.store_timeout:g} s")
         except Exception as exc:  # full, or its store is down: GeWe delivers it again

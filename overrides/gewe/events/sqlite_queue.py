@@ -187,7 +187,7 @@ class SqliteQueue:
 
     # -- the receiver's side --------------------------------------------------------------------
 
-    async def put(self, raw: dict[str, Any]) -> None:
+    async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         now = time.monotonic()
         if now - self._counted_at > 1.0:
             self._count = self.db.execute("SELECT COUNT(*) FROM gewe_queue").fetchone()[0]
@@ -195,7 +195,9 @@ class SqliteQueue:
         if self._count >= self.max_items:
             raise OverflowError(f"the queue holds its maximum of {self.max_items} pushes")
         self._count += 1
-        future = self._write("INSERT INTO gewe_queue (chat, raw) VALUES (?, ?)", (chat_key(raw), dumps(raw)))
+        future = self._write(
+            "INSERT INTO gewe_queue (chat, raw) VALUES (?, ?)", (chat_key(raw), body or dumps(raw))
+        )
         assert future is not None
         await future
 
