@@ -126,6 +126,7 @@ class RedisDedup:
         self.client: Any = aioredis.Redis.from_url(client) if isinstance(client, str) else client
         self.ttl = max(1, int(ttl))
         self.prefix = prefix
+        self.marked_done_by: Any = None  # the RedisStreamQueue whose ack marks ids done (its dedup())
 
     def __repr__(self) -> str:
         return f"RedisDedup(ttl={self.ttl}, prefix={self.prefix!r})"

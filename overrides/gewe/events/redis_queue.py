@@ -50,6 +50,16 @@ if n >= tonumber(ARGV[1]) then return false end
 redis.call('INCR', KEYS[2])
 return redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
 """
+# KEYS: stream, attempts hash, backlog counter, [a de-duplication key to mark done];
+# ARGV: group, entry id, delivery id.
+_ACK = """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[3])
+redis.call('DECR', KEYS[3])
+if KEYS[4] then redis.call('SET', KEYS[4], '1', 'XX', 'KEEPTTL') end
+return 1
+"""
 _HEARTBEAT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -142,6 +152,7 @@ class RedisStreamQueue:
         self._streams = [f"{prefix}:s:{i}" for i in range(partitions)]
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._put_script = self.client.register_script(_PUT)
+        self._ack_script = self.client.register_script(_ACK)
         self._heartbeat = self.client.register_script(_HEARTBEAT)
         self._renew_script = self.client.register_script(_RENEW)
         self._release_script = self.client.register_script(_RELEASE)
@@ -406,14 +417,14 @@ class RedisStreamQueue:
             self._wake.set()
         return part
 
-    async def ack(self, delivery: Delivery) -> None:
+    async def ack(self, delivery: Delivery, done_key: str | None = None) -> None:
+        """`XACK` and `XDEL` the entry (one script); with `done_key` (a key of this queue's own
+        `dedup()` store) also mark that push id handled, in the same round trip."""
         part, entry_id = delivery.token
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xack(part.stream, self.group, entry_id)
-            pipe.xdel(part.stream, entry_id)
-            pipe.hdel(self._attempts, delivery.id)
-            pipe.decr(self._backlog)
-            await pipe.execute()
+        keys = [part.stream, self._attempts, self._backlog]
+        if done_key is not None:
+            keys.append(f"{self.prefix}:dedup:{done_key}")
+        await self._ack_script(keys=keys, args=[self.group, entry_id, delivery.id])
         self._settle(delivery)
 
     async def retry(self, delivery: Delivery, error: str, delay: float) -> None:
@@ -487,7 +498,9 @@ class RedisStreamQueue:
         """A `RedisDedup` on the same server (what a `Worker` on this queue uses by default)."""
         from .dedup import RedisDedup
 
-        return RedisDedup(self.client, ttl=ttl, prefix=f"{self.prefix}:dedup:")
+        store = RedisDedup(self.client, ttl=ttl, prefix=f"{self.prefix}:dedup:")
+        store.marked_done_by = self  # the Worker marks ids done in the ack
+        return store
 
     async def close(self) -> None:
         if self._keeper is not None:

@@ -335,11 +335,14 @@ class Worker:
                 delay = min(longest, first * 2 ** (delivery.attempts - 1))
                 await self._persist("handing a push back", lambda: self.queue.retry(delivery, error, delay))
             return
+        self.handled += 1
+        if key is not None and getattr(self.dedup, "marked_done_by", None) is self.queue:  # one trip
+            await self._persist("acknowledging a push", lambda: self.queue.ack(delivery, done_key=key))  # type: ignore[call-arg]
+            return
         if key is not None and self.dedup is not None:
             complete = getattr(self.dedup, "complete", None)
             if callable(complete):
                 await self._persist("marking a push handled", lambda: complete(key))
-        self.handled += 1
         await self._persist("acknowledging a push", lambda: self.queue.ack(delivery))
 
 
