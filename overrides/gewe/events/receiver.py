@@ -42,6 +42,7 @@ import logging
 import queue
 import resource
 import secrets
+import socket
 import threading
 import time
 from collections import Counter
@@ -609,8 +610,14 @@ class Receiver:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on `host`:`port` (0: a free port) and return `self.url`, the URL to give GeWe."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ) -> str:
+        """Listen on `host`:`port` (0: a free port) and return `self.url`, the URL to give GeWe.
+
+        `sock`: a listening socket made elsewhere (e.g. dual-stack, or passed by systemd) instead of
+        `host` and `port`.
+        """
         if self._runner is not None:
             raise GeweConfigError("the receiver is already started", setting="receiver")
         self._stopped = False
@@ -632,9 +639,14 @@ class Receiver:
         server = runner.server
         assert server is not None
         try:
-            self._server = await loop.create_server(
-                lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
-            )
+            if sock is not None:
+                self._server = await loop.create_server(
+                    lambda: _Conn(self, server()), sock=sock, backlog=1024
+                )
+            else:
+                self._server = await loop.create_server(
+                    lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
+                )
         except OSError as exc:
             await runner.cleanup()
             raise GeweConfigError(
@@ -716,12 +728,13 @@ class Receiver:
         *,
         on_start: Callable[[str], object] | None = None,
         stop_timeout: float = 10.0,
+        sock: socket.socket | None = None,
     ) -> int:
         """Serve until Ctrl-C (or SIGTERM), then stop (within `stop_timeout` s) and return how many
         events were left."""
 
         async def serve() -> int:
-            url = await self.start(host, port)
+            url = await self.start(host, port, sock=sock)
             if on_start is not None:
                 on_start(url)
             stopping = asyncio.Event()
