@@ -308,6 +308,8 @@ class Receiver:
         self._threads: _Threads | None = None
         self._parsers: _Threads | None = None
         self._busy: dict[asyncio.Task[None], Push] = {}
+        self._started: dict[asyncio.Task[None], float] = {}  # worker -> when its handler was called
+        self._expired: set[asyncio.Task[None]] = set()  # workers the watchdog cancelled
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -541,6 +543,8 @@ class Receiver:
         self._tasks = [
             asyncio.create_task(self._work(), name=f"gewe-worker-{i}") for i in range(self.workers)
         ]
+        if self.handler_timeout is not None:
+            self._tasks.append(asyncio.create_task(self._watch(), name="gewe-handler-watchdog"))
         self._accepting = True
 
     async def _work(self) -> None:
@@ -549,13 +553,34 @@ class Receiver:
         me = asyncio.current_task()
         assert me is not None
         while True:
-            push = await intake.get()
-            self._busy[me] = push
             try:
-                await self._handle(push)
-            finally:
-                del self._busy[me]
-                await intake.done(push)
+                push = await intake.get()
+                self._busy[me] = push
+                try:
+                    await self._handle(push, me)
+                finally:
+                    del self._busy[me]
+                    await intake.done(push)
+            except asyncio.CancelledError:
+                if me not in self._expired:  # stop(): the worker ends
+                    raise
+                self._expired.discard(me)  # the watchdog's, landed after the handler: go on
+                if me.uncancel() > 0:  # ...unless stop() cancelled it too
+                    raise
+
+    async def _watch(self) -> None:
+        """Cancel every handler past `handler_timeout` (one timer for all, not one per push)."""
+        limit = self.handler_timeout
+        assert limit is not None
+        period = min(0.5, limit / 4)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period)
+            now = loop.time()
+            for task, since in list(self._started.items()):
+                if now - since > limit and task not in self._expired:
+                    self._expired.add(task)
+                    task.cancel()
 
     async def _parse(self, push: Push) -> Event:
         if push.size > THREAD_PARSE_BYTES and self._parsers is not None:
@@ -563,26 +588,31 @@ class Receiver:
             return event
         return parse_event(push.body)
 
-    async def _handle(self, push: Push) -> None:
+    async def _handle(self, push: Push, me: asyncio.Task[None]) -> None:
         event: Event | None = None
+        started = self._started
         try:
             event = await self._parse(push)
-            if self._is_async:
-                if self.handler_timeout is None:
+            if self.handler_timeout is not None:
+                assert self._loop is not None
+                started[me] = self._loop.time()
+            try:  # no other await between the start and the end: the watchdog's cancel lands in here
+                if self._is_async:
                     await self.handler(event)  # type: ignore[misc]
                 else:
-                    async with asyncio.timeout(self.handler_timeout):
-                        await self.handler(event)  # type: ignore[misc]
-            else:
-                assert self._threads is not None
-                async with asyncio.timeout(self.handler_timeout):
+                    assert self._threads is not None
                     result = await self._threads.submit(self.handler, event)
                     if inspect.isawaitable(result):
                         await result
+            finally:
+                started.pop(me, None)
             self.handled += 1
         except asyncio.CancelledError:
-            raise
-        except TimeoutError:
+            if me not in self._expired:
+                raise
+            self._expired.discard(me)
+            if me.uncancel() > 0:  # stop() cancelled it too
+                raise
             self.timed_out += 1
             logger.warning(
                 "handler gave no result within %g s on a %s event (%s); %s; its id is forgotten, so "
@@ -684,6 +714,8 @@ class Receiver:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.intake, self._tasks, self._busy = None, [], {}
+        self._started.clear()
+        self._expired.clear()
         for pool in (self._threads, self._parsers):
             if pool is not None:
                 pool.shutdown()
@@ -763,6 +795,12 @@ def _containers(body: bytes) -> int:
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it grows beyond `limit` bytes."""
+    length = request.content_length
+    if length is not None and not request.headers.get("Transfer-Encoding"):  # checked <= limit
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:  # the client stopped short
+            raise ConnectionResetError("the body ended early") from exc
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.read(1 << 16):  # b"" at the end
