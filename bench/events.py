@@ -280,7 +280,8 @@ def receiver_bench(
         for name, b in burst.items()
     }
     log(
-        f"   receiver/bare: {summary['receiver_speed']:.2f}x pushes/s, {summary['receiver_cpu']:.2f}x CPU/push; "
+        f"   receiver/bare: {summary['receiver_speed']:.2f}x pushes/s, "
+        f"{summary['receiver_cpu']:.2f}x CPU/push; "
         f"burst p99 {summary['burst']['alone']['p99_ms']:.0f} ms, with the worst push "
         f"{summary['burst']['worst']['p99_ms']:.0f} ms"
     )
@@ -332,8 +333,9 @@ def render(results: dict[str, Any]) -> str:
     }
     for kind, row in recv["servers"].items():
         lines.append(
-            f"| {labels[kind]} | {row['per_s']:.0f} | {row['server_cpu_us']:.0f} µs | {row['gen_cpu_us']:.0f} µs "
-            f"| {row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['failed']} |"
+            f"| {labels[kind]} | {row['per_s']:.0f} | {row['server_cpu_us']:.0f} µs "
+            f"| {row['gen_cpu_us']:.0f} µs | {row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms "
+            f"| {row['failed']} |"
         )
     lines += [
         "",
