@@ -127,12 +127,7 @@ def template_push(links: int) -> bytes:
     """A group-template push (MsgType 10002) with `links` links and as many slots: 1 MB at ~16,000."""
     parts = "".join(f'<link name="{i}"><member><nickname>n</nickname></member></link>' for i in range(links))
     slots = "".join(f"${i}$" for i in range(links))
-    content = P.sysmsg(
-        "sysmsgtemplate",
-        f"<sysmsgtemplate><content_template><template>{slots}</template>"
-        f"<link_list>{parts}</link_list></content_template></sysmsgtemplate>",
-    )
-    return json.dumps(P.push(10002, content, new_msg_id=9_000_000_001)).encode()
+    return json.dumps(P.push(10002, P.group_template(slots, parts), new_msg_id=9_000_000_001)).encode()
 
 
 # 1. one push stalled everything: parsing was quadratic, on the event loop ----------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -53,6 +54,20 @@ class Recorder:
 
     def ids(self) -> list[int | None]:
         return sorted(getattr(e, "new_msg_id", None) or 0 for e in self.events)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1 and a free port: its base URL; cleaned up (which stops mounted receivers)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -261,20 +276,13 @@ async def test_mounted_in_an_aiohttp_app(http: aiohttp.ClientSession) -> None:
 
     app.router.add_get("/health", health)
     receiver.add_to(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    try:
+    async with serving(app) as base:
         async with http.get(base + "/health") as resp:
             assert resp.status == 200
         assert await post(http, base + "/hooks/gewe-s3cret", body(P.push(1, "mounted"))) == 200
         assert await post(http, base + "/hooks/other", body(P.push(1, "x"))) == 404
         await until(lambda: len(rec.events) == 1)
-    finally:
-        await runner.cleanup()  # stops the receiver too
+    # leaving `serving` cleaned the app up, which stopped the receiver too
     assert receiver.left == 0
 
 
@@ -319,12 +327,6 @@ async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aio
     receiver = Receiver(rec, path="/hooks/after-stop")
     app = web.Application()
     receiver.add_to(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    url = f"http://{host}:{port}/hooks/after-stop"
     asgi = receiver.asgi()
 
     async def via_asgi(data: bytes) -> int:
@@ -340,7 +342,8 @@ async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aio
         await asgi(scope, receive, send)
         return int(sent[0]["status"])
 
-    try:
+    async with serving(app) as base:
+        url = base + "/hooks/after-stop"
         assert await post(http, url, body(P.push(1, "before"))) == 200
         await until(lambda: len(rec.events) == 1)
         assert await receiver.stop() == 0
@@ -349,8 +352,6 @@ async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aio
         await asyncio.sleep(0.05)
         assert len(rec.events) == 1 and receiver.intake is None  # no worker came back to life
         assert receiver.stats()["answered"] == {"200": 1, "503": 2}
-    finally:
-        await runner.cleanup()
 
 
 async def test_asgi_refuses_compressed_bodies_before_reading_them() -> None:

@@ -29,24 +29,14 @@ def _pad(n: int) -> str:
 def template(n: int) -> dict[str, Any]:
     links = "".join(f'<link name="{i}"><member><nickname>n{i}</nickname></member></link>' for i in range(n))
     slots = "".join(f"${i}$ $" for i in range(n))  # slots, and stray "$" between them
-    content = P.sysmsg(
-        "sysmsgtemplate",
-        f"<sysmsgtemplate><content_template><template>{slots}</template><link_list>{links}</link_list>"
-        "</content_template></sysmsgtemplate>",
-    )
-    return P.push(10002, content)
+    return P.push(10002, P.group_template(slots, links))
 
 
 def nested_links(n: int) -> dict[str, Any]:
     links = (
         "".join(f'<link name="{i}"><member><nickname>n</nickname></member>' for i in range(n)) + "</link>" * n
     )
-    content = P.sysmsg(
-        "sysmsgtemplate",
-        f"<sysmsgtemplate><content_template><template>$0$</template><link_list>{links}</link_list>"
-        "</content_template></sysmsgtemplate>",
-    )
-    return P.push(10002, content)
+    return P.push(10002, P.group_template("$0$", links))
 
 
 def kicked(n: int) -> dict[str, Any]:
