@@ -458,3 +458,24 @@ def test_allow_lists_match_ipv4_mapped_ipv6_peers() -> None:
     assert receiver.address_allowed("2001:db8::1") and receiver.address_allowed("127.0.0.1")
     assert not receiver.address_allowed("::ffff:192.168.0.1") and not receiver.address_allowed("::1")
     assert not receiver.address_allowed("garbage") and not receiver.address_allowed(None)
+
+
+async def test_stop_returns_within_its_timeout_even_when_a_handler_ignores_cancellation(
+    http: aiohttp.ClientSession,
+) -> None:
+    started = asyncio.Event()
+
+    async def stubborn(event: Event) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(60)  # refuses to end
+
+    dedup = MemoryDedup()
+    receiver = Receiver(stubborn, path=secret_path(), dedup=dedup)
+    url = await receiver.start()
+    assert await post(http, url, body(P.push(1, "stubborn"))) == 200
+    await asyncio.wait_for(started.wait(), 5)
+    left = await asyncio.wait_for(receiver.stop(timeout=0.5), 5)  # not the handler's 60 s
+    assert left == 1 and len(dedup) == 0  # its id is forgotten: GeWe's re-delivery is handled

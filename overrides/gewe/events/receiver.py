@@ -700,19 +700,22 @@ class Receiver:
         abandoned in its daemon thread (it cannot be interrupted).
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
+        timeout = max(0.0, timeout)
+        deadline = loop.time() + timeout
+        drained_by = deadline - min(1.0, timeout / 5)  # the rest is for forgetting what was left
         self._accepting = False
         self._stopped = True
-        await self._close_http(deadline)
+        await self._close_http(drained_by)
         intake, tasks = self.intake, self._tasks
         if intake is None:
             return 0
-        while (intake.queued or self._busy) and loop.time() < deadline:
-            await asyncio.sleep(min(0.01, max(0.0, deadline - loop.time())))
+        while (intake.queued or self._busy) and loop.time() < drained_by:
+            await asyncio.sleep(min(0.01, max(0.0, drained_by - loop.time())))
         left = [*self._busy.values(), *intake.drain()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:  # a handler that ignores its cancellation is left behind, not waited for
+            await asyncio.wait(tasks, timeout=max(0.01, drained_by - loop.time()))
         self.intake, self._tasks, self._busy = None, [], {}
         self._started.clear()
         self._expired.clear()
@@ -722,10 +725,18 @@ class Receiver:
         self._threads = self._parsers = None
         if left:
             logger.warning("receiver stopped with %d events not handled", len(left))
+            forgotten = 0
             for push in left:
-                if loop.time() >= deadline + 1.0:  # the store is slow: GeWe's copies wait for the TTL
-                    break
-                await self._forget(push.key)
+                if push.key is not None and self.dedup is not None:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    with contextlib.suppress(Exception):
+                        async with asyncio.timeout(min(self.claim_timeout, remaining)):
+                            await self.dedup.release(push.key)
+                forgotten += 1
+            if forgotten < len(left):  # the store is slow: GeWe's copies of the rest wait for the TTL
+                logger.warning("stop() forgot %d of the %d ids left within its timeout", forgotten, len(left))
         self.left = len(left)
         return self.left
 
