@@ -167,7 +167,9 @@ async def wait_mid_handler(log: Path, pid: int, timeout: float = 10.0) -> None:
         if open_:
             return
         await asyncio.sleep(0.002)
-    raise AssertionError(f"process {pid} never ran a handler")
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    by_pid = collections.Counter(line.split()[1] for line in lines)
+    raise AssertionError(f"process {pid} never ran a handler (handler lines per process: {dict(by_pid)})")
 
 
 def proc_cmd(role: str, queue: str, log: Path, port: int | None = None) -> list[str]:

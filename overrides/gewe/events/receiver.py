@@ -42,6 +42,7 @@ import logging
 import queue
 import resource
 import secrets
+import socket
 import threading
 import time
 from collections import Counter
@@ -344,6 +345,8 @@ class Receiver:
         self._threads: _Threads | None = None
         self._parsers: _Threads | None = None
         self._busy: dict[asyncio.Task[None], Push] = {}
+        self._started: dict[asyncio.Task[None], float] = {}  # worker -> when its handler was called
+        self._expired: set[asyncio.Task[None]] = set()  # workers the watchdog cancelled
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -601,6 +604,8 @@ class Receiver:
         self._tasks = [
             asyncio.create_task(self._work(), name=f"gewe-worker-{i}") for i in range(self.workers)
         ]
+        if self.handler_timeout is not None:
+            self._tasks.append(asyncio.create_task(self._watch(), name="gewe-handler-watchdog"))
         self._accepting = True
 
     async def _work(self) -> None:
@@ -609,13 +614,34 @@ class Receiver:
         me = asyncio.current_task()
         assert me is not None
         while True:
-            push = await intake.get()
-            self._busy[me] = push
             try:
-                await self._handle(push)
-            finally:
-                del self._busy[me]
-                await intake.done(push)
+                push = await intake.get()
+                self._busy[me] = push
+                try:
+                    await self._handle(push, me)
+                finally:
+                    del self._busy[me]
+                    await intake.done(push)
+            except asyncio.CancelledError:
+                if me not in self._expired:  # stop(): the worker ends
+                    raise
+                self._expired.discard(me)  # the watchdog's, landed after the handler: go on
+                if me.uncancel() > 0:  # ...unless stop() cancelled it too
+                    raise
+
+    async def _watch(self) -> None:
+        """Cancel every handler past `handler_timeout` (one timer for all, not one per push)."""
+        limit = self.handler_timeout
+        assert limit is not None
+        period = min(0.5, limit / 4)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period)
+            now = loop.time()
+            for task, since in list(self._started.items()):
+                if now - since > limit and task not in self._expired:
+                    self._expired.add(task)
+                    task.cancel()
 
     async def _parse(self, push: Push) -> Event:
         if push.size > THREAD_PARSE_BYTES and self._parsers is not None:
@@ -623,27 +649,32 @@ class Receiver:
             return event
         return parse_event(push.body)
 
-    async def _handle(self, push: Push) -> None:
+    async def _handle(self, push: Push, me: asyncio.Task[None]) -> None:
         assert self.handler is not None  # without a queue there is always a handler
         event: Event | None = None
+        started = self._started
         try:
             event = await self._parse(push)
-            if self._is_async:
-                if self.handler_timeout is None:
+            if self.handler_timeout is not None:
+                assert self._loop is not None
+                started[me] = self._loop.time()
+            try:  # no other await between the start and the end: the watchdog's cancel lands in here
+                if self._is_async:
                     await self.handler(event)  # type: ignore[misc]
                 else:
-                    async with asyncio.timeout(self.handler_timeout):
-                        await self.handler(event)  # type: ignore[misc]
-            else:
-                assert self._threads is not None
-                async with asyncio.timeout(self.handler_timeout):
+                    assert self._threads is not None
                     result = await self._threads.submit(self.handler, event)
                     if inspect.isawaitable(result):
                         await result
+            finally:
+                started.pop(me, None)
             self.handled += 1
         except asyncio.CancelledError:
-            raise
-        except TimeoutError:
+            if me not in self._expired:
+                raise
+            self._expired.discard(me)
+            if me.uncancel() > 0:  # stop() cancelled it too
+                raise
             self.timed_out += 1
             logger.warning(
                 "handler gave no result within %g s on a %s event (%s); %s; its id is forgotten, so "
@@ -671,8 +702,14 @@ class Receiver:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on `host`:`port` (0: a free port) and return `self.url`, the URL to give GeWe."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ) -> str:
+        """Listen on `host`:`port` (0: a free port) and return `self.url`, the URL to give GeWe.
+
+        `sock`: a listening socket made elsewhere (e.g. dual-stack, or passed by systemd) instead of
+        `host` and `port`.
+        """
         if self._runner is not None:
             raise GeweConfigError("the receiver is already started", setting="receiver")
         self._stopped = False
@@ -694,9 +731,14 @@ class Receiver:
         server = runner.server
         assert server is not None
         try:
-            self._server = await loop.create_server(
-                lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
-            )
+            if sock is not None:
+                self._server = await loop.create_server(
+                    lambda: _Conn(self, server()), sock=sock, backlog=1024
+                )
+            else:
+                self._server = await loop.create_server(
+                    lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
+                )
         except OSError as exc:
             await runner.cleanup()
             raise GeweConfigError(
@@ -723,10 +765,12 @@ class Receiver:
         abandoned in its daemon thread (it cannot be interrupted).
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
+        timeout = max(0.0, timeout)
+        deadline = loop.time() + timeout
+        drained_by = deadline - min(1.0, timeout / 5)  # the rest is for forgetting what was left
         self._accepting = False
         self._stopped = True
-        await self._close_http(deadline)
+        await self._close_http(drained_by)
         if self.queue is not None:  # stored pushes wait in the queue; running ones are handed back
             worker = self.worker
             self.left = 0 if worker is None else await worker.stop(max(0.0, deadline - loop.time()))
@@ -734,23 +778,34 @@ class Receiver:
         intake, tasks = self.intake, self._tasks
         if intake is None:
             return 0
-        while (intake.queued or self._busy) and loop.time() < deadline:
-            await asyncio.sleep(min(0.01, max(0.0, deadline - loop.time())))
+        while (intake.queued or self._busy) and loop.time() < drained_by:
+            await asyncio.sleep(min(0.01, max(0.0, drained_by - loop.time())))
         left = [*self._busy.values(), *intake.drain()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:  # a handler that ignores its cancellation is left behind, not waited for
+            await asyncio.wait(tasks, timeout=max(0.01, drained_by - loop.time()))
         self.intake, self._tasks, self._busy = None, [], {}
+        self._started.clear()
+        self._expired.clear()
         for pool in (self._threads, self._parsers):
             if pool is not None:
                 pool.shutdown()
         self._threads = self._parsers = None
         if left:
             logger.warning("receiver stopped with %d events not handled", len(left))
+            forgotten = 0
             for push in left:
-                if loop.time() >= deadline + 1.0:  # the store is slow: GeWe's copies wait for the TTL
-                    break
-                await self._forget(push.key)
+                if push.key is not None and self.dedup is not None:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    with contextlib.suppress(Exception):
+                        async with asyncio.timeout(min(self.claim_timeout, remaining)):
+                            await self.dedup.release(push.key)
+                forgotten += 1
+            if forgotten < len(left):  # the store is slow: GeWe's copies of the rest wait for the TTL
+                logger.warning("stop() forgot %d of the %d ids left within its timeout", forgotten, len(left))
         self.left = len(left)
         return self.left
 
@@ -785,12 +840,13 @@ class Receiver:
         *,
         on_start: Callable[[str], object] | None = None,
         stop_timeout: float = 10.0,
+        sock: socket.socket | None = None,
     ) -> int:
         """Serve until Ctrl-C (or SIGTERM), then stop (within `stop_timeout` s) and return how many
         events were left."""
 
         async def serve() -> int:
-            url = await self.start(host, port)
+            url = await self.start(host, port, sock=sock)
             if on_start is not None:
                 on_start(url)
             stopping = asyncio.Event()
@@ -821,6 +877,12 @@ def _containers(body: bytes) -> int:
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it grows beyond `limit` bytes."""
+    length = request.content_length
+    if length is not None and not request.headers.get("Transfer-Encoding"):  # checked <= limit
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:  # the client stopped short
+            raise ConnectionResetError("the body ended early") from exc
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.read(1 << 16):  # b"" at the end

@@ -88,7 +88,7 @@ def _no_script(result: object) -> bool:
 
 
 class _Partition:
-    __slots__ = ("buffer", "busy", "index", "not_before", "recover", "stream")
+    __slots__ = ("buffer", "busy", "index", "leaving", "not_before", "recover", "stream")
 
     def __init__(self, index: int, stream: str) -> None:
         self.index, self.stream = index, stream
@@ -96,6 +96,7 @@ class _Partition:
         self.busy = False
         self.recover = True  # claim what earlier owners left pending before reading anything new
         self.not_before = 0.0
+        self.leaving = False  # given up for another worker: released once its push is settled
 
 
 class RedisStreamQueue:
@@ -263,18 +264,25 @@ class RedisStreamQueue:
                 if not ok:  # expired and maybe taken: what is buffered is the new owner's now
                     self._owned.pop(index, None)
         target = math.ceil(self.partitions / max(live, 1))
-        extra = len(self._owned) - target
-        for index in [i for i, p in self._owned.items() if not p.busy][: max(extra, 0)]:
-            await self._release_script(keys=[self._lease_key(index)], args=[self.consumer])
-            self._owned.pop(index, None)
+        staying = [p for p in self._owned.values() if not p.leaving]
+        extra = len(staying) - target
+        if extra > 0:  # idle ones first; a busy one goes once its push is settled
+            for part in sorted(staying, key=lambda p: p.busy)[:extra]:
+                part.leaving = True
+        elif extra < 0:
+            for part in [p for p in self._owned.values() if p.leaving][:-extra]:
+                part.leaving = False
+        for part in [p for p in self._owned.values() if p.leaving and not p.busy]:
+            await self._release_script(keys=[self._lease_key(part.index)], args=[self.consumer])
+            self._owned.pop(part.index, None)
         for part in self._owned.values():
             if not part.busy and not part.buffer:  # nothing of it here: what is pending is an orphan's
                 part.recover = True
-        if len(self._owned) < target:
+        if len([p for p in self._owned.values() if not p.leaving]) < target:
             start = int.from_bytes(self.consumer.encode()[-4:], "big") % self.partitions
             order = [(start + k) % self.partitions for k in range(self.partitions)]
             for index in order:
-                if len(self._owned) >= target:
+                if len([p for p in self._owned.values() if not p.leaving]) >= target:
                     break
                 if index not in self._owned and await self.client.set(
                     self._lease_key(index), self.consumer, nx=True, px=ttl
@@ -367,11 +375,11 @@ class RedisStreamQueue:
         wake = self._wake
         assert wake is not None
         now = time.monotonic()
-        ready = [p for p in self._owned.values() if not p.busy and p.not_before <= now]
+        ready = [p for p in self._owned.values() if not p.busy and not p.leaving and p.not_before <= now]
         for part in ready:
             if part.recover and not part.buffer:
                 await self._recover(part)
-        empty = [p for p in self._owned.values() if not p.recover and not p.buffer]
+        empty = [p for p in self._owned.values() if not p.recover and not p.buffer and not p.leaving]
         if empty:
             have = any(p.buffer for p in ready)
             busy = any(p.busy for p in self._owned.values())
