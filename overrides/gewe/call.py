@@ -31,7 +31,7 @@ from ._readonly import is_read_only
 from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
-from .pacing import profile_of
+from .pacing import Pacing, profile_of
 from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
 
 T = TypeVar("T")
@@ -117,19 +117,20 @@ class Call(Generic[T]):
 
     def turn(self) -> contextlib.AbstractContextManager[None]:
         """The account's turn held around the whole call (`pacing=`; see `gewe.pacing`)."""
-        pacing = self.settings.pacing
-        profile = None if pacing is None else profile_of(self.operation)
-        if pacing is None or profile is None:
-            return contextlib.nullcontext()
-        return pacing.turn(self.app_id, profile, self.to, self.timeouts.deadline, self.operation)
+        paced = self._paced()
+        return contextlib.nullcontext() if paced is None else paced[0].turn(*paced[1])
 
     def aturn(self) -> contextlib.AbstractAsyncContextManager[None]:
         """`turn` for the async client."""
+        paced = self._paced()
+        return contextlib.nullcontext() if paced is None else paced[0].aturn(*paced[1])
+
+    def _paced(self) -> tuple[Pacing, tuple[str, str, str | None, float | None, str]] | None:
         pacing = self.settings.pacing
         profile = None if pacing is None else profile_of(self.operation)
         if pacing is None or profile is None:
-            return contextlib.nullcontext()
-        return pacing.aturn(self.app_id, profile, self.to, self.timeouts.deadline, self.operation)
+            return None
+        return pacing, (self.app_id, profile, self.to, self.timeouts.deadline, self.operation)
 
     def deadline(self) -> float | None:
         """When this attempt must end (a `time.monotonic()` value), if ever."""

@@ -142,6 +142,18 @@ SEND = Profile()
 DOWNLOAD = Profile(person=(3.0, 10.0), group=(3.0, 10.0), per_minute=None)
 
 
+def _check_wait(
+    operation: str, started: float, wait: float, timeout: float | None, poll: float = 0.01
+) -> float:
+    """Seconds to sleep before trying for the turn again (`wait` < 0: until a release, `poll`);
+    the timeout error when the turn cannot come within `timeout`."""
+    waited = time.monotonic() - started
+    if timeout is not None and (waited >= timeout or waited + max(wait, 0.0) > timeout):
+        raise _too_long(operation, waited, timeout)
+    sleep = min(wait, 1.0) if wait > 0 else poll
+    return sleep if timeout is None else min(sleep, max(timeout - waited, 0.001))
+
+
 def _too_long(operation: str, waited: float, timeout: float) -> GeweTimeoutError:
     err = GeweTimeoutError(
         f"not sent: waited {waited:.1f} s for the account's turn (pacing) and the timeout is {timeout:g} s",
@@ -230,11 +242,7 @@ class Pacing:
             ticket = self._enter(key)
             try:
                 while (wait := self._try(key, ticket, is_group)) != 0.0:
-                    waited = time.monotonic() - started
-                    if timeout is not None and (waited >= timeout or (wait > 0 and waited + wait > timeout)):
-                        raise _too_long(operation, waited, timeout)
-                    limit = None if timeout is None else timeout - waited
-                    self._cond.wait(min(x for x in (wait if wait > 0 else None, limit, 1.0) if x is not None))
+                    self._cond.wait(_check_wait(operation, started, wait, timeout, poll=1.0))  # or notified
                 taken = True
             finally:
                 if not taken:
@@ -261,10 +269,7 @@ class Pacing:
                 if wait == 0.0:
                     taken = True
                     break
-                waited = time.monotonic() - started
-                if timeout is not None and (waited >= timeout or (wait > 0 and waited + wait > timeout)):
-                    raise _too_long(operation, waited, timeout)
-                await asyncio.sleep(min(wait, 1.0) if wait > 0 else 0.01)
+                await asyncio.sleep(_check_wait(operation, started, wait, timeout))
         finally:
             if not taken:
                 with self._lock:
@@ -382,11 +387,7 @@ class RedisPacing(Pacing):
         holder = f"{self._me}:{next(self._tickets)}"
         is_group = bool(to and to.endswith("@chatroom"))
         while (wait := int(self._sync.eval(_TAKE, 2, *keys, *self._args(holder, profile, is_group)))) != 0:
-            seconds = 0.01 if wait < 0 else wait / 1000
-            waited = time.monotonic() - started
-            if timeout is not None and waited + max(seconds, 0) > timeout:
-                raise _too_long(operation, waited, timeout)
-            time.sleep(min(seconds, 1.0))
+            time.sleep(_check_wait(operation, started, wait / 1000, timeout))
         try:
             yield
         finally:
@@ -402,11 +403,7 @@ class RedisPacing(Pacing):
         holder = f"{self._me}:{next(self._tickets)}"
         is_group = bool(to and to.endswith("@chatroom"))
         while (wait := int(await client.eval(_TAKE, 2, *keys, *self._args(holder, profile, is_group)))) != 0:
-            seconds = 0.01 if wait < 0 else wait / 1000
-            waited = time.monotonic() - started
-            if timeout is not None and waited + max(seconds, 0) > timeout:
-                raise _too_long(operation, waited, timeout)
-            await asyncio.sleep(min(seconds, 1.0))
+            await asyncio.sleep(_check_wait(operation, started, wait / 1000, timeout))
         try:
             yield
         finally:

@@ -15,10 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import yamlio
 from .errors import SpecError
+from .readonly import load_reviewed
 
 EXTENSION = "x-gewe-pacing"
 RULES = Path(__file__).resolve().parents[2] / "openapi" / "pacing.yml"
@@ -29,16 +27,10 @@ _PATTERN = re.compile(r"^[a-z*][a-z0-9*]*\.[A-Za-z*][A-Za-z0-9*]*$")
 def load_rules(path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """profile -> its patterns; a SpecError naming the file when it is malformed (missing: none)."""
     path = path or RULES
-    if not path.is_file():
-        return {}
-    try:
-        table = yamlio.load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), f"does not parse: {' '.join(str(exc).split())}") from None
-    if table is None:
-        return {}
-    if not isinstance(table, dict) or not set(table) <= set(PROFILES):
-        raise SpecError(str(path), f"expected a mapping of {' / '.join(PROFILES)} to {{patterns, why}}")
+    shape = f"{' / '.join(PROFILES)} to {{patterns, why}}"
+    table = load_reviewed(path, shape)
+    if not set(table) <= set(PROFILES):
+        raise SpecError(str(path), f"expected a mapping of {shape}")
     out: dict[str, tuple[str, ...]] = {}
     for profile, entry in table.items():
         if (
