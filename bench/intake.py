@@ -10,10 +10,9 @@ Servers, each alone in its own process on 127.0.0.1 (a free port):
 - floor-redis: a bare aiohttp handler doing one `XADD` per push (redis-py's asyncio client);
 - redis: `Receiver(queue=RedisStreamQueue(url), handler=None)`.
 
-The load comes from a raw-socket generator in another process (pre-built HTTP/1.1 requests over
-keep-alive connections; it reads only the status line and headers), so the client is not what
-saturates. Figures: answers/s for N pushes over C connections (rounds alternate floor and
-contender; median per-round ratio of time per push, target <= 1.3x), p50/p99 answer latency with
+The load comes from `bench/loadgen.py` (the receiver bench's raw-socket generator) in another
+process, so the client is not what saturates. Figures: answers/s for N pushes over C connections
+(rounds alternate floor and contender; median per-round ratio of time per push, target <= 1.3x), p50/p99 answer latency with
 1,000 pushes sent at once over 1,000 connections (targets p99 < 100 ms on Redis, < 250 ms on
 SQLite), and handles/s: a `Worker` (no-op handler, de-duplication on) draining the N stored pushes,
 against the floor's answers/s.
@@ -97,85 +96,31 @@ def serve(kind: str, port: int, store: str) -> None:
     asyncio.run(main())
 
 
-# -- the load generator (runs as `intake.py load PORT N C`) -----------------------------------------
-
-
-async def _load(port: int, bodies: list[bytes], conns: int) -> tuple[float, list[float], int]:
-    requests = [
-        (
-            f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(b)}\r\n\r\n"
-        ).encode()
-        + b
-        for b in bodies
-    ]
-    share = [requests[i::conns] for i in range(conns)]
-    latencies: list[float] = []
-    failed = 0
-    opened = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port) for _ in share))
-    go = asyncio.Event()
-
-    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mine: list[bytes]) -> None:
-        nonlocal failed
-        await go.wait()
-        for request in mine:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            latencies.append(time.perf_counter() - started)
-            if not head.startswith(b"HTTP/1.1 200"):
-                failed += 1
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            if length:
-                await reader.readexactly(length)
-        writer.close()
-
-    tasks = [asyncio.create_task(one(r, w, m)) for (r, w), m in zip(opened, share, strict=True)]
-    await asyncio.sleep(0.05)
-    started = time.perf_counter()
-    go.set()
-    await asyncio.gather(*tasks)
-    return time.perf_counter() - started, latencies, failed
-
-
-def load(port: int, first: int, count: int, conns: int) -> None:
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8192)), hard))
-    bodies = [push(i) for i in range(first, first + count)]
-    cpu = time.process_time()
-    wall, latencies, failed = asyncio.run(_load(port, bodies, conns))
-    latencies.sort()
-    print(
-        json.dumps(
-            {
-                "wall": wall,
-                "p50": latencies[len(latencies) // 2],
-                "p99": latencies[int(len(latencies) * 0.99) - 1],
-                "failed": failed,
-                "client_cpu": time.process_time() - cpu,
-            }
-        ),
-        flush=True,
-    )
-
-
 # -- the driver -----------------------------------------------------------------------------------
 
 
-def _run_load(port: int, first: int, count: int, conns: int) -> dict[str, Any]:
+def _run_load(port: int, first: int, count: int, conns: int, tmp: str) -> dict[str, Any]:
+    """bench/loadgen.py (the receiver bench's raw-socket generator) in its own process."""
+    bodies = Path(tmp) / f"bodies-{first}.jsonl"
+    bodies.write_bytes(b"\n".join(push(i) for i in range(first, first + count)) + b"\n")
     out = subprocess.run(
-        [sys.executable, __file__, "load", str(port), str(first), str(count), str(conns)],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "loadgen.py"),
+            str(port),
+            PATH,
+            "--bodies",
+            str(bodies),
+            "--conns",
+            str(conns),
+        ],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["failed"] = sum(n for status, n in result["statuses"].items() if status != "200")
     return result
 
 
@@ -238,9 +183,9 @@ def intake_bench(quick: bool, log: Any = print) -> dict[str, Any]:
                         port = free_port()
                         cmd = [sys.executable, __file__, "serve", name, str(port), stores[name]]
                         with start_server(cmd, port=port, name=f"bench-{name}", cwd=ROOT, ready="listening"):
-                            got = _run_load(port, offset, count, conns)
+                            got = _run_load(port, offset, count, conns, tmp)
                             offset += count
-                            burst = _run_load(port, offset, 1000, 1000)
+                            burst = _run_load(port, offset, 1000, 1000, tmp)
                             offset += 1000
                         got["burst_p50"], got["burst_p99"] = burst["p50"], burst["p99"]
                         got["failed"] += burst["failed"]
@@ -303,9 +248,6 @@ def render(results: dict[str, Any]) -> str:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
-        return
-    if len(sys.argv) > 1 and sys.argv[1] == "load":
-        load(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
