@@ -13,8 +13,8 @@ Servers, each alone in its own process on 127.0.0.1 (a free port):
 The load comes from `bench/loadgen.py` (the receiver bench's raw-socket generator) in another
 process, so the client is not what saturates. Figures: answers/s for N pushes over C connections
 (rounds alternate floor and contender; median per-round ratio of time per push, target <= 1.3x),
-p50/p99 answer latency with 1,000 pushes sent at once over 1,000 connections (targets p99 < 100 ms on Redis, < 250 ms on
-SQLite), and handles/s: a `Worker` (no-op handler, de-duplication on) draining the N stored pushes,
+p50/p99 answer latency with 1,000 pushes sent at once over 1,000 connections (targets p99 <
+100 ms on Redis, < 250 ms on SQLite), and handles/s: a `Worker` (no-op handler, de-duplication on) draining the N stored pushes,
 against the floor's answers/s.
 """
 
