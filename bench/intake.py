@@ -14,8 +14,8 @@ The load comes from `bench/loadgen.py` (the receiver bench's raw-socket generato
 process, so the client is not what saturates. Figures: answers/s for N pushes over C connections
 (rounds alternate floor and contender; median per-round ratio of time per push, target <= 1.3x),
 p50/p99 answer latency with 1,000 pushes sent at once over 1,000 connections (targets p99 <
-100 ms on Redis, < 250 ms on SQLite), and handles/s: a `Worker` (no-op handler, de-duplication on) draining the N stored pushes,
-against the floor's answers/s.
+100 ms on Redis, < 250 ms on SQLite), and handles/s: a `Worker` (no-op handler, de-duplication
+on) draining the stored pushes, against the floor's answers/s.
 """
 
 from __future__ import annotations
