@@ -52,6 +52,7 @@ PUSH_DEADLINE = 3.0  # seconds GeWe waits for a receiver's answer
 LOGIN_QR = "login.getLoginQrCode"
 LOGIN_CHECK = "login.checkLogin"
 SET_CALLBACK = "login.setCallback"
+CONTROL_PREFIX = "/_fake/"  # the fake's own routes (gewe fake push), never GeWe's
 
 
 class Call(dict[str, Any]):
@@ -119,7 +120,7 @@ class LoginFlow:
     states: tuple[int, ...] = (0, 1, 2)
     captcha: str | None = None
     expires_after: int | None = None
-    wxid: str = "wxid_fake_bot"
+    wxid: str = "wxid_bot01"
     nickname: str = "Fake Bot"
     uuid: str | None = None
     checks: int = 0
@@ -167,6 +168,8 @@ class FakeGewe:
         self.deliveries: list[Delivery] = []
         self.fetched: list[Fetch] = []
         self.login = LoginFlow(logged_in=True)
+        #: called with each `Call` as it arrives (on the fake's loop; `gewe fake` prints them)
+        self.on_call: Callable[[Call], None] | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -272,7 +275,7 @@ class FakeGewe:
         *,
         captcha: str | None = None,
         expires_after: int | None = None,
-        wxid: str = "wxid_fake_bot",
+        wxid: str = "wxid_bot01",
         nickname: str = "Fake Bot",
     ) -> LoginFlow:
         """Script the next login (`login.getLoginQrCode`, then `login.checkLogin`).
@@ -455,6 +458,8 @@ class FakeGewe:
     # ----------------------------------------------------------------- the server
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return await self._control(request)
         op = self._by_path.get(request.path)
         raw = await request.read()
         try:
@@ -501,9 +506,36 @@ class FakeGewe:
             return _reply(special)
         return _reply(self._example(op))
 
+    async def _control(self, request: web.Request) -> web.Response:
+        """`gewe fake push` drives a running fake here: POST /_fake/push {"body", "duplicate"}."""
+        token = request.headers.get(TOKEN_HEADER, "")
+        if not secrets.compare_digest(token.encode(), self.token.encode()):
+            return _error("fake GeWe: the control routes take the fake's token in X-GEWE-TOKEN", 403)
+        if request.path == CONTROL_PREFIX + "push" and request.method == "POST":
+            try:
+                order = json.loads(await request.read())
+                body, duplicate = order["body"], bool(order.get("duplicate", False))
+            except (ValueError, KeyError, TypeError):
+                return _error('fake GeWe: expected {"body": {...}, "duplicate": false}', 400)
+            if not self.callback_url:
+                return _error(
+                    "fake GeWe: no callback URL yet: the bot must call login.setCallback first", 409
+                )
+            status = await self.push(body, duplicate=duplicate)
+            return _reply({"ret": 200, "msg": OK_MSG, "data": {"status": status, "url": self.callback_url}})
+        if request.path == CONTROL_PREFIX + "calls" and request.method == "GET":
+            rows = [
+                {"op": c.op, "at": c.at, "body": json.loads(repr_safe(c)), "problems": c.problems}
+                for c in self.calls()
+            ]
+            return _reply({"ret": 200, "msg": OK_MSG, "data": rows})
+        return _error(f"fake GeWe: no control route {request.method} {request.path}", 404)
+
     def _record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
 
     def _problems(self, op: str, request: web.Request, body: Any) -> list[str]:
         token = request.headers.get(TOKEN_HEADER)
@@ -636,6 +668,11 @@ _QR_DATA_URI = (
     "data:image/png;base64,"
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
 )
+
+
+def repr_safe(call: Call) -> str:
+    """A call's body as JSON, its `token` field (setCallback's) masked."""
+    return json.dumps({k: ("***" if k == "token" else v) for k, v in call.items()}, ensure_ascii=False)
 
 
 def _dumps(value: Any) -> bytes:

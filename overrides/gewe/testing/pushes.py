@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +30,9 @@ APP_ID = "wx_fake_app"
 SENDER = "wxid_alice"
 ROOM = "20001@chatroom"
 MENTION_SPACE = "\u2005"  # what WeChat puts after each @name
-_ids = itertools.count(7_000_000_000_000_000_001)
+# Fresh ids beyond 2^53, from a random start: pushes made by separate processes (`gewe fake push`)
+# must not look like one message delivered twice.
+_ids = itertools.count(7_000_000_000_000_000_000 + secrets.randbelow(10**17) * 1000)
 
 Push = dict[str, Any]
 
