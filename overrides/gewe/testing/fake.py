@@ -52,6 +52,7 @@ PUSH_DEADLINE = 3.0  # seconds GeWe waits for a receiver's answer
 LOGIN_QR = "login.getLoginQrCode"
 LOGIN_CHECK = "login.checkLogin"
 SET_CALLBACK = "login.setCallback"
+BUILT_IN = (LOGIN_QR, LOGIN_CHECK, SET_CALLBACK)
 CONTROL_PREFIX = "/_fake/"  # the fake's own routes (gewe fake push), never GeWe's
 
 
@@ -157,6 +158,17 @@ class FakeGewe:
         self.redelivery_delay = redelivery_delay
         self.push_timeout = push_timeout
         self.operations = load_operations(operations)
+        for name in BUILT_IN:  # GeWe's own behaviour: served even when the spec lacks their pages
+            module, _, operation = name.partition(".")
+            self.operations.setdefault(
+                name,
+                {
+                    "path": f"{API_PREFIX}{module}/{operation}",
+                    "read_only": False,
+                    "request": {},
+                    "reply": None,
+                },
+            )
         self._by_path = {row["path"]: name for name, row in self.operations.items()}
         self._port = port
         self._rules: dict[str, deque[_Rule]] = {}

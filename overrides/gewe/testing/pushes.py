@@ -32,7 +32,7 @@ ROOM = "20001@chatroom"
 MENTION_SPACE = "\u2005"  # what WeChat puts after each @name
 # Fresh ids beyond 2^53, from a random start: pushes made by separate processes (`gewe fake push`)
 # must not look like one message delivered twice.
-_ids = itertools.count(7_000_000_000_000_000_000 + secrets.randbelow(10**17) * 1000)
+_ids = itertools.count(7_000_000_000_000_000_000 + secrets.randbelow(10**15) * 1000)  # < 2^63
 
 Push = dict[str, Any]
 
