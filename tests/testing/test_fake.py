@@ -87,12 +87,14 @@ async def test_an_unknown_path_is_a_404_and_an_unknown_operation_can_be_taught(
     fake: FakeGewe, client: AsyncGeweClient
 ) -> None:
     with pytest.raises(GeweHTTPError) as info:
-        await client.invoke("message.postText", "/gewe/v2/api/message/postText", {"appId": fake.app_id}, None)
+        await client.invoke(
+            "message.noSuchPage", "/gewe/v2/api/message/noSuchPage", {"appId": fake.app_id}, None
+        )
     assert info.value.status_code == 404
-    fake.reply("message.postText", data={"newMsgId": 7})
-    data = await client.invoke("message.postText", "/gewe/v2/api/message/postText", {"appId": "x"}, None)
+    fake.reply("message.noSuchPage", data={"newMsgId": 7})
+    data = await client.invoke("message.noSuchPage", "/gewe/v2/api/message/noSuchPage", {"appId": "x"}, None)
     assert data == {"newMsgId": 7}
-    calls = fake.calls("message.postText")
+    calls = fake.calls("message.noSuchPage")
     assert [(c["appId"], c.problems) for c in calls] == [(fake.app_id, ("no such operation",)), ("x", ())]
 
 
@@ -317,7 +319,9 @@ async def test_captcha_and_expiry(fake: FakeGewe, client: AsyncGeweClient) -> No
     from gewe import GeweVerificationRequiredError
 
     fake.login_flow(states=(2,), captcha="1234")
-    qr = await _login(client, "login.getLoginQrCode", {"appId": fake.app_id})
+    qr = await _login(
+        client, "login.getLoginQrCode", {"appId": fake.app_id, "type": "ipad", "regionId": "310000"}
+    )
     with pytest.raises(GeweVerificationRequiredError):
         await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]})
     done = await _login(
@@ -325,11 +329,17 @@ async def test_captcha_and_expiry(fake: FakeGewe, client: AsyncGeweClient) -> No
     )
     assert done["status"] == 2
     fake.login_flow(states=(0,), expires_after=2)
-    qr = await _login(client, "login.getLoginQrCode", {"appId": fake.app_id})
-    for _ in range(2):
-        await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]})
-    with pytest.raises(GeweAPIError, match="过期"):
-        await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]})
+    qr = await _login(
+        client, "login.getLoginQrCode", {"appId": fake.app_id, "type": "ipad", "regionId": "310000"}
+    )
+    left = [
+        (await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]}))["expiredTime"]
+    ]
+    left += [
+        (await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]}))["expiredTime"]
+    ]
+    expired = await _login(client, "login.checkLogin", {"appId": fake.app_id, "uuid": qr["uuid"]})
+    assert left[0] > left[1] > 0 and (expired["status"], expired["expiredTime"]) == (0, 0)
 
 
 async def test_media_urls_in_sends_are_fetched(fake: FakeGewe, client: AsyncGeweClient) -> None:

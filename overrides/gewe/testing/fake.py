@@ -115,7 +115,8 @@ class LoginFlow:
 
     `captcha`: the code `checkLogin` must carry (`captchCode`) before it answers status 2, else
     "本次登录需要输入安全验证码"; `expires_after`: the number of checks after which the QR has
-    expired ("二维码已过期"). `wxid` and `nickname` are the account that logs in.
+    expired (status 0 and `expiredTime` 0 from then on). `wxid` and `nickname` are the account
+    that logs in.
     """
 
     states: tuple[int, ...] = (0, 1, 2)
@@ -655,12 +656,11 @@ class FakeGewe:
         if flow.uuid is None or body.get("uuid") != flow.uuid:
             return {"ret": 500, "msg": "uuid无效: call login.getLoginQrCode first", "data": None}
         flow.checks += 1
-        if flow.expires_after is not None and flow.checks > flow.expires_after:
-            return {"ret": 500, "msg": "二维码已过期, 请重新获取", "data": None}
-        state = flow.states[min(flow.checks - 1, len(flow.states) - 1)]
+        expired = flow.expires_after is not None and flow.checks > flow.expires_after
+        state = 0 if expired else flow.states[min(flow.checks - 1, len(flow.states) - 1)]
         if state == 2 and flow.captcha is not None and body.get("captchCode") != flow.captcha:
             return {"ret": 500, "msg": "本次登录需要输入安全验证码", "data": None}
-        left = max(0, 240 - 5 * flow.checks)
+        left = 0 if expired else max(1, 240 - 5 * flow.checks)  # seconds the QR stays valid
         data: dict[str, Any] = {
             "uuid": flow.uuid,
             "headImgUrl": None if state == 0 else "http://wx.qlogo.cn/fake",
