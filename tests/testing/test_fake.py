@@ -184,6 +184,15 @@ def test_bad_settings_are_config_errors() -> None:
         fake.reply(QR, times=0)
     with pytest.raises(GeweConfigError):
         fake.login_flow(states=(0, 3))
+    for bad in ({"token": ""}, {"token": "  "}, {"redeliveries": -1}, {"push_timeout": 0}):
+        with pytest.raises(GeweConfigError):
+            FakeGewe(**bad)  # type: ignore[arg-type]
+
+
+async def test_a_push_that_is_not_json_is_a_config_error(fake: FakeGewe) -> None:
+    with pytest.raises(GeweConfigError, match="not JSON"):
+        await fake.push({"when": object()}, url="http://127.0.0.1:1/")
+    assert fake.deliveries == []
 
 
 # ------------------------------------------------------------------------------------ recording

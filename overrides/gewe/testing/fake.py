@@ -151,7 +151,11 @@ class FakeGewe:
         redelivery_delay: float = 0.05,
         push_timeout: float = PUSH_DEADLINE,
     ) -> None:
-        self.token = token if token is not None else "fake-" + secrets.token_hex(12)
+        if token is not None and (not isinstance(token, str) or not token.strip() or not token.isascii()):
+            raise GeweConfigError("FakeGewe(token=...) must be a non-empty ASCII string", setting="token")
+        if redeliveries < 0 or not push_timeout > 0 or redelivery_delay < 0:
+            raise GeweConfigError("FakeGewe: redeliveries and redelivery_delay >= 0, push_timeout > 0")
+        self.token = token.strip() if token is not None else "fake-" + secrets.token_hex(12)
         self.app_id = app_id
         self.host = host
         self.validate = validate
@@ -427,7 +431,14 @@ class FakeGewe:
         target = url or self.callback_url
         if not target:
             raise GeweConfigError("no callback URL: call login.setCallback first, or pass url=")
-        data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else _dumps(body))
+        try:
+            data = (
+                body
+                if isinstance(body, bytes)
+                else (body.encode() if isinstance(body, str) else _dumps(body))
+            )
+        except (TypeError, ValueError) as exc:
+            raise GeweConfigError(f"push(): the body is not JSON-serialisable ({exc})") from None
         return await self._run(lambda: self._deliver_all(target, body, data, 2 if duplicate else 1))
 
     def push_sync(
