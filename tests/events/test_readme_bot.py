@@ -8,24 +8,20 @@ message and a duplicate; the bot must reply to exactly the first two, once each.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gewe.testing import FakeGewe, pushes
+from tests.support.readme import first_python_block
 from tools.servers import ROOT, free_port
 
 TOKEN = "tok-SECRET-5f3a9c"
 
 
 def bot_code(readme: Path) -> str:
-    text = readme.read_text(encoding="utf-8")
-    section = text[text.index("## Receiving messages") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None
-    return match.group(1)
+    return first_python_block(readme, "## Receiving messages")
 
 
 @pytest.mark.parametrize(

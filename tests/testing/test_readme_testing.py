@@ -4,20 +4,16 @@ file: written to a folder of its own and run by pytest there, with only the inst
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.readme import first_python_block
 from tools.servers import ROOT
 
 
 def example(readme: Path) -> str:
-    text = readme.read_text(encoding="utf-8")
-    section = text[text.index("## Testing your bot") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None
-    return match.group(1)
+    return first_python_block(readme, "## Testing your bot")
 
 
 def run_user_tests(python: str | Path, folder: Path, code: str) -> subprocess.CompletedProcess[str]:
