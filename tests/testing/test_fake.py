@@ -264,6 +264,33 @@ async def test_a_receiver_answering_503_gets_the_push_again(fake: FakeGewe) -> N
     assert [(d.attempt, d.status) for d in fake.deliveries] == [(1, 503), (2, 500), (3, 200)]
 
 
+async def test_a_full_receiver_answers_503_and_gets_the_push_again_once_it_drains() -> None:
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def handle(event: Event) -> None:
+        await release.wait()
+        handled.append(event.text or "")  # type: ignore[union-attr]
+
+    receiver = Receiver(handle, path=secret_path(), queue_size=1, workers=1)
+    url = await receiver.start()
+    async with FakeGewe(redeliveries=20, redelivery_delay=0.1) as fake:  # a slow machine drains late
+        try:
+            assert await fake.push(pushes.text("a"), url=url) == 200  # the worker holds it
+            await asyncio.sleep(0.05)
+            assert await fake.push(pushes.text("b"), url=url) == 200  # queued
+            later = asyncio.get_running_loop().call_later(0.15, release.set)
+            assert await fake.push(pushes.text("c"), url=url) == 200  # 503 while full, then 200
+            later.cancel()
+        finally:
+            release.set()
+            await receiver.stop()
+    statuses = [(d.body["Data"]["Content"]["string"], d.status) for d in fake.deliveries]
+    assert ("c", 503) in statuses and statuses[-1] == ("c", 200)  # delivered again after the 503
+    assert [text for text, status in statuses if status == 200] == ["a", "b", "c"]
+    assert sorted(handled) == ["a", "b", "c"]
+
+
 async def test_a_slow_or_absent_receiver_is_given_up_on_after_the_redeliveries() -> None:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(1)
