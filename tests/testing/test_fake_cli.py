@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 
+import httpx
 import pytest
 
 from gewe import GeweConfigError
@@ -12,6 +17,7 @@ from gewe.cli import main
 from gewe.events import Event, Receiver, parse_event, secret_path
 from gewe.testing import FakeGewe
 from gewe.testing.cli import build_push
+from tools.servers import free_port
 
 
 def args(
@@ -68,3 +74,38 @@ def test_gewe_fake_push_delivers_through_the_running_fake(
     with pytest.raises(SystemExit) as usage:
         main(["fake", "push", "text", "--bogus", "hello"])
     assert usage.value.code == 2
+
+
+def test_gewe_fake_serves_until_interrupted() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEWE_")}
+    env.update(PYTHONUNBUFFERED="1", GEWE_APP_ID="wx_cli_app")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gewe.cli", "fake", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert f"operations at http://127.0.0.1:{port};" in first, first + proc.stdout.read()
+        exports = proc.stdout.readline().split()
+        token = next(w.split("=", 1)[1] for w in exports if w.startswith("GEWE_TOKEN="))
+        assert "GEWE_APP_ID=wx_cli_app" in exports and token.startswith("fake-")
+        proc.stdout.readline()
+        body = {"appId": "wx_cli_app", "chatroomId": "1@chatroom"}
+        url = f"http://127.0.0.1:{port}/gewe/v2/api/group/getChatroomQrCode"
+        assert httpx.post(url, json=body, headers={"X-GEWE-TOKEN": token}).json()["ret"] == 200
+        assert proc.stdout.readline().strip() == "group.getChatroomQrCode ok"
+        assert httpx.post(url, json=body).json()["msg"] == "header:X-GEWE-TOKEN 不可为空"
+        assert (
+            proc.stdout.readline().strip() == "group.getChatroomQrCode refused: header:X-GEWE-TOKEN 不可为空"
+        )
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

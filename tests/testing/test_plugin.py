@@ -65,3 +65,16 @@ async def test_gewe_bot_with_a_running_receiver_leaves_it_running(
     finally:
         await receiver.stop()
     assert [e.kind for e in got] == ["offline"]
+
+
+def test_the_plugin_loads_nothing_of_the_fake_until_a_fixture_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gewe.testing.pytest_plugin; "
+        "heavy = ('aiohttp', 'gewe.testing.fake', 'gewe.events.receiver'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
