@@ -219,7 +219,7 @@ def test_sqlite_bot_loses_nothing_through_kill_9_and_sigterm(tmp_path: Path) -> 
 
     try:
         asyncio.run(sender.run([(0.3, crash), (0.6, stop)]))
-        wait_handled(log, sender, 30)
+        wait_handled(log, sender, 30 + PUSHES / 100)
     finally:
         for bot in bots:
             bot.stop(grace=15)
@@ -280,7 +280,7 @@ def test_redis_receivers_and_workers_lose_nothing_through_kills_and_a_redis_rest
 
     try:
         asyncio.run(sender.run([(0.25, kill_worker), (0.5, stop_receiver), (0.7, restart_redis)]))
-        wait_handled(log, sender, 40)
+        wait_handled(log, sender, 40 + PUSHES / 100)
         for worker in workers[1:]:  # SIGTERM: they stop within their stop timeout
             os.killpg(worker.pid, signal.SIGTERM)
             assert worker.wait(timeout=20) == 0

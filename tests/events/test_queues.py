@@ -218,6 +218,7 @@ async def test_receiver_answers_only_once_stored(make: Any, kind: str) -> None:
         assert resp.status == 200
     await until(lambda: len(handled) == 2)
     assert handled == ["0:0", "0:1"]
+    assert bot.stats()["worker"]["handled"] == 2
     assert await bot.stop() == 0
 
 

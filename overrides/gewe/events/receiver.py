@@ -385,6 +385,7 @@ class Receiver:
             "rejected": self.rejected,
             "connections": len(self._conns),
             "refused_connections": self.refused_connections,
+            **({"worker": self.worker.stats()} if self.worker is not None else {}),  # queue= and a handler
         }
 
     # -- the answer path -------------------------------------------------------------------------
