@@ -115,6 +115,8 @@ class RateLimit(logging.Filter):
 
 
 http_logger.addFilter(RateLimit())
+# a flood of pushes refused with 503 (a full queue, a slow store) logs a few lines a minute, not one each
+logger.addFilter(RateLimit(30, match=lambda r: str(r.msg).startswith("push answered 503")))
 _accept_errors = RateLimit(match=lambda r: str(r.msg).startswith("socket.accept() out of system resource"))
 
 
