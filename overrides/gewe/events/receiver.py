@@ -81,10 +81,15 @@ def _file_limit() -> int:
     return soft if soft > 0 else 1 << 20
 
 
+ACCEPT_BATCH = 64  # connections asyncio accepts at once (its `backlog`), before any of them is admitted
+LISTEN_BACKLOG = 1024  # the kernel's queue of connections not accepted yet
+
+
 def default_max_connections() -> int:
-    """Open connections allowed: the file limit less room for the rest of the process (logs, Redis)."""
+    """Open connections allowed: the file limit less room for the rest of the process (logs, Redis)
+    and for the sockets accepted but not yet admitted or closed (a few accept batches)."""
     limit = _file_limit()
-    return max(16, min(10_000, limit - max(64, limit // 8)))
+    return max(16, min(10_000, limit - max(4 * ACCEPT_BATCH, limit // 8)))
 
 
 class RateLimit(logging.Filter):
@@ -673,12 +678,15 @@ class Receiver:
         try:
             if sock is not None:
                 self._server = await loop.create_server(
-                    lambda: _Conn(self, server()), sock=sock, backlog=1024
+                    lambda: _Conn(self, server()), sock=sock, backlog=ACCEPT_BATCH
                 )
             else:
                 self._server = await loop.create_server(
-                    lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
+                    lambda: _Conn(self, server()), host, port, backlog=ACCEPT_BATCH, reuse_address=True
                 )
+            for listening in self._server.sockets:  # the kernel's queue stays long: no SYN is dropped
+                with socket.fromfd(listening.fileno(), listening.family, listening.type) as same:
+                    same.listen(LISTEN_BACKLOG)
         except OSError as exc:
             await runner.cleanup()
             raise GeweConfigError(
