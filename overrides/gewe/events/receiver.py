@@ -739,10 +739,10 @@ class Receiver:
             for push in left:
                 if push.key is not None and self.dedup is not None:
                     remaining = deadline - loop.time()
-                    if remaining <= 0:
+                    if remaining <= 0 and not self._claim_is_instant:
                         break
                     with contextlib.suppress(Exception):
-                        async with asyncio.timeout(min(self.claim_timeout, remaining)):
+                        async with asyncio.timeout(max(0.001, min(self.claim_timeout, remaining))):
                             await self.dedup.release(push.key)
                 forgotten += 1
             if forgotten < len(left):  # the store is slow: GeWe's copies of the rest wait for the TTL
