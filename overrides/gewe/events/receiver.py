@@ -65,7 +65,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_KEY = 200  # "<Appid>:<NewMsgId>": a real one is under 60 characters
 THREAD_PARSE_BYTES = 64 * 1024  # a bigger push is parsed in a thread: the loop keeps answering
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-_ANSWER_STATUSES = (200, 400, 403, 404, 405, 413, 415, 503)
 
 
 def secret_path(prefix: str = "/gewe/") -> str:
