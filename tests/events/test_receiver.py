@@ -479,3 +479,26 @@ async def test_stop_returns_within_its_timeout_even_when_a_handler_ignores_cance
     await asyncio.wait_for(started.wait(), 5)
     left = await asyncio.wait_for(receiver.stop(timeout=0.5), 5)  # not the handler's 60 s
     assert left == 1 and len(dedup) == 0  # its id is forgotten: GeWe's re-delivery is handled
+
+
+async def test_idle_keep_alive_and_slow_requests_are_closed_by_their_deadlines() -> None:
+    receiver = Receiver(Recorder(), path="/cb/idle", idle_timeout=0.3, request_timeout=0.4)
+    url = await receiver.start()
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    try:
+        data = body(P.push(1, "keep-alive"))
+        head = f"POST /cb/idle HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        idle_r, idle_w = await asyncio.open_connection("127.0.0.1", port)
+        idle_w.write(head + data)
+        assert (await idle_r.readline()).startswith(b"HTTP/1.1 200")
+        slow_r, slow_w = await asyncio.open_connection("127.0.0.1", port)
+        slow_w.write(head[:20])  # the rest never comes
+        await until(lambda: receiver.stats()["connections"] == 2)
+        for reader in (idle_r, slow_r):  # both closed by the receiver, without a word from the client
+            while await asyncio.wait_for(reader.read(1000), 3):
+                pass
+        assert receiver.stats()["connections"] == 0
+        for writer in (idle_w, slow_w):
+            writer.close()
+    finally:
+        await receiver.stop()

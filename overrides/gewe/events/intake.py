@@ -60,6 +60,7 @@ class MemoryIntake:
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self.queued = 0
         self.queued_bytes = 0
+        self._waking = 0  # workers woken that have not taken their push yet
 
     def __repr__(self) -> str:
         return f"MemoryIntake(queued={self.queued}, bytes={self.queued_bytes})"
@@ -73,11 +74,8 @@ class MemoryIntake:
         self._items.append(push)
         self.queued += 1
         self.queued_bytes += push.size
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                break
+        if not self._waking:  # a worker already on its way takes this one too (no wake-up per push)
+            self._wake_one()
         return True
 
     async def get(self) -> Push:
@@ -87,12 +85,17 @@ class MemoryIntake:
             try:
                 await waiter
             except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled() and self._items:  # pass the wake-up on
-                    self._wake_one()
+                if waiter.done() and not waiter.cancelled():
+                    self._waking -= 1
+                    if self._items:  # pass the wake-up on
+                        self._wake_one()
                 raise
+            self._waking -= 1
         push = self._items.popleft()
         self.queued -= 1
         self.queued_bytes -= push.size
+        if self._items and not self._waking:  # more waiting: another worker, for when this one waits
+            self._wake_one()
         return push
 
     def _wake_one(self) -> None:
@@ -100,6 +103,7 @@ class MemoryIntake:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
+                self._waking += 1
                 return
 
     async def done(self, push: Push) -> None:

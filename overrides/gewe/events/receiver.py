@@ -69,7 +69,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_KEY = 200  # "<Appid>:<NewMsgId>": a real one is under 60 characters
 THREAD_PARSE_BYTES = 64 * 1024  # a bigger push is parsed in a thread: the loop keeps answering
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-_ANSWER_STATUSES = (200, 400, 403, 404, 405, 413, 415, 503)
 
 
 def secret_path(prefix: str = "/gewe/") -> str:
@@ -85,10 +84,15 @@ def _file_limit() -> int:
     return soft if soft > 0 else 1 << 20
 
 
+ACCEPT_BATCH = 64  # connections asyncio accepts at once (its `backlog`), before any of them is admitted
+LISTEN_BACKLOG = 1024  # the kernel's queue of connections not accepted yet
+
+
 def default_max_connections() -> int:
-    """Open connections allowed: the file limit less room for the rest of the process (logs, Redis)."""
+    """Open connections allowed: the file limit less room for the rest of the process (logs, Redis)
+    and for the sockets accepted but not yet admitted or closed (a few accept batches)."""
     limit = _file_limit()
-    return max(16, min(10_000, limit - max(64, limit // 8)))
+    return max(16, min(10_000, limit - max(4 * ACCEPT_BATCH, limit // 8)))
 
 
 class RateLimit(logging.Filter):
@@ -119,6 +123,8 @@ class RateLimit(logging.Filter):
 
 
 http_logger.addFilter(RateLimit())
+# a flood of pushes refused with 503 (a full queue, a slow store) logs a few lines a minute, not one each
+logger.addFilter(RateLimit(30, match=lambda r: str(r.msg).startswith("push answered 503")))
 _accept_errors = RateLimit(match=lambda r: str(r.msg).startswith("socket.accept() out of system resource"))
 
 
@@ -734,12 +740,15 @@ class Receiver:
         try:
             if sock is not None:
                 self._server = await loop.create_server(
-                    lambda: _Conn(self, server()), sock=sock, backlog=1024
+                    lambda: _Conn(self, server()), sock=sock, backlog=ACCEPT_BATCH
                 )
             else:
                 self._server = await loop.create_server(
-                    lambda: _Conn(self, server()), host, port, backlog=1024, reuse_address=True
+                    lambda: _Conn(self, server()), host, port, backlog=ACCEPT_BATCH, reuse_address=True
                 )
+            for listening in self._server.sockets:  # the kernel's queue stays long: no SYN is dropped
+                with socket.fromfd(listening.fileno(), listening.family, listening.type) as same:
+                    same.listen(LISTEN_BACKLOG)
         except OSError as exc:
             await runner.cleanup()
             raise GeweConfigError(
@@ -799,10 +808,10 @@ class Receiver:
             for push in left:
                 if push.key is not None and self.dedup is not None:
                     remaining = deadline - loop.time()
-                    if remaining <= 0:
+                    if remaining <= 0 and not self._claim_is_instant:
                         break
                     with contextlib.suppress(Exception):
-                        async with asyncio.timeout(min(self.claim_timeout, remaining)):
+                        async with asyncio.timeout(max(0.001, min(self.claim_timeout, remaining))):
                             await self.dedup.release(push.key)
                 forgotten += 1
             if forgotten < len(left):  # the store is slow: GeWe's copies of the rest wait for the TTL
