@@ -97,6 +97,7 @@ class Delivery:
     key: str
     attempts: int
     token: Any = field(default=None, repr=False)  # the queue's own handle (a partition, ...)
+    claimed: bool | None = field(default=None, repr=False)  # the dedup claim, if the queue made it
 
 
 @dataclass(frozen=True)

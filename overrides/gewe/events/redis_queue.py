@@ -42,6 +42,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import GeweConfigError, GeweDependencyError
+from .dedup import _CLAIM_FOR
+from .parse import push_key
 from .queues import DeadLetter, Delivery, chat_key, dumps, partition_of
 
 _PUT = """
@@ -163,6 +165,7 @@ class RedisStreamQueue:
         self._groups_ready = False
         self._keeper: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
+        self.claims_for: Any = None  # the Worker's RedisDedup when it is this queue's dedup()
 
     def __repr__(self) -> str:
         return f"RedisStreamQueue(prefix={self.prefix!r}, partitions={self.partitions})"
@@ -395,19 +398,25 @@ class RedisStreamQueue:
                 part.busy = True
                 out.append(Delivery(f"{part.index}/{entry_id}", raw, chat_key(raw), 0, (part, entry_id)))
         if out:
+            claims = self.claims_for  # the Worker's dedup is ours: its claims ride along
+            keys = [push_key(d.raw) if claims is not None else None for d in out]
             async with self.client.pipeline(transaction=False) as pipe:
-                for delivery in out:
+                for delivery, key in zip(out, keys, strict=True):
                     pipe.hincrby(self._attempts, delivery.id, 1)
+                    if key is not None and claims is not None:
+                        pipe.eval(_CLAIM_FOR, 1, claims.prefix + key, "~" + delivery.id, claims.ttl)
                 try:
-                    counts = await pipe.execute()
+                    replies = iter(await pipe.execute())
                 except BaseException:
                     for delivery in out:
                         part, entry_id = delivery.token
                         part.buffer.appendleft((entry_id, delivery.raw))
                         part.busy = False
                     raise
-            for delivery, count in zip(out, counts, strict=True):
-                delivery.attempts = int(count)
+            for delivery, key in zip(out, keys, strict=True):
+                delivery.attempts = int(next(replies))
+                if key is not None:
+                    delivery.claimed = bool(next(replies))
             return out
         remaining = deadline - time.monotonic()
         if remaining > 0 and (not empty or any(p.busy for p in self._owned.values())):

@@ -140,6 +140,8 @@ class Worker:
         self._freed = asyncio.Event()
         if not self._is_async:  # daemon threads: a handler that never returns cannot block exit
             self._pool = _Threads(asyncio.get_running_loop(), 2 * self.concurrency, "gewe-worker")
+        if self.dedup is not None and getattr(self.dedup, "marked_done_by", None) is self.queue:
+            self.queue.claims_for = self.dedup  # claims ride with takes
         opener = getattr(self.queue, "open", None)
         if callable(opener):
             await opener()
@@ -299,7 +301,8 @@ class Worker:
             await self._persist("moving a push to the dead letters", lambda: self.queue.dead(delivery, why))
             await self._forget(key)
             return
-        if key is not None and not await self._claim(key, delivery):
+        claimed = delivery.claimed  # made with the take, when the store is the queue's own
+        if key is not None and not (claimed if claimed is not None else await self._claim(key, delivery)):
             self.duplicates += 1
             await self._persist("acknowledging a duplicate", lambda: self.queue.ack(delivery))
             return
