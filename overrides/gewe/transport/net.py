@@ -15,9 +15,16 @@ urllib reads them, for both clients alike.
 
 from __future__ import annotations
 
+import base64
 import functools
 import ssl
 import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GeweConfigError, GeweDependencyError
+
+if TYPE_CHECKING:
+    import httpcore
 
 
 @functools.cache
@@ -52,3 +59,35 @@ def proxy_for(scheme: str, host: str) -> str | None:
         return None
     proxy = proxies.get(scheme) or proxies.get("all")
     return None if proxy is None or urllib.request.proxy_bypass(host) else proxy
+
+
+def sync_pool(proxy: str | None, kwargs: dict[str, Any]) -> httpcore.ConnectionPool:
+    """httpcore's pool for the default sync sender: direct, or through the environment's proxy
+    (http, https, socks5), as httpx's transport makes it; a proxy it cannot use is a GeweError."""
+    import httpcore
+    import httpx
+
+    if proxy is None:
+        return httpcore.ConnectionPool(**kwargs)
+    try:
+        url = httpx.URL(proxy)
+        auth = (url.username, url.password) if url.username else None
+        if url.scheme in ("http", "https"):
+            headers = None
+            if auth:
+                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+                headers = [(b"Proxy-Authorization", f"Basic {token}".encode())]
+            plain = url.copy_with(username=None, password=None)
+            return httpcore.HTTPProxy(proxy_url=str(plain), proxy_headers=headers, **kwargs)
+        if url.scheme in ("socks5", "socks5h"):
+            return httpcore.SOCKSProxy(
+                proxy_url=str(url.copy_with(username=None, password=None)), proxy_auth=auth, **kwargs
+            )
+    except (ImportError, RuntimeError) as exc:  # socks5:// without socksio (httpx's `socks` extra)
+        raise GeweDependencyError(f"the proxy from the environment needs: {exc}") from None
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise GeweConfigError(
+            f"the proxy from the environment cannot be used: {exc}", setting="proxy"
+        ) from None
+    message = f"the proxy from the environment cannot be used: unknown scheme {url.scheme!r}"
+    raise GeweConfigError(message, setting="proxy")

@@ -1,0 +1,88 @@
+"""What `GeweClient` and `AsyncGeweClient` share: settings, runtime state, `with_options`, the
+generated client's configuration and a safe repr. Neither client imports the other."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Self
+
+import httpx
+
+from gewe_api.api import MODULES
+
+from .settings import TOKEN_HEADER, UNSET, Maybe, Settings
+
+if TYPE_CHECKING:
+    from gewe_api import AuthenticatedClient
+
+    from .retry import RetryPolicy
+    from .runtime import Shared
+
+
+class ClientBase:
+    """The settings (frozen), the runtime state shared with `with_options` copies, and the API."""
+
+    _settings: Settings
+    _shared: Shared
+    _owns_pool: bool
+
+    @property
+    def app_id(self) -> str | None:
+        return self._settings.app_id
+
+    @property
+    def base_url(self) -> str:
+        """The API root (credentials in it shown as `***`)."""
+        return self._settings.shown_base_url
+
+    def resolve_app_id(self, app_id: str | None) -> str:
+        return self._settings.resolve_app_id(app_id)
+
+    def with_options(
+        self,
+        *,
+        timeout: Maybe[float | httpx.Timeout | None] = UNSET,
+        max_retries: Maybe[int | None] = UNSET,
+        app_id: Maybe[str | None] = UNSET,
+        strict: Maybe[bool | None] = UNSET,
+        retry_policy: Maybe[RetryPolicy | None] = UNSET,
+        max_response_bytes: Maybe[int | None] = UNSET,
+        send_interval: Maybe[float | None] = UNSET,
+    ) -> Self:
+        """A copy of this client with the given settings changed, sharing its connection pool and
+        its send pacing (see `gewe.pacing`). A setting not given is kept; `None` removes a limit
+        (`timeout=None`, `send_interval=None`) or the default app id (see `gewe.settings`).
+
+        Cheap: no connection is opened. The copy's `close()` leaves the shared pool open; close
+        the client it came from.
+        """
+        clone = copy.copy(self)
+        for name in [n for n in clone.__dict__ if n in MODULES or n == "generated"]:
+            del clone.__dict__[name]  # resources and the generated client belong to one client
+        clone._settings = self._settings.resolve(
+            timeout=timeout,
+            max_retries=max_retries,
+            app_id=app_id,
+            strict=strict,
+            retry_policy=retry_policy,
+            max_response_bytes=max_response_bytes,
+            send_interval=send_interval,
+        )
+        clone._owns_pool = False
+        return clone
+
+    def _generated_client(self) -> AuthenticatedClient:
+        from gewe_api import AuthenticatedClient  # the generated client module: loaded when asked for
+
+        settings = self._settings
+        return AuthenticatedClient(
+            base_url=settings.base_url,
+            token=settings.token,
+            prefix="",
+            auth_header_name=TOKEN_HEADER,
+            timeout=settings.timeout.phases,
+            headers={k: v for k, v in settings.headers.items() if k != TOKEN_HEADER},
+        )
+
+    def __repr__(self) -> str:
+        return self._settings.describe(type(self))

@@ -1,0 +1,207 @@
+"""The one seam between a call and an HTTP stack: an `Attempt` goes in, a `Reply` comes out.
+
+A client picks its sender once, when it is built, and never again (not by log level, not per call):
+
+    sync   `sync_default.HttpcoreSender`  httpcore's pool (default)
+           `sync_httpx.HttpxSender`       the user's `httpx.Client` or `httpx.BaseTransport`
+    async  `async_default.AiohttpSender`  aiohttp's pool (default)
+           `async_httpx.AsyncHttpxSender` the user's `httpx.AsyncClient` or `httpx.AsyncBaseTransport`
+
+Each sender sends one attempt and reads its reply whole (decoded and bounded by `body.BodyReader`).
+It maps its own library's failures straight to a `SendFailure` saying what the retry policy needs
+to know: whether the request may have been sent, and whether it was a timeout. A reply it cannot
+read (too large, undecodable) is `Unreadable`; a sender that was closed raises `SenderClosed`.
+
+The attempt's deadline is one absolute `time.monotonic()` instant (`Attempt.deadline`): sync
+senders bound every socket operation by it (`sync_deadline`), async clients bound the whole send
+with loop timers (`async_deadline`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+if TYPE_CHECKING:
+    from ..settings import Timeouts
+    from .body import BodyTooLarge, BodyUndecodable
+
+wire = logging.getLogger("gewe.wire")
+_DECODED = frozenset({"content-encoding", "content-length"})  # dropped: the body is decoded
+
+
+class Attempt:
+    """One POST as it goes on the wire: URL, headers, body bytes, limits and its deadline."""
+
+    __slots__ = ("body", "deadline", "headers", "limits", "max_bytes", "url")
+
+    def __init__(
+        self,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        body: bytes,
+        limits: Timeouts,
+        max_bytes: int,
+        deadline: float | None,
+    ) -> None:
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.limits = limits  # the phase limits, and the whole attempt's in seconds (`limits.total`)
+        self.max_bytes = max_bytes  # the largest decoded reply to read
+        self.deadline = deadline  # when the attempt must end: a time.monotonic() instant, or None
+
+    def left(self) -> float | None:
+        """Seconds until the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+class Reply:
+    """A reply read whole: status, headers as they came, the decoded body."""
+
+    __slots__ = ("_headers", "attempt", "content", "raw_headers", "reason", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        raw_headers: Sequence[tuple[bytes, bytes]],
+        content: bytes,
+        attempt: Attempt,
+        reason: bytes = b"",
+    ) -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.content = content
+        self.attempt = attempt
+        self.reason = reason
+        self._headers: httpx.Headers | None = None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The headers (made on first use: a 2xx reply's are rarely read), less those the decoding
+        made untrue (Content-Encoding, Content-Length)."""
+        if self._headers is None:
+            kept = [(k, v) for k, v in self.raw_headers if k.decode("latin-1").lower() not in _DECODED]
+            self._headers = httpx.Headers(kept)
+        return self._headers
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def to_httpx(self) -> httpx.Response:
+        """The `httpx.Response` (and its request) for `with_raw_response`, holding the decoded body."""
+        attempt = self.attempt
+        request = httpx.Request("POST", attempt.url, headers=attempt.headers, content=attempt.body)
+        return httpx.Response(
+            self.status_code,
+            headers=self.headers,
+            content=self.content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": self.reason},
+        )
+
+
+class SendFailure(Exception):
+    """An attempt that got no reply: what the retry policy reads (`sent`, `timeout`) and what the
+    error says (`label`: the library's name for the failure, `detail`)."""
+
+    def __init__(self, label: str, detail: str, *, sent: bool, timeout: bool) -> None:
+        super().__init__(f"{label}: {detail}")
+        self.label = label
+        self.detail = detail
+        self.sent = sent  # False: not a byte of the request left; True: the server may have acted on it
+        self.timeout = timeout
+
+
+class Unreadable(Exception):
+    """A reply whose body was too large or could not be decoded (`error`)."""
+
+    def __init__(self, reply: Reply, error: BodyTooLarge | BodyUndecodable) -> None:
+        super().__init__(reply.status_code)
+        self.reply = reply
+        self.error = error
+
+
+class SenderClosed(Exception):
+    """The sender (or the user's client under it) is closed: nothing was sent."""
+
+
+class Sender(Protocol):
+    """A sync HTTP stack."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def send(self, attempt: Attempt) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncSender(Protocol):
+    """An async HTTP stack."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def send(self, attempt: Attempt) -> Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+def timed_out(attempt: Attempt) -> SendFailure:
+    """The failure of an attempt that ran past its deadline (the server may have acted on it)."""
+    detail = f"no complete reply within {attempt.limits.total:g} s"
+    return SendFailure("Timeout", detail, sent=True, timeout=True)
+
+
+def log_exchange(url: httpx.URL, reply: Reply | None, failure: SendFailure | None, started: float) -> None:
+    """The wire log (DEBUG, logger "gewe.wire"): one line per attempt, the same whichever sender
+    sent it (the clients call it at their one send site); never a header or the token."""
+    ms = (time.perf_counter() - started) * 1000
+    if reply is not None:
+        wire.debug(
+            "POST %s -> HTTP %d, %d bytes in %.1f ms", url.path, reply.status_code, len(reply.content), ms
+        )
+    elif failure is not None:
+        wire.debug(
+            "POST %s -> %s (%s) in %.1f ms",
+            url.path,
+            failure.label,
+            "sent" if failure.sent else "not sent",
+            ms,
+        )
+
+
+def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """`headers` as sent, names in their own case (`httpx.Headers` keeps it in `.raw` only)."""
+    if isinstance(headers, httpx.Headers):
+        return list(headers.raw)
+    return [(k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()]
+
+
+def header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first value of header `name` (lower case), None if absent."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+__all__ = [
+    "AsyncSender",
+    "Attempt",
+    "Reply",
+    "SendFailure",
+    "Sender",
+    "SenderClosed",
+    "Unreadable",
+    "header",
+    "log_exchange",
+    "raw_headers",
+    "timed_out",
+]

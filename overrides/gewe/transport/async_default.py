@@ -1,0 +1,304 @@
+"""`AsyncGeweClient`'s default sender: one POST straight to aiohttp's connection pool.
+
+httpx's own async pool (httpcore) rescans every queued request against every connection each time
+one frees up, so a burst of calls on one client slows down with the burst's size and its last calls
+run into `PoolTimeout`; aiohttp's pool does not. The sender keeps one `aiohttp.ClientSession`
+(made on first use, in the loop), sends the attempt's prebuilt URL, headers and body, and reads the
+reply whole (decoded and bounded by `body.BodyReader`) into a `Reply`. The session keeps no
+cookies (GeWe authenticates by token); proxies come from the environment, read once.
+
+`_post` sends through aiohttp's own request, connector and response classes, doing what
+`ClientSession._request` does for such a request and skipping what it never needs: per-request URL,
+header, cookie, auth, netrc and proxy resolution, traces, middlewares and redirects (the session
+resolves all of them again on every call). Phase timers, pooling, error classes and clean-up are
+aiohttp's. These are aiohttp internals (ARCHITECTURE.md): `DIRECT` says whether the installed
+aiohttp is a release this was tested with that has the interfaces it needs (checked once); if not,
+`send` goes through `session.request`.
+
+aiohttp's failures become `SendFailure`s here (`failure`), classed by whether the request may have
+left: httpx-aiohttp, for one, maps a connection reset while the server answered to "connect
+timeout", which would let a message be sent twice.
+
+Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import urllib.request
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import aiohttp
+import httpx
+import yarl
+from multidict import CIMultiDict
+
+from . import Attempt, Reply, SenderClosed, SendFailure, Unreadable, net, raw_headers
+from .body import BodyReader, BodyTooLarge, BodyUndecodable
+
+if TYPE_CHECKING:
+    from ..settings import Timeouts
+
+CHUNK = 64 * 1024
+TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
+TARGET_CACHE_SIZE = 256  # URLs kept parsed for aiohttp (operation paths, and same-origin redirects)
+CEIL_THRESHOLD = 5.0  # aiohttp's default: phase timeouts this long or longer end on a whole second
+# The aiohttp releases `_post` has been tested with (the floor in pyproject.toml, and the pin in
+# requirements/dev.txt): a newer one is sent through `ClientSession.request` until it is tested too.
+DIRECT_TESTED = ((3, 10), (3, 14))
+
+
+def _direct_supported(version: str = aiohttp.__version__) -> bool:
+    """Whether `_post` may be used with this aiohttp: a release it has been tested with
+    (`DIRECT_TESTED`) that has the request, connector and protocol interfaces it uses; any doubt
+    means `exchange` goes through `session.request`."""
+    try:
+        release = tuple(int(part) for part in version.split(".")[:2])
+        if not DIRECT_TESTED[0] <= release <= DIRECT_TESTED[1]:
+            return False
+        from aiohttp.client_proto import ResponseHandler
+
+        wanted: dict[Callable[..., object], set[str]] = {
+            aiohttp.ClientRequest.__init__: {"headers", "data", "loop", "session", "proxy", "proxy_headers"},
+            aiohttp.BaseConnector.connect: {"req", "traces", "timeout"},
+            ResponseHandler.set_response_params: {
+                "read_until_eof",
+                "auto_decompress",
+                "read_timeout",
+                "timeout_ceil_threshold",
+            },
+            aiohttp.ClientRequest.send: {"conn"},
+            aiohttp.ClientResponse.start: {"connection"},
+        }
+        return all(names <= inspect.signature(f).parameters.keys() for f, names in wanted.items())
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return False
+
+
+DIRECT = _direct_supported()
+
+
+class AiohttpSender:
+    """The default async sender, on one `aiohttp.ClientSession` (created on first use, in the loop).
+
+    `max_connections` connections at most; idle ones are closed after `keepalive_expiry` seconds.
+    Certificates are checked against certifi's, and proxies come from the environment (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY) as read when the sender is made, as httpx's default transport
+    does (aiohttp's own `trust_env` looks them up, and netrc, in a thread on every request).
+    """
+
+    def __init__(self, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
+        self._limit = max_connections
+        self._keepalive = keepalive_expiry
+        self._session: aiohttp.ClientSession | None = None
+        # (limits, aiohttp's timeouts) of the last call: nearly every call has its client's limits
+        self._last: tuple[object, aiohttp.ClientTimeout] = (None, aiohttp.ClientTimeout())
+        self._timeouts: dict[Phases, aiohttp.ClientTimeout] = {}
+        self.closed = False
+        self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
+        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
+        self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
+        self._proxies: dict[tuple[str, str], yarl.URL | None] = {}
+
+    def _proxy(self, url: httpx.URL) -> yarl.URL | None:
+        """The proxy for this URL's scheme and host, from the environment (None: go direct)."""
+        if not self._env_proxies:
+            return None
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            proxy = self._env_proxies.get(url.scheme) or self._env_proxies.get("all")
+            if proxy is None or urllib.request.proxy_bypass(url.host):
+                self._proxies[key] = None
+            else:
+                try:  # parsed once, as aiohttp takes it; a bad one fails as it fails in aiohttp
+                    self._proxies[key] = yarl.URL(proxy)
+                except ValueError as exc:
+                    raise aiohttp.InvalidURL(proxy) from exc
+        return self._proxies[key]
+
+    def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
+        if self.closed:
+            raise SenderClosed
+        # The process's one verified TLS context when this client's URL or a proxy is https://
+        context = net.context_for(f"{url.scheme}://")
+        connector = aiohttp.TCPConnector(
+            limit=self._limit,
+            keepalive_timeout=self._keepalive,
+            ssl=context,
+            timeout_ceil_threshold=CEIL_THRESHOLD,
+        )
+        # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.
+        jar = aiohttp.DummyCookieJar()
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=jar)
+        return self._session
+
+    def _timeout(self, limits: Timeouts) -> aiohttp.ClientTimeout:
+        """aiohttp's phase timers for these limits. A phase limit as long as the whole attempt's can
+        never end the attempt first (the client's loop timers bound it) and is left out: each one
+        costs aiohttp a timer, re-armed on every read."""
+        last = self._last
+        if last[0] is limits:
+            return last[1]
+        phases, total = limits.phases, limits.total
+        key = tuple(
+            None if t is None or (total is not None and t >= total) else t
+            for t in (phases.connect, phases.read, phases.pool)
+        )
+        timeout = self._timeouts.get(key)  # type: ignore[arg-type]
+        if timeout is None:
+            # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
+            # is the longest wait for the next bytes of the reply, as httpx's read timeout.
+            timeout = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2], total=None, ceil_threshold=math.inf
+            )
+            if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
+                self._timeouts.clear()
+            self._timeouts[key] = timeout  # type: ignore[index]
+        self._last = (limits, timeout)
+        return timeout
+
+    async def send(self, attempt: Attempt) -> Reply:
+        url, headers = attempt.url, attempt.headers
+        session = self._session or self._open(url)
+        cached = self._targets.get(id(url))  # by identity: `Shared.url` hands out one URL per path
+        if cached is not None and cached[0] is url:
+            target = cached[1]
+        else:
+            if len(self._targets) >= TARGET_CACHE_SIZE:
+                self._targets.clear()
+            target = yarl.URL(str(url), encoded=True)
+            self._targets[id(url)] = (url, target)  # the URL kept: its id stays its own
+        prepared = self._headers.get(id(headers))  # the client's headers, as aiohttp's own mapping
+        if prepared is None or prepared[0] is not headers:
+            if len(self._headers) >= TARGET_CACHE_SIZE:
+                self._headers.clear()
+            names = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers)]
+            prepared = self._headers[id(headers)] = (headers, CIMultiDict(names))  # names as they are
+        timeout = self._timeout(attempt.limits)
+        try:
+            proxy = self._proxy(url)
+            if DIRECT:
+                reply = await self._post(session, target, prepared[1], attempt.body, timeout, proxy)
+            else:
+                reply = await session.request(
+                    "POST",
+                    target,
+                    headers=prepared[1],
+                    data=aiohttp.BytesPayload(attempt.body),  # as `data=` makes it, less the lookup
+                    allow_redirects=False,
+                    compress=False,
+                    timeout=timeout,
+                    proxy=proxy,
+                )
+        except aiohttp.ClientError as exc:
+            raise failure(exc) from exc
+        except RuntimeError:
+            if self.closed:  # the session was closed under the call
+                raise SenderClosed from None
+            raise
+        limit = attempt.max_bytes
+        try:
+            encoding = reply.headers.get("Content-Encoding")
+            length = reply.content_length
+            if encoding is None and length is not None and length <= limit:
+                body = await reply.read()  # the common case: exactly `length` bytes, as they came
+            else:
+                reader = BodyReader(encoding, limit)
+                async for chunk in reply.content.iter_chunked(CHUNK):
+                    reader.feed(chunk)
+                body = reader.finish()
+        except aiohttp.ClientError as exc:
+            raise failure(exc) from exc
+        except (BodyTooLarge, BodyUndecodable) as exc:
+            raise Unreadable(_reply(reply, b"", attempt), exc) from None
+        finally:
+            reply.release()  # back to the pool when read to its end, else the connection is closed
+        return _reply(reply, body, attempt)
+
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        target: yarl.URL,
+        headers: CIMultiDict[str],
+        content: bytes,
+        timeout: aiohttp.ClientTimeout,
+        proxy: yarl.URL | None,
+    ) -> aiohttp.ClientResponse:
+        """`session.request("POST", target, ...)` as `exchange` calls it, sent the way
+        `ClientSession._request` sends it: the same phase timers, the same errors
+        (`ConnectionTimeoutError` for no connection in time, `ClientOSError` for a socket error),
+        and the connection closed on any failure. No redirects, cookies, auth, traces, or `total`
+        timer (the caller bounds the whole attempt)."""
+        connector = session.connector
+        assert connector is not None
+        request = aiohttp.ClientRequest(
+            "POST",
+            target,
+            headers=headers,
+            data=aiohttp.BytesPayload(content),
+            loop=asyncio.get_running_loop(),
+            session=session,
+            proxy=proxy,
+            proxy_headers=None if proxy is None else CIMultiDict(),
+        )
+        try:
+            try:
+                connection = await connector.connect(request, traces=[], timeout=timeout)
+            except TimeoutError as exc:
+                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
+            assert connection.protocol is not None
+            connection.protocol.set_response_params(
+                read_until_eof=True,
+                auto_decompress=False,
+                read_timeout=timeout.sock_read,
+                timeout_ceil_threshold=CEIL_THRESHOLD,
+            )
+            try:
+                reply = await request.send(connection)
+                try:
+                    await reply.start(connection)
+                except BaseException:
+                    reply.close()
+                    raise
+            except BaseException:
+                connection.close()
+                raise
+        except OSError as exc:
+            if isinstance(exc, aiohttp.ClientError) or (exc.errno is None and isinstance(exc, TimeoutError)):
+                raise
+            raise aiohttp.ClientOSError(*exc.args) from exc
+        return reply
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+Phases = tuple[float | None, float | None, float | None]  # connect, read, pool (seconds; None: no limit)
+
+
+def _reply(reply: aiohttp.ClientResponse, body: bytes, attempt: Attempt) -> Reply:
+    reason = (reply.reason or "").encode("latin-1", "replace")
+    return Reply(reply.status, reply.raw_headers, body, attempt, reason)
+
+
+# aiohttp's failures, most specific first: (class, may have been sent, a timeout)
+_OUTCOMES: tuple[tuple[type[aiohttp.ClientError], bool, bool], ...] = (
+    (aiohttp.ConnectionTimeoutError, False, True),  # no connection in time (pool or connect)
+    (aiohttp.ClientConnectorError, False, False),  # refused, DNS, TLS or proxy set-up
+    (aiohttp.ServerTimeoutError, True, True),  # sent, no reply in time
+    (aiohttp.ClientConnectionError, True, False),  # reset, disconnected: the server may have acted
+    (aiohttp.ClientPayloadError, True, False),  # the reply cut short
+    (aiohttp.ClientResponseError, True, False),  # a reply aiohttp cannot parse
+)
+
+
+def failure(error: aiohttp.ClientError) -> SendFailure:
+    """The outcome of an aiohttp failure; one it does not know may have been sent."""
+    sent, timeout = next(((s, t) for cls, s, t in _OUTCOMES if isinstance(error, cls)), (True, False))
+    return SendFailure(type(error).__name__, str(error) or type(error).__name__, sent=sent, timeout=timeout)
