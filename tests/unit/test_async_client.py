@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from gewe import AsyncGeweClient, GeweConfigError, GeweConnectionError, GeweTimeoutError
-from gewe.transport import async_default, async_httpx
 from gewe.group_qr import GroupQrCode
+from gewe.transport import async_default, async_httpx
 from tests.conftest import APP_ID, TOKEN, qr_example
 from tests.support.calls import FAST
 

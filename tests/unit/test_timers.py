@@ -1,5 +1,6 @@
-"""AsyncGeweClient's attempt deadlines (gewe.transport.async_deadline) and its connection slots: what asyncio.timeout
-and asyncio.Semaphore would do, on shared timers and without suspending for a free slot."""
+"""AsyncGeweClient's attempt deadlines (gewe.transport.async_deadline) and its connection slots:
+what asyncio.timeout and asyncio.Semaphore would do, on shared timers and without suspending for a
+free slot."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ DIRECT_TESTED = ((3, 10), (3, 14))
 def _direct_supported(version: str = aiohttp.__version__) -> bool:
     """Whether `_post` may be used with this aiohttp: a release it has been tested with
     (`DIRECT_TESTED`) that has the request, connector and protocol interfaces it uses; any doubt
-    means `exchange` goes through `session.request`."""
+    means `send` goes through `session.request`."""
     try:
         release = tuple(int(part) for part in version.split(".")[:2])
         if not DIRECT_TESTED[0] <= release <= DIRECT_TESTED[1]:
@@ -227,7 +227,7 @@ class AiohttpSender:
         timeout: aiohttp.ClientTimeout,
         proxy: yarl.URL | None,
     ) -> aiohttp.ClientResponse:
-        """`session.request("POST", target, ...)` as `exchange` calls it, sent the way
+        """`session.request("POST", target, ...)` as `send` calls it, sent the way
         `ClientSession._request` sends it: the same phase timers, the same errors
         (`ConnectionTimeoutError` for no connection in time, `ClientOSError` for a socket error),
         and the connection closed on any failure. No redirects, cookies, auth, traces, or `total`
