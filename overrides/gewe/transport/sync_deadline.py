@@ -42,12 +42,17 @@ def phases(attempt: Attempt) -> dict[str, float | None]:
     whole attempt's), each carrying the attempt's deadline."""
     limits = attempt.limits
     deadline = attempt.deadline
-    if deadline is None or limits.total is None:
-        return limits.phases.as_dict()
     total = limits.total
+    if deadline is None or total is None:
+        return limits.phases.as_dict()
+    p = limits.phases
+    connect, read, write, pool = p.connect, p.read, p.write, p.pool
+    if connect == read == write == pool:  # the usual `timeout=seconds`: one value for all four
+        same = Until(total if connect is None else connect, deadline)
+        return {"connect": same, "read": same, "write": same, "pool": same}
     return {
         name: Until(total if value is None else value, deadline)
-        for name, value in limits.phases.as_dict().items()
+        for name, value in (("connect", connect), ("read", read), ("write", write), ("pool", pool))
     }
 
 
