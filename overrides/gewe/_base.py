@@ -4,19 +4,34 @@ generated client's configuration and a safe repr. Neither client imports the oth
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from gewe_api.api import MODULES
 
-from .settings import TOKEN_HEADER, UNSET, Maybe, Settings
+from .runtime import Shared
+from .settings import TOKEN_HEADER, UNSET, Maybe, Settings, check_pool
 
 if TYPE_CHECKING:
     from gewe_api import AuthenticatedClient
 
     from .retry import RetryPolicy
-    from .runtime import Shared
+
+
+# The constructor arguments both clients read into their `Settings`.
+SETTINGS = (
+    "token",
+    "app_id",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "retry_policy",
+    "strict",
+    "default_headers",
+    "max_response_bytes",
+    "send_interval",
+)
 
 
 class ClientBase:
@@ -25,6 +40,16 @@ class ClientBase:
     _settings: Settings
     _shared: Shared
     _owns_pool: bool
+    _transport: Any
+
+    def _configure(self, args: dict[str, Any], client_type: type, transport_type: type) -> None:
+        """A constructor's common part, from its arguments (`locals()`): settings checked, the
+        user's `http_client`/`transport` checked, the state shared with `with_options` copies."""
+        self._settings = Settings.create(**{name: args[name] for name in SETTINGS})
+        check_pool(args["http_client"], args["transport"], client_type, transport_type)
+        self._shared = Shared(self._settings.base_url)
+        self._owns_pool = args["http_client"] is None
+        self._transport = args["transport"]
 
     @property
     def app_id(self) -> str | None:

@@ -25,21 +25,18 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
+from gewe_api.api import CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .errors import GeweConfigError
 from .raw import RawResponse
-from .resources import AsyncOverrides, install
-from .runtime import Shared
+from .resources import AsyncModules
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    Settings,
-    check_pool,
 )
 from .transport import (
     AsyncSender,
@@ -62,7 +59,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
+class AsyncGeweClient(ClientBase, AsyncModules):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`, in the event loop that
@@ -99,26 +96,11 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
     ) -> None:
-        self._settings = Settings.create(
-            token=token,
-            app_id=app_id,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            strict=strict,
-            default_headers=default_headers,
-            max_response_bytes=max_response_bytes,
-            send_interval=send_interval,
-        )
+        self._configure(locals(), httpx.AsyncClient, httpx.AsyncBaseTransport)
         if type(max_connections) is not int or max_connections < 1:
             raise GeweConfigError(
                 f"max_connections must be an integer >= 1, got {max_connections!r}", setting="max_connections"
             )
-        check_pool(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
-        self._shared = Shared(self._settings.base_url)
-        self._owns_pool = http_client is None
-        self._transport = transport
         # The sender, chosen once: the user's client or transport, else aiohttp's pool.
         self._sender: AsyncSender
         if http_client is None and transport is None:
@@ -327,6 +309,3 @@ class _SharedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self._transport.handle_async_request(request)
-
-
-install(AsyncGeweClient, MODULES, is_async=True)

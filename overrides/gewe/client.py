@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import MODULES, CallOptions, Report, Resources
+from gewe_api.api import CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .raw import RawResponse
-from .resources import Overrides, install
-from .runtime import Shared
-from .settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Settings, check_pool
+from .resources import Modules
+from .settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from .transport import Sender, SenderClosed, SendFailure, Unreadable, log_exchange, wire
 
 if TYPE_CHECKING:
@@ -45,7 +44,7 @@ P = ParamSpec("P")
 __all__ = ["GeweClient"]
 
 
-class GeweClient(ClientBase, Overrides, Resources):
+class GeweClient(ClientBase, Modules):
     """A synchronous GeWe client. Use it as a context manager, or call `close()`.
 
     Args:
@@ -86,22 +85,7 @@ class GeweClient(ClientBase, Overrides, Resources):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
     ) -> None:
-        self._settings = Settings.create(
-            token=token,
-            app_id=app_id,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            strict=strict,
-            default_headers=default_headers,
-            max_response_bytes=max_response_bytes,
-            send_interval=send_interval,
-        )
-        check_pool(http_client, transport, httpx.Client, httpx.BaseTransport)
-        self._shared = Shared(self._settings.base_url)
-        self._owns_pool = http_client is None
-        self._transport = transport
+        self._configure(locals(), httpx.Client, httpx.BaseTransport)
         # The sender, chosen once: the user's client or transport, else httpcore's pool (made on
         # first use). It never changes with the log level or per call.
         self._sender: Sender
@@ -206,7 +190,3 @@ class _SharedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._transport.handle_request(request)
-
-
-# `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.
-install(GeweClient, MODULES, is_async=False)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ..settings import Timeouts
     from .body import BodyTooLarge, BodyUndecodable
 
+K = TypeVar("K")
+V = TypeVar("V")
 wire = logging.getLogger("gewe.wire")
 _DECODED = frozenset({"content-encoding", "content-length"})  # dropped: the body is decoded
 
@@ -55,10 +57,6 @@ class Attempt:
         self.limits = limits  # the phase limits, and the whole attempt's in seconds (`limits.total`)
         self.max_bytes = max_bytes  # the largest decoded reply to read
         self.deadline = deadline  # when the attempt must end: a time.monotonic() instant, or None
-
-    def left(self) -> float | None:
-        """Seconds until the deadline (None: no deadline)."""
-        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 class Reply:
@@ -184,24 +182,24 @@ def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()]
 
 
-def header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The first value of header `name` (lower case), None if absent."""
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+class ByIdentity(Generic[K, V]):
+    """`make(key)` kept by the key's identity, for keys a client reuses (its URL per path, its
+    headers): a lookup never hashes or formats them. At most `size` kept; each key is kept with its
+    value, so its id stays its own."""
 
+    __slots__ = ("_kept", "_make", "_size")
 
-__all__ = [
-    "AsyncSender",
-    "Attempt",
-    "Reply",
-    "SendFailure",
-    "Sender",
-    "SenderClosed",
-    "Unreadable",
-    "header",
-    "log_exchange",
-    "raw_headers",
-    "timed_out",
-]
+    def __init__(self, make: Callable[[K], V], size: int = 256) -> None:
+        self._make = make
+        self._size = size
+        self._kept: dict[int, tuple[K, V]] = {}
+
+    def __call__(self, key: K) -> V:
+        hit = self._kept.get(id(key))
+        if hit is not None and hit[0] is key:
+            return hit[1]
+        if len(self._kept) >= self._size:
+            self._kept.clear()
+        value = self._make(key)
+        self._kept[id(key)] = (key, value)
+        return value

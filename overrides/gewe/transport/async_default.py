@@ -36,7 +36,7 @@ import httpx
 import yarl
 from multidict import CIMultiDict
 
-from . import Attempt, Reply, SenderClosed, SendFailure, Unreadable, net, raw_headers
+from . import Attempt, ByIdentity, Reply, SenderClosed, SendFailure, Unreadable, net, raw_headers
 from .body import BodyReader, BodyTooLarge, BodyUndecodable
 
 if TYPE_CHECKING:
@@ -98,8 +98,8 @@ class AiohttpSender:
         self._last: tuple[object, aiohttp.ClientTimeout] = (None, aiohttp.ClientTimeout())
         self._timeouts: dict[Phases, aiohttp.ClientTimeout] = {}
         self.closed = False
-        self._targets: dict[int, tuple[httpx.URL, yarl.URL]] = {}
-        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str]]] = {}
+        self._targets = ByIdentity(_target, TARGET_CACHE_SIZE)
+        self._headers = ByIdentity(_multidict, TARGET_CACHE_SIZE)
         self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], yarl.URL | None] = {}
 
@@ -161,32 +161,19 @@ class AiohttpSender:
         return timeout
 
     async def send(self, attempt: Attempt) -> Reply:
-        url, headers = attempt.url, attempt.headers
+        url = attempt.url
         session = self._session or self._open(url)
-        cached = self._targets.get(id(url))  # by identity: `Shared.url` hands out one URL per path
-        if cached is not None and cached[0] is url:
-            target = cached[1]
-        else:
-            if len(self._targets) >= TARGET_CACHE_SIZE:
-                self._targets.clear()
-            target = yarl.URL(str(url), encoded=True)
-            self._targets[id(url)] = (url, target)  # the URL kept: its id stays its own
-        prepared = self._headers.get(id(headers))  # the client's headers, as aiohttp's own mapping
-        if prepared is None or prepared[0] is not headers:
-            if len(self._headers) >= TARGET_CACHE_SIZE:
-                self._headers.clear()
-            names = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers)]
-            prepared = self._headers[id(headers)] = (headers, CIMultiDict(names))  # names as they are
+        target, headers = self._targets(url), self._headers(attempt.headers)
         timeout = self._timeout(attempt.limits)
         try:
             proxy = self._proxy(url)
             if DIRECT:
-                reply = await self._post(session, target, prepared[1], attempt.body, timeout, proxy)
+                reply = await self._post(session, target, headers, attempt.body, timeout, proxy)
             else:
                 reply = await session.request(
                     "POST",
                     target,
-                    headers=prepared[1],
+                    headers=headers,
                     data=aiohttp.BytesPayload(attempt.body),  # as `data=` makes it, less the lookup
                     allow_redirects=False,
                     compress=False,
@@ -280,6 +267,15 @@ class AiohttpSender:
 
 
 Phases = tuple[float | None, float | None, float | None]  # connect, read, pool (seconds; None: no limit)
+
+
+def _target(url: httpx.URL) -> yarl.URL:
+    return yarl.URL(str(url), encoded=True)  # as httpx encoded it
+
+
+def _multidict(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """The client's headers as aiohttp's own mapping, names in their own case."""
+    return CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers(headers))
 
 
 def _reply(reply: aiohttp.ClientResponse, body: bytes, attempt: Attempt) -> Reply:

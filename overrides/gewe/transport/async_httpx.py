@@ -13,8 +13,8 @@ import httpx
 
 from . import Attempt, Reply, SenderClosed, SendFailure, Unreadable, async_default
 from .body import CHUNK, BodyReader, BodyTooLarge, BodyUndecodable
+from .sync_httpx import build, reader, reply
 from .sync_httpx import failure as httpx_failure
-from .sync_httpx import reader, reply
 
 
 def failure(exc: Exception) -> SendFailure:
@@ -41,21 +41,11 @@ class AsyncHttpxSender:
         timeout = attempt.limits.phases.as_dict()
         client, transport = self._client, self._transport
         try:
+            request = build(client, attempt, timeout)
             if client is not None:
-                request = client.build_request(
-                    "POST", attempt.url, headers=attempt.headers, content=attempt.body
-                )
-                request.extensions["timeout"] = timeout
                 response = await client.send(request, stream=True, follow_redirects=False)
             else:
                 assert transport is not None
-                request = httpx.Request(
-                    "POST",
-                    attempt.url,
-                    headers=attempt.headers,
-                    content=attempt.body,
-                    extensions={"timeout": timeout},
-                )
                 response = await transport.handle_async_request(request)
                 response.request = request
         except RuntimeError:

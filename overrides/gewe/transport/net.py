@@ -61,9 +61,9 @@ def proxy_for(scheme: str, host: str) -> str | None:
     return None if proxy is None or urllib.request.proxy_bypass(host) else proxy
 
 
-def sync_pool(proxy: str | None, kwargs: dict[str, Any]) -> httpcore.ConnectionPool:
+def sync_pool(proxy: str | None, **kwargs: Any) -> httpcore.ConnectionPool:
     """httpcore's pool for the default sync sender: direct, or through the environment's proxy
-    (http, https, socks5), as httpx's transport makes it; a proxy it cannot use is a GeweError."""
+    (http, https, socks5) as httpx's transport makes it; a proxy it cannot use is a GeweError."""
     import httpcore
     import httpx
 
@@ -71,23 +71,17 @@ def sync_pool(proxy: str | None, kwargs: dict[str, Any]) -> httpcore.ConnectionP
         return httpcore.ConnectionPool(**kwargs)
     try:
         url = httpx.URL(proxy)
+        plain = str(url.copy_with(username=None, password=None))
         auth = (url.username, url.password) if url.username else None
         if url.scheme in ("http", "https"):
-            headers = None
-            if auth:
-                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-                headers = [(b"Proxy-Authorization", f"Basic {token}".encode())]
-            plain = url.copy_with(username=None, password=None)
-            return httpcore.HTTPProxy(proxy_url=str(plain), proxy_headers=headers, **kwargs)
+            basic = auth and base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers = [(b"Proxy-Authorization", f"Basic {basic}".encode())] if basic else None
+            return httpcore.HTTPProxy(proxy_url=plain, proxy_headers=headers, **kwargs)
         if url.scheme in ("socks5", "socks5h"):
-            return httpcore.SOCKSProxy(
-                proxy_url=str(url.copy_with(username=None, password=None)), proxy_auth=auth, **kwargs
-            )
+            return httpcore.SOCKSProxy(proxy_url=plain, proxy_auth=auth, **kwargs)
+        problem = f"unknown scheme {url.scheme!r}"
     except (ImportError, RuntimeError) as exc:  # socks5:// without socksio (httpx's `socks` extra)
         raise GeweDependencyError(f"the proxy from the environment needs: {exc}") from None
     except (ValueError, httpx.InvalidURL) as exc:
-        raise GeweConfigError(
-            f"the proxy from the environment cannot be used: {exc}", setting="proxy"
-        ) from None
-    message = f"the proxy from the environment cannot be used: unknown scheme {url.scheme!r}"
-    raise GeweConfigError(message, setting="proxy")
+        problem = str(exc)
+    raise GeweConfigError(f"the proxy from the environment cannot be used: {problem}", setting="proxy")

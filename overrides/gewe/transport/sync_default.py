@@ -1,41 +1,35 @@
 """`GeweClient`'s default sender: one `httpcore.Request` per attempt, straight to httpcore's pool.
 
 Going through `httpx.Client` (URL merging, a `Request`, cookies, a `Response` around the stream)
-costs more than the socket work on loopback, so the default client keeps its own httpcore pool,
-built with httpcore's public arguments on first use (so `GeweClient()` loads neither httpcore nor a
-TLS context): `network_backend=` bounds every socket operation by the attempt's deadline
-(`sync_deadline`), the proxy comes from the environment (`net.proxy_for`), certificates from the
-process's one TLS context (`net`). Cookies are not kept: GeWe's API authenticates by token.
-
-httpcore's failures become `SendFailure`s here, classed by whether the request may have left.
+costs more than the socket work, so the default client keeps its own httpcore pool, built with
+httpcore's public arguments on first use (`GeweClient()` loads neither httpcore nor a TLS context):
+`network_backend=` bounds every socket operation by the attempt's deadline (`sync_deadline`), the
+proxy and TLS context come from `net`. No cookies: GeWe's API authenticates by token.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from . import Attempt, Reply, SenderClosed, SendFailure, Unreadable, header, net, raw_headers
+from . import Attempt, ByIdentity, Reply, SenderClosed, SendFailure, Unreadable, net, raw_headers
 from .body import BodyReader, BodyTooLarge, BodyUndecodable
 
 if TYPE_CHECKING:
     import httpcore
     import httpx
 
-CACHE_SIZE = 256  # URLs and header sets kept encoded (operation paths, same-origin redirects)
-
 
 def failure(exc: Exception) -> SendFailure | None:
-    """The outcome of an httpcore error (None: not one of httpcore's)."""
+    """The outcome of an httpcore error, classed by whether the request may have left (None: not
+    one of httpcore's)."""
     import httpcore
 
-    if not isinstance(exc, httpcore.ConnectError | httpcore.TimeoutException | httpcore.NetworkError) and (
-        not isinstance(exc, httpcore.ProtocolError | httpcore.ProxyError | httpcore.UnsupportedProtocol)
-    ):
+    known = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError)
+    if not isinstance(exc, (*known, httpcore.UnsupportedProtocol)):
         return None
-    before = isinstance(
-        exc, httpcore.ConnectError | httpcore.ConnectTimeout | httpcore.PoolTimeout | httpcore.ProxyError
-    )
+    before = isinstance(exc, httpcore.ConnectError | httpcore.ConnectTimeout | httpcore.PoolTimeout)
     timeout = isinstance(exc, httpcore.TimeoutException)
     return SendFailure(type(exc).__name__, str(exc), sent=not before, timeout=timeout)
 
@@ -48,8 +42,8 @@ class HttpcoreSender:
         self._max_connections = max_connections
         self._lock = threading.Lock()
         self._pool: httpcore.ConnectionPool | None = None
-        self._urls: dict[int, tuple[httpx.URL, httpcore.URL]] = {}
-        self._headers: dict[int, tuple[object, list[tuple[bytes, bytes]]]] = {}
+        self._urls = ByIdentity(_core_url)
+        self._headers = ByIdentity(self._encode)
         self.closed = False
 
     def _open(self) -> httpcore.ConnectionPool:
@@ -59,19 +53,19 @@ class HttpcoreSender:
             if self.closed:
                 raise SenderClosed
             import httpcore  # here, not at `import gewe`: GeweClient() should cost next to nothing
+            import httpx
 
             from .sync_deadline import DeadlineBackend
 
-            url = _url(self._base_url)
-            kwargs = {
-                "ssl_context": net.context_for(self._base_url),
-                "max_connections": self._max_connections,
-                "max_keepalive_connections": 20,
-                "keepalive_expiry": 5.0,
-                "network_backend": DeadlineBackend(httpcore.SyncBackend()),
-            }
-            proxy = net.proxy_for(url.scheme, url.host)
-            self._pool = pool = net.sync_pool(proxy, kwargs)
+            url = httpx.URL(self._base_url)
+            self._pool = pool = net.sync_pool(
+                net.proxy_for(url.scheme, url.host),
+                ssl_context=net.context_for(self._base_url),
+                max_connections=self._max_connections,
+                max_keepalive_connections=20,
+                keepalive_expiry=5.0,
+                network_backend=DeadlineBackend(httpcore.SyncBackend()),
+            )
             return pool
 
     def send(self, attempt: Attempt) -> Reply:
@@ -83,62 +77,41 @@ class HttpcoreSender:
         body = attempt.body
         request = httpcore.Request(
             b"POST",
-            self._url(attempt.url),
-            headers=[*self._encoded(attempt.headers), (b"Content-Length", b"%d" % len(body))],
+            self._urls(attempt.url),
+            headers=[*self._headers(attempt.headers), (b"Content-Length", b"%d" % len(body))],
             content=body,
             extensions={"timeout": phases(attempt)},
         )
+        response = None
         try:
             response = pool.handle_request(request)
-        except Exception as exc:
-            mapped = failure(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
-        try:
-            reader = BodyReader(header(response.headers, b"content-encoding"), attempt.max_bytes)
+            encoding = next(
+                (v.decode("latin-1") for k, v in response.headers if k.lower() == b"content-encoding"), None
+            )
+            reader = BodyReader(encoding, attempt.max_bytes)
             for chunk in response.stream:  # type: ignore[union-attr]
                 reader.feed(chunk)
             content = reader.finish()
         except (BodyTooLarge, BodyUndecodable) as exc:
-            raise Unreadable(self._reply(response, b"", attempt), exc) from None
+            assert response is not None
+            raise Unreadable(_reply(response, b"", attempt), exc) from None
         except Exception as exc:
             mapped = failure(exc)
             if mapped is None:
+                if self.closed:  # closed under the call
+                    raise SenderClosed from None
                 raise
             raise mapped from exc
         finally:
-            response.close()
-        return self._reply(response, content, attempt)
+            if response is not None:
+                response.close()
+        return _reply(response, content, attempt)
 
-    @staticmethod
-    def _reply(response: httpcore.Response, content: bytes, attempt: Attempt) -> Reply:
-        reason = response.extensions.get("reason_phrase", b"")
-        return Reply(response.status, response.headers, content, attempt, reason)
-
-    def _url(self, url: httpx.URL) -> httpcore.URL:
-        # By identity: `Shared.url` hands out one httpx.URL per path (hashing one formats it).
-        cached = self._urls.get(id(url))
-        if cached is not None and cached[0] is url:
-            return cached[1]
-        import httpcore
-
-        if len(self._urls) >= CACHE_SIZE:
-            self._urls.clear()
-        core = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
-        self._urls[id(url)] = (url, core)  # the URL kept: its id stays its own
-        return core
-
-    def _encoded(self, headers: object) -> list[tuple[bytes, bytes]]:
+    def _encode(self, headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
         """`headers` as httpx sends them: Host first (from the base URL), then in their order."""
-        cached = self._headers.get(id(headers))
-        if cached is not None and cached[0] is headers:
-            return cached[1]
-        if len(self._headers) >= CACHE_SIZE:
-            self._headers.clear()
-        encoded = [(b"Host", _url(self._base_url).netloc), *raw_headers(headers)]  # type: ignore[arg-type]
-        self._headers[id(headers)] = (headers, encoded)  # the mapping kept: its id stays its own
-        return encoded
+        import httpx
+
+        return [(b"Host", httpx.URL(self._base_url).netloc), *raw_headers(headers)]
 
     def close(self) -> None:
         with self._lock:
@@ -148,7 +121,13 @@ class HttpcoreSender:
             pool.close()
 
 
-def _url(base_url: str) -> httpx.URL:
-    import httpx
+def _core_url(url: httpx.URL) -> httpcore.URL:
+    import httpcore
 
-    return httpx.URL(base_url)
+    return httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+
+
+def _reply(response: httpcore.Response, content: bytes, attempt: Attempt) -> Reply:
+    return Reply(
+        response.status, response.headers, content, attempt, response.extensions.get("reason_phrase", b"")
+    )

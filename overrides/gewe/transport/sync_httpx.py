@@ -37,6 +37,24 @@ def reader(response: httpx.Response, attempt: Attempt) -> BodyReader | bytes:
     return content
 
 
+def build(
+    client: httpx.Client | httpx.AsyncClient | None, attempt: Attempt, timeout: object
+) -> httpx.Request:
+    """The request for a user's client (through its `build_request`, so its headers and cookies
+    apply) or transport, with the attempt's timeouts."""
+    if client is None:
+        return httpx.Request(
+            "POST",
+            attempt.url,
+            headers=attempt.headers,
+            content=attempt.body,
+            extensions={"timeout": timeout},
+        )
+    request = client.build_request("POST", attempt.url, headers=attempt.headers, content=attempt.body)
+    request.extensions["timeout"] = timeout
+    return request
+
+
 def reply(response: httpx.Response, content: bytes, attempt: Attempt) -> Reply:
     reason = response.extensions.get("reason_phrase", b"")
     return Reply(response.status_code, response.headers.raw, content, attempt, reason)
@@ -61,21 +79,11 @@ class HttpxSender:
         timeout = phases(attempt)
         client, transport = self._client, self._transport
         try:
+            request = build(client, attempt, timeout)
             if client is not None:  # the user's client: its own headers, cookies and hooks apply too
-                request = client.build_request(
-                    "POST", attempt.url, headers=attempt.headers, content=attempt.body
-                )
-                request.extensions["timeout"] = timeout
                 response = client.send(request, stream=True, follow_redirects=False)
             else:
                 assert transport is not None
-                request = httpx.Request(
-                    "POST",
-                    attempt.url,
-                    headers=attempt.headers,
-                    content=attempt.body,
-                    extensions={"timeout": timeout},
-                )
                 response = transport.handle_request(request)
                 response.request = request
         except RuntimeError:
