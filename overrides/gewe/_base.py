@@ -4,6 +4,7 @@ generated client's configuration and a safe repr. Neither client imports the oth
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
@@ -108,6 +109,17 @@ class ClientBase:
             timeout=settings.timeout.phases,
             headers={k: v for k, v in settings.headers.items() if k != TOKEN_HEADER},
         )
+
+    def _generated_http(self, loan: Callable[[Any], Any]) -> dict[str, Any]:
+        """The arguments of `client.generated`'s httpx client: this client's base URL, headers and
+        timeout, and its `transport` lent through `loan` (closing the loan leaves it open)."""
+        settings = self._settings
+        return {
+            "base_url": settings.base_url,
+            "headers": settings.headers,
+            "timeout": settings.timeout.phases,
+            "transport": None if self._transport is None else loan(self._transport),
+        }
 
     def __repr__(self) -> str:
         return self._settings.describe(type(self))

@@ -187,15 +187,7 @@ class AsyncGeweClient(ClientBase, AsyncModules):
         """A `gewe_api.AuthenticatedClient` for the generated functions (`asyncio`); see
         `GeweClient.generated`."""
         generated = self._generated_client()
-        settings = self._settings
-        generated.set_async_httpx_client(
-            httpx.AsyncClient(
-                base_url=settings.base_url,
-                headers=settings.headers,
-                timeout=settings.timeout.phases,
-                transport=None if self._transport is None else _SharedTransport(self._transport),
-            )
-        )
+        generated.set_async_httpx_client(httpx.AsyncClient(**self._generated_http(_SharedTransport)))
         return generated
 
     async def with_raw_response(

@@ -104,15 +104,7 @@ class GeweClient(ClientBase, Modules):
         token, headers and timeout, sending through its `transport` if one was given (else an httpx
         pool of its own, closed with this client)."""
         generated = self._generated_client()
-        settings = self._settings
-        generated.set_httpx_client(
-            httpx.Client(
-                base_url=settings.base_url,
-                headers=settings.headers,
-                timeout=settings.timeout.phases,
-                transport=None if self._transport is None else _SharedTransport(self._transport),
-            )
-        )
+        generated.set_httpx_client(httpx.Client(**self._generated_http(_SharedTransport)))
         return generated
 
     def invoke(
