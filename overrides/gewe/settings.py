@@ -32,7 +32,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import httpx
 
@@ -94,34 +94,12 @@ V = TypeVar("V")
 Maybe: TypeAlias = V | _Unset
 
 
-class Timeouts:
+class Timeouts(NamedTuple):
     """The phase limits (`httpx.Timeout`) and the whole attempt's limit in seconds (`total`, also
-    what errors report as `.timeout`; None: no limit). Immutable.
+    what errors report as `.timeout`; None: no limit). Immutable."""
 
-    A plain class rather than attrs, so that `import gewe` does not load attrs (bench/: section 3).
-    """
-
-    __slots__ = ("phases", "total")
     phases: httpx.Timeout
     total: float | None
-
-    def __init__(self, phases: httpx.Timeout, total: float | None) -> None:
-        object.__setattr__(self, "phases", phases)
-        object.__setattr__(self, "total", total)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Timeouts is immutable: cannot set {name}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Timeouts):
-            return NotImplemented
-        return (self.phases, self.total) == (other.phases, other.total)
-
-    def __hash__(self) -> int:
-        return hash((tuple(self.phases.as_dict().items()), self.total))
-
-    def __repr__(self) -> str:
-        return f"Timeouts(phases={self.phases!r}, total={self.total!r})"
 
     @classmethod
     def of(cls, timeout: object) -> Timeouts:

@@ -162,17 +162,10 @@ def log_exchange(url: httpx.URL, reply: Reply | None, failure: SendFailure | Non
     sent it (the clients call it at their one send site); never a header or the token."""
     ms = (time.perf_counter() - started) * 1000
     if reply is not None:
-        wire.debug(
-            "POST %s -> HTTP %d, %d bytes in %.1f ms", url.path, reply.status_code, len(reply.content), ms
-        )
-    elif failure is not None:
-        wire.debug(
-            "POST %s -> %s (%s) in %.1f ms",
-            url.path,
-            failure.label,
-            "sent" if failure.sent else "not sent",
-            ms,
-        )
+        outcome = f"HTTP {reply.status_code}, {len(reply.content)} bytes"
+    else:
+        outcome = f"{failure.label} ({'sent' if failure.sent else 'not sent'})" if failure else "?"
+    wire.debug("POST %s -> %s in %.1f ms", url.path, outcome, ms)
 
 
 def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
