@@ -82,18 +82,11 @@ class ClientBase:
         Cheap: no connection is opened. The copy's `close()` leaves the shared pool open; close
         the client it came from.
         """
+        changes = {name: value for name, value in locals().items() if name != "self"}
         clone = copy.copy(self)
         for name in [n for n in clone.__dict__ if n in MODULES or n == "generated"]:
             del clone.__dict__[name]  # resources and the generated client belong to one client
-        clone._settings = self._settings.resolve(
-            timeout=timeout,
-            max_retries=max_retries,
-            app_id=app_id,
-            strict=strict,
-            retry_policy=retry_policy,
-            max_response_bytes=max_response_bytes,
-            send_interval=send_interval,
-        )
+        clone._settings = self._settings.resolve(**changes)  # each checked there, as for a call
         clone._owns_pool = False
         return clone
 

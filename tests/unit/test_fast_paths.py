@@ -244,3 +244,24 @@ def test_with_options_copies_share_the_default_pool(server: FaultServer, mode: s
 
         asyncio.run(run())
     assert server.count == 2
+
+
+@pytest.mark.parametrize("mode", calls.MODES)
+def test_the_default_senders_map_their_library_s_failures_straight(mode: str) -> None:
+    """A refused connection reaches the retry policy as "not sent" from httpcore's or aiohttp's own
+    error: no httpx exception is made on the way (gewe.transport.SendFailure)."""
+    from gewe import GeweConnectionError
+    from gewe.transport import SendFailure
+    from tests.support.loopback import closed_port
+
+    with pytest.raises(GeweConnectionError) as info:
+        _qr(mode, {"base_url": f"http://127.0.0.1:{closed_port()}"})
+    assert info.value.attempts == 3  # never sent: retried (calls.FAST allows 2 retries)
+    chain, node = [], info.value.__context__
+    while node is not None:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    assert isinstance(chain[0], SendFailure) and chain[0].sent is False
+    library = "httpcore" if mode == "sync" else "aiohttp"
+    assert type(chain[1]).__module__.startswith(library), chain
+    assert not any(type(e).__module__.startswith("httpx") for e in chain), chain
