@@ -1,20 +1,11 @@
 """The one seam between a call and an HTTP stack: an `Attempt` goes in, a `Reply` comes out.
 
-A client picks its sender once, when it is built, and never again (not by log level, not per call):
-
-    sync   `sync_default.HttpcoreSender`  httpcore's pool (default)
-           `sync_httpx.HttpxSender`       the user's `httpx.Client` or `httpx.BaseTransport`
-    async  `async_default.AiohttpSender`  aiohttp's pool (default)
-           `async_httpx.AsyncHttpxSender` the user's `httpx.AsyncClient` or `httpx.AsyncBaseTransport`
-
-Each sender sends one attempt and reads its reply whole (decoded and bounded by `body.BodyReader`).
-It maps its own library's failures straight to a `SendFailure` saying what the retry policy needs
-to know: whether the request may have been sent, and whether it was a timeout. A reply it cannot
-read (too large, undecodable) is `Unreadable`; a sender that was closed raises `SenderClosed`.
-
-The attempt's deadline is one absolute `time.monotonic()` instant (`Attempt.deadline`): sync
-senders bound every socket operation by it (`sync_deadline`), async clients bound the whole send
-with loop timers (`async_deadline`).
+A client picks its sender once, when it is built (ARCHITECTURE.md lists them). A sender sends one
+attempt and reads its reply whole (decoded and bounded by `body.BodyReader`); it maps its library's
+failures straight to a `SendFailure` (whether the request may have been sent; whether it was a
+timeout). A reply it cannot read is `Unreadable`; a closed sender raises `SenderClosed`. The
+deadline is one `time.monotonic()` instant (`Attempt.deadline`): `sync_deadline` bounds each socket
+operation by it, `async_deadline` the whole send.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ a cancellation from anywhere else goes through unchanged (`Task.uncancel` counts
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from types import TracebackType
@@ -32,7 +33,7 @@ class Deadlines:
         self._windows: dict[int, dict[asyncio.Task[object], None]] = {}
         self._expired: set[asyncio.Task[object]] = set()  # cancelled by a timer, bound not yet left
 
-    def bound(self, deadline: float | None) -> Bound | _Unbounded:
+    def bound(self, deadline: float | None) -> Bound | contextlib.nullcontext[None]:
         """A `with` block the current task must leave by `deadline` (a `time.monotonic()` instant;
         None: no limit), else `TimeoutError` is raised in it, wherever it is waiting."""
         if deadline is None:
@@ -96,16 +97,4 @@ class Bound:
             raise TimeoutError from exc
 
 
-class _Unbounded:
-    """`Deadlines.bound(None)`: no limit."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> _Unbounded:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-UNBOUNDED = _Unbounded()
+UNBOUNDED: contextlib.nullcontext[None] = contextlib.nullcontext()  # `bound(None)`: no limit

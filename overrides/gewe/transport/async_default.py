@@ -1,25 +1,18 @@
 """`AsyncGeweClient`'s default sender: one POST straight to aiohttp's connection pool.
 
-httpx's own async pool (httpcore) rescans every queued request against every connection each time
-one frees up, so a burst of calls on one client slows down with the burst's size and its last calls
-run into `PoolTimeout`; aiohttp's pool does not. The sender keeps one `aiohttp.ClientSession`
-(made on first use, in the loop), sends the attempt's prebuilt URL, headers and body, and reads the
-reply whole (decoded and bounded by `body.BodyReader`) into a `Reply`. The session keeps no
-cookies (GeWe authenticates by token); proxies come from the environment, read once.
+httpx's own async pool rescans every queued request against every connection each time one frees
+up, so a large burst slows down and runs into `PoolTimeout`; aiohttp's pool does not. The sender
+keeps one `aiohttp.ClientSession` (made on first use, in the loop; no cookie jar: GeWe
+authenticates by token; proxies from the environment, read once) and reads each reply whole.
 
-`_post` sends through aiohttp's own request, connector and response classes, doing what
-`ClientSession._request` does for such a request and skipping what it never needs: per-request URL,
-header, cookie, auth, netrc and proxy resolution, traces, middlewares and redirects (the session
-resolves all of them again on every call). Phase timers, pooling, error classes and clean-up are
-aiohttp's. These are aiohttp internals (ARCHITECTURE.md): `DIRECT` says whether the installed
-aiohttp is a release this was tested with that has the interfaces it needs (checked once); if not,
-`send` goes through `session.request`.
+`_post` sends through aiohttp's own request, connector and response classes as
+`ClientSession._request` does, without the per-request URL, header, cookie, auth, netrc and proxy
+resolution, traces, middlewares and redirects the SDK never needs. Those are aiohttp internals
+(ARCHITECTURE.md): `DIRECT` says whether this aiohttp is a release it was tested with whose
+signatures match (checked once); if not, `send` goes through `session.request`.
 
-aiohttp's failures become `SendFailure`s here (`failure`), classed by whether the request may have
-left: httpx-aiohttp, for one, maps a connection reset while the server answered to "connect
-timeout", which would let a message be sent twice.
-
-Imported by `AsyncGeweClient` only, so that `import gewe` does not load aiohttp.
+`failure` classes aiohttp's errors by whether the request may have left (httpx-aiohttp maps a reset
+while the server answered to "connect timeout", which would let a message be sent twice).
 """
 
 from __future__ import annotations
@@ -27,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -85,9 +77,8 @@ class AiohttpSender:
     """The default async sender, on one `aiohttp.ClientSession` (created on first use, in the loop).
 
     `max_connections` connections at most; idle ones are closed after `keepalive_expiry` seconds.
-    Certificates are checked against certifi's, and proxies come from the environment (HTTP_PROXY,
-    HTTPS_PROXY, ALL_PROXY, NO_PROXY) as read when the sender is made, as httpx's default transport
-    does (aiohttp's own `trust_env` looks them up, and netrc, in a thread on every request).
+    Certificates are checked against certifi's; proxies come from the environment (`net`), read once
+    per host (aiohttp's own `trust_env` looks them up, and netrc, in a thread on every request).
     """
 
     def __init__(self, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
@@ -100,23 +91,17 @@ class AiohttpSender:
         self.closed = False
         self._targets = ByIdentity(_target, TARGET_CACHE_SIZE)
         self._headers = ByIdentity(_multidict, TARGET_CACHE_SIZE)
-        self._env_proxies = {k: v for k, v in urllib.request.getproxies().items() if "://" in v}
         self._proxies: dict[tuple[str, str], yarl.URL | None] = {}
 
     def _proxy(self, url: httpx.URL) -> yarl.URL | None:
-        """The proxy for this URL's scheme and host, from the environment (None: go direct)."""
-        if not self._env_proxies:
-            return None
+        """The environment's proxy for this URL's scheme and host (None: go direct), parsed once."""
         key = (url.scheme, url.host)
         if key not in self._proxies:
-            proxy = self._env_proxies.get(url.scheme) or self._env_proxies.get("all")
-            if proxy is None or urllib.request.proxy_bypass(url.host):
-                self._proxies[key] = None
-            else:
-                try:  # parsed once, as aiohttp takes it; a bad one fails as it fails in aiohttp
-                    self._proxies[key] = yarl.URL(proxy)
-                except ValueError as exc:
-                    raise aiohttp.InvalidURL(proxy) from exc
+            proxy = net.proxy_for(*key)
+            try:  # as aiohttp takes it; a bad one fails as it fails in aiohttp
+                self._proxies[key] = None if proxy is None else yarl.URL(proxy)
+            except ValueError as exc:
+                raise aiohttp.InvalidURL(str(proxy)) from exc
         return self._proxies[key]
 
     def _open(self, url: httpx.URL) -> aiohttp.ClientSession:

@@ -1,9 +1,6 @@
-"""The async sender on a user's `httpx.AsyncClient` or `httpx.AsyncBaseTransport`: `sync_httpx`'s
-twin. The client's loop timers bound the whole attempt (`async_deadline`).
-
-A transport on aiohttp (httpx-aiohttp's) may let aiohttp's errors through, or map them to httpx's
-losing whether the request left (every `ClientConnectionError` as `ConnectTimeout`): the aiohttp
-error, raised or the cause, is classed as the default sender classes it.
+"""`sync_httpx`'s async twin; the client's loop timers bound the attempt (`async_deadline`). An
+aiohttp error (let through by an httpx transport on aiohttp, or the cause of the httpx error it was
+mapped to) is classed as the default sender classes it.
 """
 
 from __future__ import annotations

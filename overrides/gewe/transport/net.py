@@ -1,16 +1,11 @@
-"""What both clients' default connection pools share: TLS contexts and proxies from the environment.
+"""What the default senders share: TLS contexts and proxies from the environment.
 
-TLS contexts are built once per process, and only when a connection can use one.
-
-Loading the CA bundle into a context takes tens of milliseconds, and httpx builds a new one for
-every client it makes (so did `GeweClient()`, also for `http://` base URLs that never use it). A
+Loading the CA bundle into a context is slow, and httpx builds one for every client it makes. A
 client here gets the process's one verified context (httpx's default: certifi's CAs, and
 SSL_CERT_FILE / SSL_CERT_DIR as set when it is first built) when its base URL, or a proxy from the
 environment, is `https://`; otherwise a context with no CAs at all, which no connection of that
-client ever uses (and which would refuse any certificate if one did: it fails closed).
-
-Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, in either case) as
-urllib reads them, for both clients alike.
+client uses (and which would refuse any certificate if one did: it fails closed). Proxies come from
+the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, in either case) as urllib reads them.
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """The sync senders' whole-attempt deadline, down to each socket operation.
 
-httpcore's timeouts bound each phase (connect, each write, each read), so a server that sends a byte
-every 0.3 s, in the headers or in the body, never trips a 2 s read timeout. The deadline travels
-with the request itself: `phases(attempt)` gives the request's `timeout` extension whose values are
-`Until` floats (a phase limit that also carries the attempt's deadline instant). httpcore hands
-those values, unchanged, to its network backend on every connect, read and write, and
-`DeadlineBackend` waits at most until the deadline, raising httpcore's own timeout past it.
-
-Our own pool is built with `network_backend=DeadlineBackend(...)` (httpcore's public argument).
-A user's `httpx.Client` or `httpx.HTTPTransport` has no public way to set its backend: `bound()`
-wraps the backend of its httpcore pools through httpx's private attributes (ARCHITECTURE.md lists
-them; tests/unit/test_internals.py fails naming them if an upgrade moves them). A transport it does
-not recognise is left alone: the deadline is then checked between the reply's chunks.
+Per-phase timeouts never trip on a server that sends a byte every 0.3 s. `phases(attempt)` makes
+the request's `timeout` extension of `Until` floats (a phase limit carrying the deadline instant);
+httpcore hands them unchanged to its network backend on every connect, read and write, where
+`DeadlineBackend` waits at most until the deadline. Our pool gets it through httpcore's public
+`network_backend=`; a user's httpx client or transport has no public way, so `bound()` reaches its
+pools through httpx's private attributes (ARCHITECTURE.md; tests/unit/test_internals.py).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""The sync sender on a user's `httpx.Client` (through its `send`, so its hooks and mounts apply;
-its redirects are never followed) or `httpx.BaseTransport` (one prebuilt request handed to it).
-
-httpx's failures become `SendFailure`s here (`failure`, shared with `async_httpx`). The deadline
-reaches the sockets of the user's httpcore pools through `sync_deadline.bound`; for a transport it
-does not recognise, it is checked between the reply's chunks.
+"""The sync sender on a user's `httpx.Client` (through its `send`: its hooks and mounts apply, its
+redirects are never followed) or `httpx.BaseTransport`. `failure` classes httpx's errors (shared with
+`async_httpx`); the deadline reaches the user's pools through `sync_deadline.bound`, and is checked
+between the reply's chunks for a transport it does not know.
 """
 
 from __future__ import annotations
