@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import CallOptions, Report
+from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .errors import GeweConfigError
 from .raw import RawResponse
-from .resources import AsyncModules
+from .resources import AsyncOverrides, install
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -59,7 +59,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class AsyncGeweClient(ClientBase, AsyncModules):
+class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`, in the event loop that
@@ -301,3 +301,6 @@ class _SharedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self._transport.handle_async_request(request)
+
+
+install(AsyncGeweClient, MODULES, is_async=True)

@@ -1,15 +1,17 @@
-"""`client.<module>`, declared in one place: `Modules` / `AsyncModules`.
+"""Hand-written refinements of generated resource classes, found by convention.
 
-They are the generated `Resources` / `AsyncResources` (every module of the spec as a lazily created
-attribute, `client.group`), with a property here for each module that has a hand-written
-refinement in `gewe/resources/<module>.py`. A refinement subclasses its generated twin (e.g.
-`GroupResource`), so the generated signatures stay the source of truth, mypy flags any drift after
-a regeneration, and it sends through the client's `invoke` like every generated method. Only
-operations where a richer result adds real value are refined.
+A module `gewe/resources/<module>.py` that defines `<Module>Resource` and/or
+`Async<Module>Resource` (the generated class names, e.g. `GroupResource`) replaces the generated
+resource for `client.<module>`: nothing else has to change, `client.py` least of all. Each class
+subclasses its generated twin, so the generated signatures stay the source of truth and mypy flags
+any drift after a regeneration. Only operations where a richer result adds real value live here.
 
-A refinement that cannot be imported against the current spec (it refines an operation the spec no
-longer has, so its generated model is gone) is skipped with a warning: the module still works, with
-its generated methods.
+An override that cannot be imported against the current spec (it refines an operation the spec
+no longer has, so its generated model is gone) is skipped with a warning: the module still works,
+with its generated methods.
+
+For static typing, `Overrides`/`AsyncOverrides` declare the overridden modules' types (a line
+each); at run time they are empty, and the lookup is by convention alone.
 """
 
 from __future__ import annotations
@@ -19,37 +21,78 @@ import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gewe_api.api import AsyncResources, Resources
-
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
 
 logger = logging.getLogger("gewe")
 
 
-def _refined(client: Any, module: str, name: str) -> Any:
-    """`gewe.resources.<module>.<name>(client)`, else the generated class when it does not fit the spec."""
+def resource_class(module: str, is_async: bool) -> type[Any]:
+    """The resource class for `module`: the override by convention if there is one, else generated."""
+    generated = importlib.import_module(f"gewe_api.api.{module}")
+    sync_name, async_name = _class_names(generated)
+    name = async_name if is_async else sync_name
+    default: type[Any] = getattr(generated, name)
+    qualified = f"{__name__}.{module}"
     try:
-        cls = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        override = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name == qualified:
+            return default
+        return _skipped(qualified, exc, default)
     except ImportError as exc:  # it imports a model or operation the current spec lacks
-        logger.warning("override %s.%s skipped, it does not fit the current spec: %s", __name__, module, exc)
-        cls = getattr(importlib.import_module(f"gewe_api.api.{module}"), name)
-    return cls(client)
+        return _skipped(qualified, exc, default)
+    found = getattr(override, name, None)
+    if found is None:
+        return default
+    if not (isinstance(found, type) and issubclass(found, default)):
+        raise TypeError(f"{qualified}.{name} must subclass gewe_api.api.{module}.{name}")
+    return found
 
 
-class Modules(Resources):
-    """`GeweClient`'s modules: the generated ones, and the refined ones declared here."""
-
-    @cached_property
-    def group(self) -> GroupResource:
-        refined: GroupResource = _refined(self, "group", "GroupResource")
-        return refined
+def _class_names(generated: Any) -> tuple[str, str]:
+    """(sync, async) resource class names, as the generated module exports them."""
+    names: tuple[str, ...] = generated.__all__
+    async_name = next(n for n in names if n.startswith("Async") and n.endswith("Resource"))
+    return async_name[len("Async") :], async_name
 
 
-class AsyncModules(AsyncResources):
-    """`AsyncGeweClient`'s modules: the generated ones, and the refined ones declared here."""
+def _skipped(qualified: str, exc: ImportError, default: type[Any]) -> type[Any]:
+    logger.warning("override %s skipped, it does not fit the current spec: %s", qualified, exc)
+    return default
 
-    @cached_property
-    def group(self) -> AsyncGroupResource:
-        refined: AsyncGroupResource = _refined(self, "group", "AsyncGroupResource")
-        return refined
+
+def _resource_property(module: str, is_async: bool) -> cached_property[Any]:
+    def make(client: Any) -> Any:
+        return resource_class(module, is_async)(client)
+
+    make.__name__ = module
+    make.__doc__ = f"The `{module}` module of the API."
+    prop = cached_property(make)
+    return prop
+
+
+def install(client_class: type[Any], modules: tuple[str, ...], is_async: bool) -> None:
+    """Give `client_class` a lazily created attribute per module that honours the overrides."""
+    for module in modules:
+        prop = _resource_property(module, is_async)
+        setattr(client_class, module, prop)
+        prop.__set_name__(client_class, module)
+
+
+class Overrides:
+    """The static types of the overridden modules of `GeweClient` (empty at run time)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def group(self) -> GroupResource: ...
+
+
+class AsyncOverrides:
+    """The static types of the overridden modules of `AsyncGeweClient` (empty at run time)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def group(self) -> AsyncGroupResource: ...
