@@ -4,6 +4,7 @@
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
     gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
+    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -243,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .events.cli import add_arguments as add_listen_arguments  # the command lives in gewe.events
 
     add_listen_arguments(command(sub, "listen", "receive GeWe's pushes: one line (or JSON line) per event"))
+
+    from .testing.cli import add_arguments as add_fake_arguments  # the command lives in gewe.testing
+
+    add_fake_arguments(command(sub, "fake", "serve a fake GeWe for testing a bot offline, or push at it"))
     return parser
 
 
@@ -320,7 +325,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant(sys.stdout)
     _tolerant(sys.stderr)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # a trailing text after options (`gewe fake push text --to X "hello"`) is the command's text
+    if extra and (
+        not getattr(args, "trailing_text", False) or args.text is not None or extra[0].startswith("-")
+    ):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.text = " ".join(extra)
     args.called = False  # set by a command once its call succeeded
     try:
         with _verbose_logging(args.verbose):

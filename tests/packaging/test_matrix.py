@@ -132,6 +132,9 @@ def prove(env: matrix.Environment, wheel: Path, base_url: str, where: Path) -> O
         "-m",
         "pytest",
         "tests/unit",
+        # the fake GeWe and its fixtures, at the aiohttp floor too
+        "tests/testing/test_fake.py",
+        "tests/testing/test_plugin.py",
         "-q",
         "-p",
         "no:cacheprovider",
