@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from . import yamlio
+from . import pacing, yamlio
 from .errors import SpecError
 from .names import NameRegistry, OperationNames, derive
 from .normalize import METHODS, SECURITY_SCHEME, TOKEN_HEADER, Normalized, normalize_operation
@@ -75,6 +75,7 @@ class Bundler:
     servers: list[dict[str, Any]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     read_only: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions (readonly.py)
+    pacing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewed patterns (pacing.py)
 
     def add_document(self, doc: Document) -> None:
         """Add every operation of one page's OpenAPI document."""
@@ -106,6 +107,9 @@ class Bundler:
                     source, operation, names, body.get("components"), warn=warn, where=where
                 )
                 normalized.operation[EXTENSION] = decide(f"{names.module}.{names.operation}", self.read_only)
+                paced = pacing.decide(f"{names.module}.{names.operation}", self.pacing)
+                if paced is not None:
+                    normalized.operation[pacing.EXTENSION] = paced
                 self._add_operation(source, str(path), method, names, normalized)
 
     def _add_operation(
@@ -147,6 +151,7 @@ class Bundler:
         return {
             "openapi": "3.0.3",
             **({EXTENSION: reviewed} if reviewed else {}),
+            **({pacing.EXTENSION: {k: list(v) for k, v in self.pacing.items()}} if self.pacing else {}),
             "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
             "servers": servers or [DEFAULT_SERVER],
             "tags": [
@@ -230,7 +235,11 @@ def bundle(
     `report`, if given, collects the counts and warnings of the run (see report.py). `read_only`
     is the file of reviewed read-only exceptions (default: openapi/read-only.yml; readonly.py).
     """
-    bundler = Bundler(report=report if report is not None else Report(), read_only=load_exceptions(read_only))
+    bundler = Bundler(
+        report=report if report is not None else Report(),
+        read_only=load_exceptions(read_only),
+        pacing=pacing.load_rules(),
+    )
     pages: set[str] = set()
     for item in read_exports(exports):
         if isinstance(item, str):
