@@ -11,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(slots=True, eq=False)
 class Push:
-    """An accepted push: its body as received, its de-duplication key (or None), its size."""
+    """An accepted push: its body as received, its de-duplication key (or None), its size, and
+    the JSON object the answer path already decoded from it (`raw`; None: decode `body` again)."""
 
     body: bytes
     key: str | None
     size: int = field(init=False)
     attempt: int = 1
+    raw: dict[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.size = len(self.body)
