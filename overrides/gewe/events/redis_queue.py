@@ -160,6 +160,7 @@ class RedisStreamQueue:
         self._renew_script = self.client.register_script(_RENEW)
         self._release_script = self.client.register_script(_RELEASE)
         self._puts: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._put_heads: dict[str, Any] = {}  # stream -> its EVALSHA's RESP bytes before the body
         self._flush_scheduled = False
         self._owned: dict[int, _Partition] = {}
         self._groups_ready = False
@@ -216,11 +217,52 @@ class RedisStreamQueue:
                 future.set_result(None)
 
     async def _pipe_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> list[Any]:
+        if self._owned_client:  # our own pool: the commands packed here, on one connection
+            return await self._raw_puts(puts)
         sha = self._put_script.sha
         async with self.client.pipeline(transaction=False) as pipe:
             for stream, data, _ in puts:  # EVALSHA by hand: redis-py's Script costs ~3x per call
                 pipe.execute_command("EVALSHA", sha, 2, stream, self._backlog, self.max_len, data)
             results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
+
+    def _packed_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> bytes:
+        """The EVALSHAs of `puts` as RESP bytes: only the body differs from one to the next, so the
+        rest of each command is made once per stream and script (redis-py packs each argument)."""
+        sha = self._put_script.sha
+        heads = self._put_heads
+        if heads.get("") != (sha, self.max_len):  # (re)made when either changes
+            heads.clear()
+            heads[""] = (sha, self.max_len)
+        parts: list[bytes] = []
+        for stream, data, _ in puts:
+            head = heads.get(stream)
+            if head is None:
+                args = [b"EVALSHA", sha.encode(), b"2", stream.encode(), self._backlog.encode()]
+                args.append(str(self.max_len).encode())
+                head = b"*7\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+                heads[stream] = head
+            parts += (head, b"$%d\r\n" % len(data), data, b"\r\n")
+        return b"".join(parts)
+
+    async def _raw_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> list[Any]:
+        from redis.exceptions import ResponseError
+
+        pool = self.client.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(self._packed_puts(puts))
+            results: list[Any] = []
+            for _ in puts:  # every reply is read, errors too: the connection stays in step
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
+        except BaseException:
+            await asyncio.shield(connection.disconnect())  # half-read: never reused
+            raise
+        finally:
+            await pool.release(connection)
         return results
 
     # -- partitions and leases (workers) -------------------------------------------------------
