@@ -116,6 +116,11 @@ class RedisStreamQueue:
         group: the consumer group's name.
     """
 
+    # pipelines of puts out at once: under a burst the pushes arriving meanwhile wait for one to
+    # come back and go together (a few large round trips, not one small one per loop turn)
+    PUTS_IN_FLIGHT = 2
+    SEND_TIMEOUT = 5.0  # a pipeline of puts not answered by then fails (its connection is dropped)
+
     def __init__(
         self,
         url_or_client: Any,
@@ -160,6 +165,7 @@ class RedisStreamQueue:
         self._renew_script = self.client.register_script(_RENEW)
         self._release_script = self.client.register_script(_RELEASE)
         self._puts: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # pipelines of puts on their way
         self._put_heads: dict[str, Any] = {}  # stream -> its EVALSHA's RESP bytes before the body
         self._flush_scheduled = False
         self._owned: dict[int, _Partition] = {}
@@ -184,21 +190,32 @@ class RedisStreamQueue:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        puts, self._puts = self._puts, []
-        if puts:
-            asyncio.get_running_loop().create_task(self._send(puts))
+        if not self._puts or len(self._sending) >= self.PUTS_IN_FLIGHT:
+            return  # the pushes wait for a pipeline to come back, and go with the next one
+        puts, self._puts = [p for p in self._puts if not p[2].done()], []  # not those given up on
+        if not puts:
+            return
+        task = asyncio.get_running_loop().create_task(self._send(puts))
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if self._puts and not self._flush_scheduled:
+            self._flush()
 
     async def _send(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         try:
-            try:
-                results = await self._pipe_puts(puts)
-            except Exception as exc:
-                if not _no_script(exc):
-                    raise
-                results = [exc]
-            if any(_no_script(r) for r in results):  # a new or restarted Redis: load it once
-                await self.client.script_load(_PUT)
-                results = await self._pipe_puts(puts)
+            async with asyncio.timeout(self.SEND_TIMEOUT):  # a Redis that hangs cannot hold the puts
+                try:
+                    results = await self._pipe_puts(puts)
+                except Exception as exc:
+                    if not _no_script(exc):
+                        raise
+                    results = [exc]
+                if any(_no_script(r) for r in results):  # a new or restarted Redis: load it once
+                    await self.client.script_load(_PUT)
+                    results = await self._pipe_puts(puts)
         except BaseException as exc:
             for _, _, future in puts:
                 if not future.done():
