@@ -100,6 +100,17 @@ class MemoryIntake:
             self._wake_one()
         return push
 
+    def get_nowait(self) -> Push | None:
+        """The oldest queued push, or None when none is waiting (a worker's step without a coroutine)."""
+        if not self._items:
+            return None
+        push = self._items.popleft()
+        self.queued -= 1
+        self.queued_bytes -= push.size
+        if self._items and not self._waking:
+            self._wake_one()
+        return push
+
     def _wake_one(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()

@@ -634,16 +634,18 @@ class Receiver:
         assert intake is not None
         me = asyncio.current_task()
         assert me is not None
-        memory = type(intake) is MemoryIntake
+        memory = intake if type(intake) is MemoryIntake else None
         while True:
             try:
-                push = await intake.get()
+                push = memory.get_nowait() if memory is not None else None
+                if push is None:
+                    push = await intake.get()
                 self._busy[me] = push
                 try:
                     await self._handle(push, me)
                 finally:
                     del self._busy[me]
-                    if memory is False:  # MemoryIntake.done does nothing: no coroutine per push
+                    if memory is None:  # MemoryIntake.done does nothing: no coroutine per push
                         await intake.done(push)
             except asyncio.CancelledError:
                 if me not in self._expired:  # stop(): the worker ends
