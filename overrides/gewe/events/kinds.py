@@ -53,11 +53,13 @@ INVITE_MARK = "addchatroombyinvite"  # the path of a group invitation link
 
 
 class XmlReader(Protocol):
-    """Reads a push's XML, or one element's attributes of it; None (logged once) when refused."""
+    """Reads a push's XML (None, logged once, when refused), or some attributes of one element of it
+    (each None then): `attributes(content, tag, names)` is `attr(element(xml(content), tag), name)`
+    for each name, without a tree."""
 
     def __call__(self, content: str | None) -> Element | None: ...
 
-    def attributes(self, content: str | None, tag: str | None) -> dict[str, str] | None: ...
+    def attributes(self, content: str | None, tag: str | None, names: tuple[str, ...]) -> tuple[str | None, ...]: ...
 
 
 _TEXT = maker(TextEvent)
@@ -97,72 +99,44 @@ def _seconds(value: int | None) -> timedelta | None:
 
 
 def _image(c: Common, content: str | None, xml: XmlReader, thumbnail: Image | None) -> Event:
-    img = xml.attributes(content, "img")
-    return _IMAGE(
-        *c,
-        aes_key=attr(img, "aeskey"),
-        md5=attr(img, "md5"),
-        size=to_int(attr(img, "length")),
-        cdn_mid_url=attr(img, "cdnmidimgurl"),
-        cdn_thumb_url=attr(img, "cdnthumburl"),
-        thumbnail=thumbnail,
+    aes_key, md5, length, mid_url, thumb_url = xml.attributes(
+        content, "img", ("aeskey", "md5", "length", "cdnmidimgurl", "cdnthumburl")
     )
+    return _IMAGE(*c, aes_key, md5, to_int(length), mid_url, thumb_url, thumbnail)
 
 
 def _voice(c: Common, content: str | None, xml: XmlReader) -> Event:
-    v = xml.attributes(content, "voicemsg")
-    return _VOICE(
-        *c,
-        duration=_millis(to_int(attr(v, "voicelength"))),
-        aes_key=attr(v, "aeskey"),
-        size=to_int(attr(v, "length")),
-    )
+    length_ms, aes_key, size = xml.attributes(content, "voicemsg", ("voicelength", "aeskey", "length"))
+    return _VOICE(*c, _millis(to_int(length_ms)), aes_key, to_int(size))
 
 
 def _video(c: Common, content: str | None, xml: XmlReader) -> Event:
-    v = xml.attributes(content, "videomsg")
-    return _VIDEO(
-        *c,
-        duration=_seconds(to_int(attr(v, "playlength"))),
-        aes_key=attr(v, "aeskey"),
-        size=to_int(attr(v, "length")),
-        md5=attr(v, "md5"),
-        cdn_video_url=attr(v, "cdnvideourl"),
+    seconds, aes_key, size, md5, url = xml.attributes(
+        content, "videomsg", ("playlength", "aeskey", "length", "md5", "cdnvideourl")
     )
+    return _VIDEO(*c, _seconds(to_int(seconds)), aes_key, to_int(size), md5, url)
 
 
 def _emoji(c: Common, content: str | None, xml: XmlReader) -> Event:
-    e = xml.attributes(content, "emoji")
-    return _EMOJI(*c, md5=attr(e, "md5"), size=to_int(attr(e, "len")), url=attr(e, "cdnurl"))
+    md5, size, url = xml.attributes(content, "emoji", ("md5", "len", "cdnurl"))
+    return _EMOJI(*c, md5, to_int(size), url)
 
 
 def _location(c: Common, content: str | None, xml: XmlReader) -> Event:
-    loc = xml.attributes(content, "location")
-    return _LOCATION(
-        *c,
-        latitude=to_float(attr(loc, "x")),
-        longitude=to_float(attr(loc, "y")),
-        label=attr(loc, "label"),
-        poi_name=attr(loc, "poiname"),
-    )
+    x, y, label, poi_name = xml.attributes(content, "location", ("x", "y", "label", "poiname"))
+    return _LOCATION(*c, to_float(x), to_float(y), label, poi_name)
 
 
 def _card(c: Common, content: str | None, xml: XmlReader) -> Event:
-    root = xml.attributes(content, None)
-    return _CARD(*c, card_wxid=attr(root, "username"), card_nickname=attr(root, "nickname"))
+    wxid, nickname = xml.attributes(content, None, ("username", "nickname"))
+    return _CARD(*c, wxid, nickname)
 
 
 def _friend_request(c: Common, content: str | None, xml: XmlReader) -> Event:
-    root = xml.attributes(content, None)
-    return _FRIEND_REQUEST(
-        *c,
-        requester_wxid=attr(root, "fromusername"),
-        nickname=attr(root, "fromnickname"),
-        v3=attr(root, "encryptusername"),
-        v4=attr(root, "ticket"),
-        scene=to_int(attr(root, "scene")),
-        greeting=attr(root, "content"),
+    wxid, nickname, v3, v4, scene, greeting = xml.attributes(
+        content, None, ("fromusername", "fromnickname", "encryptusername", "ticket", "scene", "content")
     )
+    return _FRIEND_REQUEST(*c, wxid, nickname, v3, v4, to_int(scene), greeting)
 
 
 def _app(c: Common, content: str | None, xml: XmlReader) -> Event:

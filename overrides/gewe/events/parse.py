@@ -33,11 +33,12 @@ from .models import (
     Secret,
     UnknownEvent,
 )
-from .xml import XMLRefused, attributes, element, parse_xml, text
+from .xml import XMLRefused, attr_values, attributes, element, parse_xml, text
 
 logger = logging.getLogger("gewe.events")
 ROOM_SUFFIX = "@chatroom"
-_MAX_INT = 2**63  # NewMsgId and friends are signed 64-bit numbers
+_MAX_INT = 2**63  # NewMsgId and friends are signed 64-bit numbers (or unsigned: below 2 * _MAX_INT)
+_MAX_UINT = 2 * _MAX_INT
 # Every JSON key this module reads, by the openapi/pushes.yaml schema that describes it.
 READS: dict[str, tuple[str, ...]] = {
     "PushEnvelope": ("TypeName", "Appid", "Wxid", "Data"),
@@ -60,6 +61,9 @@ READS: dict[str, tuple[str, ...]] = {
 }
 
 
+_raw_decode = json.JSONDecoder().raw_decode  # the decoder json.loads uses (no hooks)
+
+
 def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> dict[str, Any]:
     """The JSON object in `body`. Raises GeweEventError for anything else (never shows the body)."""
     if type(body) is not bytes:  # (bytes, the receiver's case, straight to json.loads)
@@ -70,7 +74,15 @@ def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         elif not isinstance(body, str):
             raise GeweEventError(f"a push body is bytes, str or a mapping, not {type(body).__name__}")
     try:
-        value = json.loads(body)
+        if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\x00":
+            # UTF-8, as json.loads detects it (no BOM; no NUL where UTF-16/32 puts one): its work
+            # without its per-call checks (no leading white space to skip; only " \t\n\r" may follow)
+            text = body.decode("utf-8", "surrogatepass")
+            value, end = _raw_decode(text)
+            if end != len(text) and text[end:].strip(" \t\n\r"):
+                raise json.JSONDecodeError("Extra data", text, end)
+        else:
+            value = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         what = type(exc).__name__
         raise GeweEventError(f"the push body ({len(body)} bytes) is not JSON ({what})") from None
@@ -81,12 +93,13 @@ def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
 
 def _str(value: Any) -> str | None:
     """A wrapped (`{"string": v}`) or plain string; None for `{}`, empty or any other type."""
-    if type(value) is dict:  # the usual wrapper, first
+    if type(value) is dict:  # the usual shapes, first
         value = value.get("string")
-        return value if type(value) is str and value else None
-    if isinstance(value, PushString):
+    elif type(value) is str:
+        return value or None
+    elif isinstance(value, PushString):
         value = value.string
-    elif isinstance(value, dict):  # a wrapper where the spec has a plain string (e.g. ChatRoomOwner)
+    elif isinstance(value, dict):  # (a dict subclass; a wrapper also where the spec has a plain string)
         value = value.get("string")
     return value if isinstance(value, str) and value else None
 
@@ -94,13 +107,13 @@ def _str(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     """An exact int from an int or a decimal string (ids beyond 2^53 arrive as either)."""
     if type(value) is int:
-        return value if -_MAX_INT <= value < 2 * _MAX_INT else None
+        return value if -_MAX_INT <= value < _MAX_UINT else None
     if isinstance(value, str) and 0 < len(value) <= 24:
         try:
             number = int(value.strip())
         except ValueError:
             return None
-        return number if -_MAX_INT <= number < 2 * _MAX_INT else None
+        return number if -_MAX_INT <= number < _MAX_UINT else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return None
@@ -133,15 +146,15 @@ class _Xml:
             self._warn(exc)
             return None
 
-    def attributes(self, content: str | None, tag: str | None) -> dict[str, str] | None:
-        """The attributes of the element `element(self(content), tag)` would give."""
-        if not content:
-            return None
-        try:
-            return attributes(content, tag)
-        except XMLRefused as exc:
-            self._warn(exc)
-            return None
+    def attributes(self, content: str | None, tag: str | None, names: tuple[str, ...]) -> tuple[str | None, ...]:
+        """`attr(element(self(content), tag), name)` for each of `names`, without building a tree."""
+        found = None
+        if content:
+            try:
+                found = attributes(content, tag)
+            except XMLRefused as exc:
+                self._warn(exc)
+        return attr_values(found, names)
 
     def _warn(self, exc: XMLRefused) -> None:
         if not self.warned:

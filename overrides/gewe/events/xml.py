@@ -103,6 +103,18 @@ def attr(el: Element | dict[str, str] | None, name: str) -> str | None:
     return _stripped(el.get(name)) if el is not None else None
 
 
+def attr_values(attrs: dict[str, str] | None, names: tuple[str, ...]) -> tuple[str | None, ...]:
+    """`attr(attrs, name)` for each of `names`, in one call (None for each when `attrs` is None)."""
+    if attrs is None:
+        return (None,) * len(names)
+    get = attrs.get
+    values = []
+    for name in names:  # (a loop: cheaper than a comprehension here)
+        value = get(name)
+        values.append((value.strip() or None) if value is not None else None)
+    return tuple(values)
+
+
 def to_int(value: str | None) -> int | None:
     """`value` as an int (exact, any size), or None when it is not a whole number."""
     if value is None:
