@@ -59,7 +59,9 @@ class XmlReader(Protocol):
 
     def __call__(self, content: str | None) -> Element | None: ...
 
-    def attributes(self, content: str | None, tag: str | None, names: tuple[str, ...]) -> tuple[str | None, ...]: ...
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]: ...
 
 
 _TEXT = maker(TextEvent)

@@ -146,7 +146,9 @@ class _Xml:
             self._warn(exc)
             return None
 
-    def attributes(self, content: str | None, tag: str | None, names: tuple[str, ...]) -> tuple[str | None, ...]:
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]:
         """`attr(element(self(content), tag), name)` for each of `names`, without building a tree."""
         found = None
         if content:

@@ -53,10 +53,10 @@ def attributes(text: str, tag: str | None) -> dict[str, str] | None:
     when there is no such element. Raises XMLRefused as parse_xml does (the whole text is parsed).
 
     One expat pass with no Python handler: `dict.setdefault` keeps each element name's first
-    attributes, in document order. Names are namespace-expanded as the tree builder's are
-    (`uri}name`, never equal to a plain `tag`). When `<tag` occurs at most once in the text, the
-    first is the one `element` picks; when it occurs more often (a child may follow a deeper one),
-    the tree is built and `element` asked.
+    attributes, in document order. Names are namespace-expanded as the tree builder's are, but
+    spelled `uri}name`: never equal to a plain `tag` or attribute name (the only ones read). When
+    `<tag` occurs at most once in the text, the first is the one `element` picks; when it occurs
+    more often (a child may follow a deeper one), the tree is built and `element` asked.
     """
     if tag is not None and text.count("<" + tag) > 1:
         found = element(parse_xml(text), tag)
