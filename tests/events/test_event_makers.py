@@ -1,5 +1,6 @@
 """`construct.maker(cls)` builds the very instance `cls(**fields)` builds, for every event class
-parse_event makes with it, and refuses the classes it cannot build (a `__post_init__`)."""
+parse_event makes with it, and refuses the classes it cannot build (a `__post_init__`); and
+`kinds.message_event` (fields by name, an XML parser) builds what parse_event's fast path builds."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import pickle
 import typing
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.etree.ElementTree import Element
 
 import pytest
 
-from gewe.events import models
+from gewe.events import models, parse_event
 from gewe.events.construct import maker
-from gewe.events.models import Event, Member, PingEvent
+from gewe.events.kinds import message_event
+from gewe.events.models import Event, Member, MessageEvent, PingEvent
+from gewe.events.xml import XMLRefused, parse_xml
+from tests.fixtures import pushes as P
 
 CLASSES = [cls for cls in typing.get_args(Event) if cls is not PingEvent]
 SAMPLES: dict[Any, Any] = {
@@ -65,3 +70,38 @@ def test_a_maker_refuses_what_it_cannot_build() -> None:
         maker(dict)
     with pytest.raises(TypeError):
         maker(CLASSES[0])(unknown_field=1)
+
+
+PUSHES = [
+    (1, "hello"),
+    (3, P.IMAGE),
+    (34, P.VOICE),
+    (43, P.VIDEO),
+    (47, P.EMOJI),
+    (48, P.LOCATION),
+    (42, P.CARD),
+    (37, P.FRIEND_REQUEST),
+    *((49, c) for c in (P.LINK, P.INVITE, P.FILE, P.FILE_NOTICE, P.MINI_PROGRAM, P.CHANNELS, P.QUOTE)),
+    *((49, c) for c in (P.TRANSFER, P.RED_PACKET, P.MUSIC)),
+    *((10002, c) for c in (P.REVOKE, P.PAT, P.GROUP_TEMPLATE, P.DEL_MEMBER, P.ANNOUNCEMENT, P.TODO)),
+    (10002, P.UNKNOWN_SYS),
+    (10000, "notice"),
+    (51, "<msg/>"),
+    (3, "<msg><img aeskey='x'"),
+]
+
+
+@pytest.mark.parametrize(("msg_type", "content"), PUSHES)
+def test_message_event_by_field_names_gives_what_parse_event_gives(msg_type: int, content: str) -> None:
+    def xml_of(text: str | None) -> Element | None:
+        try:
+            return parse_xml(text) if text else None
+        except XMLRefused:
+            return None
+
+    event = parse_event(P.push(msg_type, content, room=P.ROOM, ImgBuf={"buffer": P.PNG_1x1}))
+    assert isinstance(event, MessageEvent)
+    common = {f.name: getattr(event, f.name) for f in dataclasses.fields(MessageEvent) if f.init}
+    thumbnail = getattr(event, "thumbnail", None)
+    rebuilt = message_event(common, event.content, xml_of, thumbnail)
+    assert type(rebuilt) is type(event) and rebuilt == event

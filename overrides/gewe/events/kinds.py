@@ -1,6 +1,6 @@
 """An `AddMsg` push's kind and per-kind fields, from `MsgType` and the XML in `Content`.
 
-`message_event(common, msg_type, content, xml, thumbnail)` picks the class; `common` holds the
+`build_message(common, msg_type, content, xml, thumbnail)` picks the class; `common` holds the
 values of the fields every message has (MessageEvent's init fields, in their order). XML that does
 not parse leaves the kind as `MsgType` says and the per-kind fields None (`xml` logs it once and
 returns None). Kinds that need one element's attributes read them without a tree
@@ -9,6 +9,7 @@ returns None). Kinds that need one element's attributes read them without a tree
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from .models import (
     LinkEvent,
     LocationEvent,
     Member,
+    MessageEvent,
     MiniProgramEvent,
     OtherAppEvent,
     OtherMessageEvent,
@@ -46,9 +48,15 @@ from .models import (
     VideoEvent,
     VoiceEvent,
 )
-from .xml import attr, element, text, to_float, to_int
+from .xml import attr, attr_values, element, text, to_float, to_int
 
 Common = tuple[Any, ...]  # MessageEvent's init field values, in field order
+XmlOf = Callable[[str | None], Element | None]
+_COMMON_FIELDS = tuple(
+    (f.name, f.default if f.default is not dataclasses.MISSING else {})  # (raw: a dict by default)
+    for f in dataclasses.fields(MessageEvent)
+    if f.init
+)
 INVITE_MARK = "addchatroombyinvite"  # the path of a group invitation link
 
 
@@ -334,7 +342,7 @@ _BY_XML: dict[int, Callable[[Common, str | None, XmlReader], Event]] = {
 }
 
 
-def message_event(
+def build_message(
     common: Common, msg_type: int | None, content: str | None, xml: XmlReader, thumbnail: Image | None
 ) -> Event:
     """The event for an `AddMsg` push of `MsgType` `msg_type` (also in `common`)."""
@@ -348,3 +356,30 @@ def message_event(
     if build is not None:
         return build(common, content, xml)
     return _OTHER_MESSAGE(*common)
+
+
+class _TreeReader:
+    """An `XmlReader` from an `XmlOf` (what `message_event` was given)."""
+
+    def __init__(self, xml_of: XmlOf) -> None:
+        self.xml_of = xml_of
+
+    def __call__(self, content: str | None) -> Element | None:
+        return self.xml_of(content)
+
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]:
+        root = self.xml_of(content)
+        found = root if tag is None else element(root, tag)
+        return attr_values(dict(found.attrib) if found is not None else None, names)
+
+
+def message_event(
+    common: dict[str, Any], content: str | None, xml_of: XmlOf, thumbnail: Image | None
+) -> Event:
+    """The event for an `AddMsg` push of `MsgType` `common["msg_type"]`; `common` holds the
+    MessageEvent fields by name, `xml_of` parses XML (None when refused). (`build_message` is the
+    same, cheaper: parse_event's.)"""
+    values = tuple(common.get(name, default) for name, default in _COMMON_FIELDS)
+    return build_message(values, common.get("msg_type"), content, _TreeReader(xml_of), thumbnail)

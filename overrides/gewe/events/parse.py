@@ -22,7 +22,7 @@ from gewe_api.models.push_string import PushString
 from ..envelope import _JSON_TYPES
 from ..errors import GeweEventError, GeweImageError
 from ..images import Image, decode_image
-from .kinds import message_event
+from .kinds import build_message
 from .models import (
     ContactDeletedEvent,
     ContactUpdateEvent,
@@ -244,7 +244,7 @@ def _message(d: dict[str, Any], app_id: str | None, wxid: str | None, raw: dict[
         push_content if isinstance(push_content, str) else None,
     )
     thumbnail = _thumbnail(get("ImgBuf")) if msg_type == 3 else None
-    return message_event(common, msg_type, content, xml, thumbnail)
+    return build_message(common, msg_type, content, xml, thumbnail)
 
 
 def is_test_message(raw: Mapping[str, Any]) -> bool:
