@@ -73,19 +73,9 @@ def test_a_maker_refuses_what_it_cannot_build() -> None:
 
 
 PUSHES = [
-    (1, "hello"),
-    (3, P.IMAGE),
-    (34, P.VOICE),
-    (43, P.VIDEO),
-    (47, P.EMOJI),
-    (48, P.LOCATION),
-    (42, P.CARD),
-    (37, P.FRIEND_REQUEST),
-    *((49, c) for c in (P.LINK, P.INVITE, P.FILE, P.FILE_NOTICE, P.MINI_PROGRAM, P.CHANNELS, P.QUOTE)),
-    *((49, c) for c in (P.TRANSFER, P.RED_PACKET, P.MUSIC)),
-    *((10002, c) for c in (P.REVOKE, P.PAT, P.GROUP_TEMPLATE, P.DEL_MEMBER, P.ANNOUNCEMENT, P.TODO)),
-    (10002, P.UNKNOWN_SYS),
-    (10000, "notice"),
+    *P.CONTENTS,
+    *((49, c) for c in (P.INVITE, P.FILE_NOTICE, P.MINI_PROGRAM, P.CHANNELS, P.RED_PACKET, P.MUSIC)),
+    *((10002, c) for c in (P.PAT, P.DEL_MEMBER, P.ANNOUNCEMENT, P.TODO, P.UNKNOWN_SYS)),
     (51, "<msg/>"),
     (3, "<msg><img aeskey='x'"),
 ]

@@ -153,19 +153,16 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
     app = element(xml(content), "appmsg")
     app_type = to_int(text(app, "type"))
     title, description, url = text(app, "title"), text(app, "des"), text(app, "url")
+    base = (*c, app_type, title, description, url)  # AppEvent's init fields
     if app_type == 5:
         make = _GROUP_INVITE if INVITE_MARK in (url or "") else _LINK
-        return make(*c, app_type, title, description, url)
+        return make(*base)
     if app_type in (6, 74):
         size, ext = to_int(text(app, "appattach/totallen")), text(app, "appattach/fileext")
         if app_type == 74:
-            return _FILE_NOTICE(*c, app_type, title, description, url, file_name=title, size=size, ext=ext)
+            return _FILE_NOTICE(*base, file_name=title, size=size, ext=ext)
         return _FILE(
-            *c,
-            app_type,
-            title,
-            description,
-            url,
+            *base,
             file_name=title,
             size=size,
             ext=ext,
@@ -174,11 +171,7 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
         )
     if app_type in (33, 36):
         return _MINI_PROGRAM(
-            *c,
-            app_type,
-            title,
-            description,
-            url,
+            *base,
             page_path=text(app, "weappinfo/pagepath"),
             mini_program_id=text(app, "weappinfo/appid"),
         )
@@ -188,7 +181,7 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
             *c,
             app_type,
             title,
-            text(feed, "desc"),
+            text(feed, "desc"),  # (the post's description, not the message's)
             url,
             nickname=text(feed, "nickname"),
             object_id=text(feed, "objectId"),
@@ -196,11 +189,7 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
     if app_type == 57:
         ref = element(app, "refermsg")
         return _QUOTE(
-            *c,
-            app_type,
-            title,
-            description,
-            url,
+            *base,
             text=title,
             quoted_new_msg_id=to_int(text(ref, "svrid")),
             # in a group `fromusr` is the room and `chatusr` the author; in a private chat only fromusr
@@ -210,11 +199,7 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
     if app_type == 2000:
         pay = element(app, "wcpayinfo")
         return _TRANSFER(
-            *c,
-            app_type,
-            title,
-            description,
-            url,
+            *base,
             transfer_id=text(pay, "transferid"),
             amount_text=text(pay, "feedesc"),
             payer_wxid=text(pay, "payer_username"),
@@ -225,7 +210,7 @@ def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
     if app_type == 2001:
         title = text(element(app, "wcpayinfo"), "sendertitle") or title
         return _RED_PACKET(*c, app_type, title, description, url)
-    return _OTHER_APP(*c, app_type, title, description, url)
+    return _OTHER_APP(*base)
 
 
 def _members(root: Element | None) -> list[tuple[str | None, Member]]:
