@@ -66,7 +66,7 @@ _raw_decode = json.JSONDecoder().raw_decode  # the decoder json.loads uses (no h
 
 def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> dict[str, Any]:
     """The JSON object in `body`. Raises GeweEventError for anything else (never shows the body)."""
-    if type(body) is not bytes:  # (bytes, the receiver's case, straight to json.loads)
+    if type(body) is not bytes:  # (bytes, the receiver's case, straight to the decoder)
         if isinstance(body, Mapping):
             return dict(body)
         if isinstance(body, bytearray | memoryview):
@@ -77,10 +77,10 @@ def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\x00":
             # UTF-8, as json.loads detects it (no BOM; no NUL where UTF-16/32 puts one): its work
             # without its per-call checks (no leading white space to skip; only " \t\n\r" may follow)
-            text = body.decode("utf-8", "surrogatepass")
-            value, end = _raw_decode(text)
-            if end != len(text) and text[end:].strip(" \t\n\r"):
-                raise json.JSONDecodeError("Extra data", text, end)
+            decoded = body.decode("utf-8", "surrogatepass")
+            value, end = _raw_decode(decoded)
+            if end != len(decoded) and decoded[end:].strip(" \t\n\r"):
+                raise json.JSONDecodeError("Extra data", decoded, end)
         else:
             value = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -221,7 +221,7 @@ def _message(d: dict[str, Any], app_id: str | None, wxid: str | None, raw: dict[
     is_self = wxid is not None and (from_wxid == wxid or sender == wxid)
     xml = _Xml(msg_type, new_msg_id)
     source, push_content = get("MsgSource"), get("PushContent")
-    mentions = _mentions(source, xml) if type(source) is str and "atuserlist" in source else ()
+    mentions = _mentions(source, xml) if isinstance(source, str) and "atuserlist" in source else ()
     # MessageEvent's init fields, in their order (construct.maker takes them so)
     common = (
         app_id,
