@@ -38,7 +38,6 @@ import contextlib
 import hmac
 import inspect
 import ipaddress
-import json
 import logging
 import queue
 import resource
@@ -436,12 +435,7 @@ class Receiver:
         if self._stopped:
             return self._answer(503)
         try:
-            try:
-                raw = json.loads(body)
-            except (ValueError, RecursionError):
-                raw = None
-            if type(raw) is not dict:  # not a JSON object: decode_body says why, as a GeweEventError
-                raw = decode_body(body)
+            raw = decode_body(body)
             if len(body) > 1024 and _containers(body) > max(1024, len(body) // 64):
                 raise GeweEventError("far more JSON containers than a push has")
         except GeweEventError as exc:
@@ -910,8 +904,14 @@ async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it grows beyond `limit` bytes."""
     length = request.content_length
     if length is not None and not request.headers.get("Transfer-Encoding"):  # checked <= limit
+        content = request.content
+        if content.is_eof():  # all of it is in (the usual case): taken as it is, nothing to wait for
+            body = content.read_nowait()
+            if len(body) != length:
+                raise ConnectionResetError("the body ended early")
+            return body
         try:
-            return await request.content.readexactly(length)
+            return await content.readexactly(length)
         except asyncio.IncompleteReadError as exc:  # the client stopped short
             raise ConnectionResetError("the body ended early") from exc
     chunks: list[bytes] = []
