@@ -181,28 +181,33 @@ class RedisStreamQueue:
 
     async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         stream = self._streams[partition_of(chat_key(raw), self.partitions)]
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._puts.append((stream, body or dumps(raw), future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if not self._flush_scheduled and len(self._sending) < self.PUTS_IN_FLIGHT:
+            self._start_sender(loop)
         await future
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        if not self._puts or len(self._sending) >= self.PUTS_IN_FLIGHT:
-            return  # the pushes wait for a pipeline to come back, and go with the next one
-        puts, self._puts = [p for p in self._puts if not p[2].done()], []  # not those given up on
-        if not puts:
-            return
-        task = asyncio.get_running_loop().create_task(self._send(puts))
+    def _start_sender(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A task that sends, when it first runs, every put waiting by then (the loop turn's)."""
+        self._flush_scheduled = True  # (until the sender takes the waiting puts)
+        task = loop.create_task(self._send_waiting())
         self._sending.add(task)
         task.add_done_callback(self._sent)
 
+    async def _send_waiting(self) -> None:
+        self._flush_scheduled = False
+        puts, self._puts = [p for p in self._puts if not p[2].done()], []  # not those given up on
+        if puts:
+            await self._send(puts)
+
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
-        if self._puts and not self._flush_scheduled:
-            self._flush()
+        # the pushes that waited for a pipeline to come back go together in the next one
+        loop = task.get_loop()
+        if self._puts and not self._flush_scheduled and len(self._sending) < self.PUTS_IN_FLIGHT:
+            if not loop.is_closed():
+                self._start_sender(loop)
 
     async def _send(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         try:
