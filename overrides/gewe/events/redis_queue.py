@@ -587,5 +587,8 @@ class RedisStreamQueue:
         if self._keeper is not None:
             with contextlib.suppress(Exception):
                 await self.release_leases()
+        if self._sending:  # pipelines of puts on their way (each bounded by SEND_TIMEOUT)
+            await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owned_client:
             await self.client.aclose()
+            await self.client.connection_pool.disconnect()  # (a pool given to Redis() stays open)
