@@ -205,9 +205,9 @@ class RedisStreamQueue:
         self._sending.discard(task)
         # the pushes that waited for a pipeline to come back go together in the next one
         loop = task.get_loop()
-        if self._puts and not self._flush_scheduled and len(self._sending) < self.PUTS_IN_FLIGHT:
-            if not loop.is_closed():
-                self._start_sender(loop)
+        waiting = self._puts and not self._flush_scheduled
+        if waiting and len(self._sending) < self.PUTS_IN_FLIGHT and not loop.is_closed():
+            self._start_sender(loop)
 
     async def _send(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         try:
