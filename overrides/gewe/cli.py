@@ -4,6 +4,7 @@
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
     gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
+    gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -127,6 +128,13 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    from .login_cli import run_login
+
+    with _client(args) as client:
+        return run_login(args, client, _out, _err)
+
+
 def _cmd_operations(args: argparse.Namespace) -> int:
     for module in [args.module] if args.module else MODULES:
         if module not in MODULES:
@@ -243,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .events.cli import add_arguments as add_listen_arguments  # the command lives in gewe.events
 
     add_listen_arguments(command(sub, "listen", "receive GeWe's pushes: one line (or JSON line) per event"))
+
+    from .login_cli import add_arguments as add_login_arguments  # the command lives in gewe.login_cli
+
+    login = command(sub, "login", "log an account in: QR code in the terminal, then wait for the phone")
+    add_login_arguments(login)
+    login.set_defaults(func=_cmd_login)
     return parser
 
 

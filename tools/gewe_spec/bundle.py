@@ -238,7 +238,7 @@ def bundle(
     notice: Callable[[str], None] = lambda _: None,
     report: Report | None = None,
     read_only: Path | None = None,
-    pages: Path | None | bool = True,
+    pages: Path | bool | None = True,
 ) -> dict[str, Any]:
     """The normalized spec for every page below `exports`. Raises SpecError on bad input.
 

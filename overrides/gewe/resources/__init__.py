@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
+    from .login import AsyncLoginResource, LoginResource
+    from .message import AsyncMessageResource, MessageResource
 
 logger = logging.getLogger("gewe")
 
@@ -108,7 +110,7 @@ def install(client_class: type[Any], modules: tuple[str, ...], is_async: bool) -
             raise ModuleNotInSpecError(type(self).__name__, name, modules)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
-    client_class.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    client_class.__getattr__ = __getattr__
 
 
 class Overrides:
@@ -119,6 +121,12 @@ class Overrides:
         @property
         def group(self) -> GroupResource: ...
 
+        @property
+        def login(self) -> LoginResource: ...
+
+        @property
+        def message(self) -> MessageResource: ...
+
 
 class AsyncOverrides:
     """The static types of the overridden modules of `AsyncGeweClient` (empty at run time)."""
@@ -127,3 +135,9 @@ class AsyncOverrides:
 
         @property
         def group(self) -> AsyncGroupResource: ...
+
+        @property
+        def login(self) -> AsyncLoginResource: ...
+
+        @property
+        def message(self) -> AsyncMessageResource: ...
