@@ -34,7 +34,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
@@ -42,6 +42,9 @@ from ..errors import GeweConfigError, GeweEventError
 from .dedup import DedupStore, MemoryDedup
 from .models import Event, PingEvent
 from .parse import decode_body, is_test_message, parse_event, push_key
+
+if TYPE_CHECKING:
+    from ..media.hosts import ReceiverMediaHost
 
 logger = logging.getLogger("gewe.events")
 Handler = Callable[[Event], object]
@@ -67,6 +70,8 @@ class Receiver:
         queue_size: events waiting for a worker; beyond it pushes are answered 503.
         workers: events handled at the same time.
         allow: source addresses or networks allowed to post ("1.2.3.4", "10.0.0.0/8"); default any.
+        media: a `gewe.media.ReceiverMediaHost` to serve from the same server (local files sent
+            with `client.message.send_image(...)` and friends); `allow` does not apply to it.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class Receiver:
         queue_size: int = 10_000,
         workers: int = 16,
         allow: Iterable[str] | None = None,
+        media: ReceiverMediaHost | None = None,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise GeweConfigError("Receiver path must start with '/' (e.g. secret_path())", setting="path")
@@ -93,6 +99,7 @@ class Receiver:
         except ValueError as exc:
             raise GeweConfigError(f"allow: not an address or network: {exc}", setting="allow") from None
         self.handler = handler
+        self.media = media  # served by this receiver's server too (gewe.media.ReceiverMediaHost)
         self._path = path.encode()
         self.dedup: DedupStore | None = MemoryDedup() if dedup == "memory" else dedup
         self.max_body, self.queue_size, self.workers = max_body, queue_size, workers
@@ -202,6 +209,8 @@ class Receiver:
         app.on_cleanup.append(_stop)
 
     def _route(self, app: web.Application) -> None:
+        if self.media is not None:  # its own secret prefix, routed first
+            self.media.add_to(app)
         folder = self._path.decode().rsplit("/", 1)[0] + "/"
         app.router.add_route("*", folder + "{tail:.*}", self._aiohttp_handler)
 
