@@ -86,7 +86,10 @@ def test_an_unreachable_store_is_a_media_error_and_nothing_is_sent() -> None:
         config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}, connect_timeout=2),
     )
     assert "testing" not in repr(host)
-    with fake_gewe(TOKEN) as fake, GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
-        with pytest.raises(GeweMediaError, match="uploading to s3://bot-media/gewe-media/ failed"):
-            client.message.send_image("wxid_f", media_samples.png(), host=host)
+    with (
+        fake_gewe(TOKEN) as fake,
+        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client,
+        pytest.raises(GeweMediaError, match="uploading to s3://bot-media/gewe-media/ failed"),
+    ):
+        client.message.send_image("wxid_f", media_samples.png(), host=host)
     assert fake.requests == []

@@ -199,14 +199,13 @@ def test_a_wrong_duration_is_what_the_fake_refuses(tmp_path: Path) -> None:
     """The fake's check can fail: a voice sent with a made-up length (as some SDKs hard-code)."""
     from gewe import GeweAPIError
 
-    with directory_host(tmp_path) as (media_host, _), fake_gewe(TOKEN) as fake:
-        with (
-            GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client,
-            pytest.raises(GeweAPIError),
-        ):
-            client.message.send_voice(
-                TO, media_samples.audio("wav", 1.0), duration_ms=10_000, host=media_host
-            )
+    with (
+        directory_host(tmp_path) as (media_host, _),
+        fake_gewe(TOKEN) as fake,
+        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client,
+        pytest.raises(GeweAPIError),
+    ):
+        client.message.send_voice(TO, media_samples.audio("wav", 1.0), duration_ms=10_000, host=media_host)
     assert "voiceDuration 10000 ms, the SILK lasts 1000 ms" in fake.checks[0]
 
 
