@@ -70,9 +70,8 @@ async def handle(event: Event) -> None:
         return
     assert isinstance(path, Path)
     saved.append(path)
-    print(
-        f"saved the {event.kind} from {event.sender_wxid or event.chat_id}: {path} ({path.stat().st_size} bytes)"
-    )
+    who = event.sender_wxid or event.chat_id
+    print(f"saved the {event.kind} from {who}: {path} ({path.stat().st_size} bytes)")
 
 
 async def send(to: str) -> None:
@@ -158,9 +157,7 @@ async def try_locally() -> int:
         await receiver.stop()
     mock_address = any("cdn.example.com" in f for f in download_failures)
     if download_failures and mock_address:
-        print(
-            "(the mock's downloadImage answered its example fileUrl, which cannot be fetched: against GeWe it is saved)"
-        )
+        print("(a mock's downloadImage answers its example fileUrl, which cannot be fetched; GeWe's can)")
     sends_ok = len(checked.checked) == 2 and checked.checked[1].startswith("hello.silk") and len(host) == 0
     downloaded = len(saved) == 1 or mock_address
     return 0 if sends_ok and downloaded else 1
