@@ -89,3 +89,15 @@ def test_a_captcha_with_no_answer_exits_1(
         fake.check_login = [CAPTCHA]
         assert main(login(fake.url)) == 1
     assert "no verification code given" in capsys.readouterr().err
+
+
+def test_the_qr_code_is_drawn_in_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("zxingcpp")
+    with fake_gewe(TOKEN) as fake:
+        fake.check_login = [LOGGED_IN]
+        args = [a for a in login(fake.url) if a != "--no-terminal"]
+        assert main(args) == 0
+    out, err = capsys.readouterr()
+    drawn = out.split("app id:")[0]
+    assert drawn.count("\n") > 10 and ("█" in drawn or "▀" in drawn or "▄" in drawn), drawn
+    assert "its link: http://weixin.qq.com/x/fake-login-code" in err
