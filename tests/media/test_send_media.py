@@ -286,3 +286,30 @@ def test_directory_host_sweeps_what_a_crash_left(tmp_path: Path) -> None:
     host.publish(b"new", name="y.jpg", content_type="image/jpeg")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert old.key not in names and "not-ours.txt" in names and len(names) == 2
+
+
+async def test_receiver_host_on_its_own_server() -> None:
+    import aiohttp
+
+    host = ReceiverMediaHost("http://127.0.0.1:1", prefix="/m/s3cret/")
+    local = await host.start()
+    try:
+        host.public_url = local
+        hosted = host.publish(b"\xff\xd8\xffjpeg", name="p.jpg", content_type="image/jpeg")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(hosted.url) as ok:
+                assert (ok.status, await ok.read(), ok.content_type) == (
+                    200,
+                    b"\xff\xd8\xffjpeg",
+                    "image/jpeg",
+                )
+            async with http.post(hosted.url) as post:
+                assert post.status == 405
+            async with http.get(hosted.url.replace("/p.jpg", "/q.jpg")) as other:
+                assert other.status == 404
+            host.remove(hosted)
+            async with http.get(hosted.url) as gone:
+                assert gone.status == 404
+        assert host.served == 1
+    finally:
+        await host.stop()

@@ -23,6 +23,20 @@ def _too_large(url: str, limit: int) -> GeweMediaError:
     return GeweMediaError(f"the download at {_where(url)} is over max_bytes ({limit} bytes)")
 
 
+class _Body:
+    """The reply's bytes as they arrive, checked against the status and the limit."""
+
+    def __init__(self, url: str, limit: int, status: int) -> None:
+        if status != 200:
+            raise GeweMediaError(f"downloading {_where(url)} failed: HTTP {status}")
+        self.url, self.limit, self.data = url, limit, bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            raise _too_large(self.url, self.limit)
+
+
 def fetch(url: str, limit: int) -> bytes:
     """The body at `url`; a GeweMediaError past `limit` bytes (counted as they arrive) or on failure."""
     try:
@@ -49,14 +63,10 @@ async def afetch(url: str, limit: int) -> bytes:
             httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client,
             client.stream("GET", url) as reply,
         ):
-            if reply.status_code != 200:
-                raise GeweMediaError(f"downloading {_where(url)} failed: HTTP {reply.status_code}")
-            body = bytearray()
+            body = _Body(url, limit, reply.status_code)
             async for chunk in reply.aiter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise _too_large(url, limit)
-            return bytes(body)
+                body.add(chunk)
+            return bytes(body.data)
     except httpx.HTTPError as exc:
         raise GeweMediaError(f"downloading {_where(url)} failed: {type(exc).__name__}: {exc}") from None
 
