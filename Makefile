@@ -23,6 +23,7 @@ RELEASE := $(PY) -m tools.gewe_release $(if $(BASE),--base '$(BASE)')
 # make pull reads the doc site in openapi/docs-site.toml, or DOCS=<site URL>; make mock serves on MOCK_PORT.
 DOCS ?=
 MOCK_PORT ?= 4010
+PRISM_MOCK ?=
 
 .PHONY: help venv prism pull spec generate diff bump update check lint typecheck test unit corpus wheel publish demo mock bench clean
 
@@ -107,8 +108,8 @@ publish: check wheel ## Upload dist/ to GEWE_INDEX_URL (GEWE_INDEX_USER, GEWE_IN
 demo: $(VENV_STAMP) $(PRISM) check ## Start Prism as the GeWe cloud and fetch a group QR through the SDK
 	$(PY) tools/demo.py
 
-mock: $(VENV_STAMP) $(PRISM) ## Prism serving openapi/gewe.yaml on 127.0.0.1:4010 (MOCK_PORT=...) until Ctrl-C
-	$(PY) tools/mock.py --port $(MOCK_PORT)
+mock: $(VENV_STAMP) ## A fake GeWe (gewe.testing) on 127.0.0.1:4010 (MOCK_PORT=...) until Ctrl-C; PRISM_MOCK=1 for Prism
+	$(if $(PRISM_MOCK),$(MAKE) --no-print-directory prism && )$(PY) tools/mock.py --port $(MOCK_PORT) $(if $(PRISM_MOCK),--prism)
 
 bench: $(VENV_STAMP) ## Run bench/ and write docs/benchmarks.md (not part of `make test`)
 	$(PY) bench/run.py

@@ -18,12 +18,12 @@ import asyncio
 import contextlib
 import json
 import sys
-import time
 
 import aiohttp
 
 from gewe import AsyncGeweClient, GeweError
 from gewe.events import Event, Receiver, secret_path, set_callback
+from gewe.testing import pushes
 
 client = AsyncGeweClient()  # token and app id from GEWE_TOKEN and GEWE_APP_ID
 fetched: list[str] = []
@@ -53,29 +53,16 @@ async def serve(public_url: str) -> None:
             await receiver.stop()  # drains what was already received
 
 
-def group_text(new_msg_id: int, room: str, sender: str, text: str) -> dict[str, object]:
-    """A push as GeWe sends a group text from someone else: `Content` starts with "<sender>:\n"."""
-    return {
-        "TypeName": "AddMsg",
-        "Appid": client.app_id,
-        "Wxid": "wxid_bot",
-        "Data": {
-            "MsgId": new_msg_id % 10**9,
-            "NewMsgId": new_msg_id,
-            "FromUserName": {"string": room},
-            "ToUserName": {"string": "wxid_bot"},
-            "MsgType": 1,
-            "Content": {"string": f"{sender}:\n{text}"},
-            "CreateTime": int(time.time()),
-        },
-    }
-
-
 async def try_locally() -> int:
     receiver = Receiver(handle, path=secret_path())
     async with client:
         url = await receiver.start()  # 127.0.0.1, a free port
-        push = json.dumps(group_text(7_446_372_893_521_042_901, "34757816141@chatroom", "wxid_ann", "qr"))
+        # a group text from someone else, shaped as GeWe pushes it ("wxid_ann:\nqr" in Content)
+        push = json.dumps(
+            pushes.group_text(
+                "qr", room="34757816141@chatroom", sender="wxid_ann", app_id=client.app_id or ""
+            )
+        )
         async with aiohttp.ClientSession() as http:
             for _ in range(2):  # the second delivery is a duplicate: answered 200, not handled
                 async with http.post(url, data=push, headers={"Content-Type": "application/json"}) as r:

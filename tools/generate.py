@@ -143,6 +143,12 @@ def generate_into(dest: Path, spec: Path = SPEC, pushes: Path = PUSHES) -> None:
     (dest / "_read_only.py").write_text(
         mark + render_module(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
     )
+    # The operations a fake GeWe serves (gewe.testing.FakeGewe): paths, request schemas, example replies.
+    from tools.gewe_spec.operations import render as render_operations
+
+    (dest / "_operations.json").write_text(
+        render_operations(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
+    )
     digest = hashlib.sha256(spec.read_bytes()).hexdigest()
     (dest / "_spec.py").write_text(
         f'{mark}"""The spec this package was generated from."""\n\nSPEC_SHA256 = "{digest}"\n',

@@ -5,6 +5,7 @@
     gewe operations [MODULE]
     gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
     gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
+    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -257,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     login = command(sub, "login", "log an account in: QR code in the terminal, then wait for the phone")
     add_login_arguments(login)
     login.set_defaults(func=_cmd_login)
+
+    from .testing.cli import add_arguments as add_fake_arguments  # the command lives in gewe.testing
+
+    add_fake_arguments(command(sub, "fake", "serve a fake GeWe for testing a bot offline, or push at it"))
     return parser
 
 
@@ -334,7 +339,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant(sys.stdout)
     _tolerant(sys.stderr)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # a trailing text after options (`gewe fake push text --to X "hello"`) is the command's text
+    if extra and (
+        not getattr(args, "trailing_text", False) or args.text is not None or extra[0].startswith("-")
+    ):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.text = " ".join(extra)
     args.called = False  # set by a command once its call succeeded
     try:
         with _verbose_logging(args.verbose):

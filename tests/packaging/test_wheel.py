@@ -15,7 +15,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.packaging.helpers import ROOT, SPEC, Venv, project_version, run
+from tests.packaging.helpers import ROOT, SPEC, Venv, clean_env, pip, project_version, run
 from tools.servers import PrismServer
 
 pytestmark = pytest.mark.slow
@@ -229,3 +229,36 @@ def test_installed_console_script_calls_prism(installed: Venv, prism: PrismServe
         env=env,
     )
     assert json.loads(reply.stdout) == _qr_reply_example()["data"]
+
+
+# --- a user's bot tests, from the README alone, in a fresh venv -------------------------------------
+
+
+def _pinned(name: str) -> str:
+    """`name==version` as requirements/dev.txt pins it."""
+    for line in (ROOT / "requirements" / "dev.txt").read_text(encoding="utf-8").splitlines():
+        if line.split("==")[0].strip().lower() == name:
+            return line.split("#")[0].split(";")[0].strip()
+    raise AssertionError(f"{name} is not pinned in requirements/dev.txt")
+
+
+def test_a_users_bot_tests_from_the_readme_pass_in_a_fresh_venv_with_the_wheel_and_pytest(
+    make_venv: Any, wheel: Path, wheelhouse: Path, tmp_path: Path
+) -> None:
+    from tests.testing.test_readme_testing import example, run_user_tests
+
+    house = tmp_path / "pytest-wheels"
+    run(
+        pip("download", "--only-binary=:all:", "--dest", house, _pinned("pytest"), _pinned("pytest-asyncio")),
+        env=clean_env(keep_pip_config=True),
+    )
+    venv: Venv = make_venv("bot-tests")
+    venv.install(
+        "--no-index", "--find-links", wheelhouse, "--find-links", house, wheel, "pytest", "pytest-asyncio"
+    )
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    result = run_user_tests(
+        venv.python, folder, example(ROOT / "overrides" / "README.md")
+    )  # the wheel's README
+    assert result.returncode == 0 and "3 passed in" in result.stdout, result.stdout + result.stderr

@@ -81,27 +81,35 @@ def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path
         assert {p.name: p.read_bytes() for p in exports.iterdir()} == before
 
 
-@pytest.mark.prism
-def test_make_mock_serves_the_spec_until_interrupted(tmp_path: Path) -> None:
+def test_make_mock_serves_a_fake_gewe_until_interrupted(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "tools" / "mock.py"), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "GEWE_TOKEN": "tok-mock-123456"},
     )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert f"at http://127.0.0.1:{port} (pid " in first, first + proc.stdout.read()
+        proc.stdout.readline()  # the variables to export
+        proc.stdout.readline()
         reply = httpx.post(f"http://127.0.0.1:{port}/gewe/v2/api/no/suchOperation", json={}, timeout=10)
-        assert reply.status_code == 404  # Prism, answering for the spec
+        assert reply.status_code == 404  # the fake, answering for the spec
+        assert proc.stdout.readline().strip() == "no.suchOperation refused: no such operation"
+        headers = {"X-GEWE-TOKEN": "tok-mock-123456"}
+        body = {"appId": "wx_fake_app", "chatroomId": "1@chatroom"}
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/gewe/v2/api/group/getChatroomQrCode", json=body, headers=headers
+        )
+        assert reply.json()["ret"] == 200 and proc.stdout.readline().strip() == "group.getChatroomQrCode ok"
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    with pytest.raises(httpx.ConnectError):  # Prism went with it
+    with pytest.raises(httpx.ConnectError):  # the server went with it
         httpx.get(f"http://127.0.0.1:{port}/", timeout=2)

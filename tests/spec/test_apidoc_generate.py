@@ -62,3 +62,62 @@ def test_a_hand_written_override_shows_its_return_type() -> None:
 def test_the_shipped_api_md_is_linked_from_both_readmes() -> None:
     for readme in ("README.md", "overrides/README.md"):
         assert "api.md" in (ROOT / readme).read_text(encoding="utf-8"), readme
+
+
+def test_each_operation_raises_only_what_its_call_can() -> None:
+    from types import SimpleNamespace
+
+    from tools.apidoc.render import raises
+
+    every = [
+        "GeweConfigError",
+        "GeweAPIError",
+        "GeweAuthError",
+        "GeweOfflineError",
+        "GeweDeviceNotFoundError",
+        "GeweVerificationRequiredError",
+        "GeweAlreadyLoggedInError",
+        "GeweDeviceLimitError",
+        "GeweResponseError",
+        "GeweConnectionError",
+        "GeweTimeoutError",
+        "GeweEventError",
+    ]
+
+    def of(op: str, returns: str, *fields: str) -> set[str]:
+        method = SimpleNamespace(operation=op, returns=returns)
+        return set(raises(method, set(fields), every))  # type: ignore[arg-type]
+
+    common = {"GeweConfigError", "GeweAPIError", "GeweAuthError", "GeweConnectionError", "GeweTimeoutError"}
+    group_qr = of("group.getChatroomQrCode", "GroupGetChatroomQrCodeData", "appId", "chatroomId")
+    assert group_qr == common | {"GeweOfflineError", "GeweDeviceNotFoundError", "GeweResponseError"}
+    assert of("login.setCallback", "None", "token", "callbackUrl") == common
+    login_qr = of("login.getLoginQrCode", "Data", "appId", "type")
+    assert {"GeweAlreadyLoggedInError", "GeweDeviceLimitError"} <= login_qr
+    assert "GeweVerificationRequiredError" not in login_qr
+    assert "GeweVerificationRequiredError" in of("login.checkLogin", "Data", "appId", "uuid", "captchCode")
+    text = (ROOT / "api.md").read_text(encoding="utf-8")
+    assert "GeweEventError`, " not in "".join(
+        line for line in text.splitlines() if line.startswith("Raises:")
+    )
+
+
+def test_api_md_documents_the_hand_written_api() -> None:
+    text = (ROOT / "api.md").read_text(encoding="utf-8")
+    for heading in (
+        "### `client.invoke`",
+        "### `client.with_options`",
+        "### `client.with_raw_response`",
+        "### `gewe.events.Receiver`",
+        "### `gewe.events.parse_event`",
+        "### `gewe.events.set_callback`",
+        "### `gewe.testing.FakeGewe`",
+        "### `gewe.testing.pushes`",
+    ):
+        assert text.count(heading + "\n") == 1, heading
+    from gewe.events import KINDS
+
+    table = text.split("### `gewe.events.Event`", 1)[1].split("\n## ", 1)[0]
+    for kind in KINDS:
+        assert f"| `{kind}` |" in table, kind
+    assert "fake.push(" in text and "pushes.group_text(" in text

@@ -15,6 +15,7 @@ from pathlib import Path
 from tools.gewe_spec.bundle import write_atomically
 from tools.gewe_spec.readonly import read_only_by_name
 
+from .handwritten import render_handwritten
 from .read import ApiDocError, read_errors, read_package
 from .render import render
 
@@ -63,7 +64,8 @@ def reference(package: Path, overrides: Path = OVERRIDES) -> str:
     """The api.md text for the generated package at `package` (ApiDocError if it cannot be read)."""
     api = read_package(package, overrides)
     errors = read_errors(overrides / "errors.py")
-    return render(api, errors, _read_only_rule(package), _spec_sha256(package))
+    extra = render_handwritten(overrides)
+    return render(api, errors, _read_only_rule(package), _spec_sha256(package), extra)
 
 
 def stale(text: str, target: Path) -> bool:

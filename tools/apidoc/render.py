@@ -83,6 +83,40 @@ def _details(lines: list[str]) -> list[str]:
     return [*out, ""] if out else []
 
 
+# Which errors a call can raise beyond those every call can: the account's failures need an appId
+# (a logged-in device), the login ones only come from the calls that log in.
+NEEDS_APP_ID = frozenset({"GeweOfflineError", "GeweDeviceNotFoundError"})
+NEVER_FROM_CALLS = frozenset({"GeweEventError"})  # parse_event and set_callback's, not an operation's
+LOGIN_ONLY = {
+    "GeweAlreadyLoggedInError": lambda op, fields: op.startswith("login.") and "ogin" in op.split(".", 1)[1],
+    "GeweVerificationRequiredError": lambda op, fields: op == "login.checkLogin" or "captchCode" in fields,
+    "GeweDeviceLimitError": lambda op, fields: op == "login.getLoginQrCode",
+}
+
+
+def raises(method: Method, fields: set[str], call_errors: list[str]) -> list[str]:
+    """The errors this operation's call can raise, in the error table's order.
+
+    Every call can meet a bad configuration, a refused token, an HTTP or connection failure, a
+    timeout, and any other `ret != 200`; a call that returns `data` can meet a reply without it
+    (`GeweResponseError`); `GeweOfflineError` and `GeweDeviceNotFoundError` need an `appId`; the
+    login failures only come from the login calls (LOGIN_ONLY).
+    """
+    op = method.operation or ""
+    out = []
+    for name in call_errors:
+        if name in NEVER_FROM_CALLS:
+            continue
+        if name in NEEDS_APP_ID and "appId" not in fields:
+            continue
+        if name in LOGIN_ONLY and not LOGIN_ONLY[name](op, fields):
+            continue
+        if name == "GeweResponseError" and method.returns in ("None", ""):
+            continue
+        out.append(name)
+    return out
+
+
 def render_method(
     module: Module, method: Method, api: Api, call_errors: list[str], read_only: Callable[[str], bool]
 ) -> list[str]:
@@ -127,8 +161,9 @@ def render_method(
     if method.override:
         line += f" `{method.override}` refines it: returns `{method.override_returns}`."
     out += [line, ""]
-    if call_errors:
-        out += ["Raises: " + ", ".join(f"`{e}`" for e in call_errors) + " ([Errors](#errors)).", ""]
+    raised = raises(method, set(by_field.values()), call_errors)
+    if raised:
+        out += ["Raises: " + ", ".join(f"`{e}`" for e in raised) + " ([Errors](#errors)).", ""]
     if not method.operation:
         pass
     elif read_only(method.operation):
@@ -182,6 +217,7 @@ def render(
     errors: list[ErrorClass],
     read_only: Callable[[str], bool],
     spec_sha256: str = "",
+    handwritten: list[str] | None = None,
 ) -> str:
     """The whole api.md."""
     n_ops = sum(len(m.methods) for m in api.modules)
@@ -249,4 +285,5 @@ def render(
     out += ["## Models", ""]
     for model in api.models.values():
         out += render_model(model, api.models)
+    out += handwritten or []
     return "\n".join(out).rstrip("\n") + "\n"

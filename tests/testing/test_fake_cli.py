@@ -1,0 +1,111 @@
+"""`gewe fake push`: the push it builds, and delivering it through a running fake."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from gewe import GeweConfigError
+from gewe.cli import main
+from gewe.events import Event, Receiver, parse_event, secret_path
+from gewe.testing import FakeGewe
+from gewe.testing.cli import build_push
+from tools.servers import free_port
+
+
+def args(
+    kind: str, text: str | None = None, to: str | None = None, sender: str | None = None
+) -> argparse.Namespace:
+    return argparse.Namespace(kind=kind, text=text, to=to, sender=sender)
+
+
+def test_the_push_it_builds() -> None:
+    private = parse_event(build_push(args("text", "hello", to="wxid_carol"), "wx_a"))
+    assert (private.kind, private.text, private.sender_wxid, private.app_id) == (
+        "text",
+        "hello",
+        "wxid_carol",
+        "wx_a",
+    )  # type: ignore[union-attr]
+    group = parse_event(build_push(args("text", "hi", to="1@chatroom", sender="wxid_bob"), "wx_a"))
+    assert (group.room_id, group.sender_wxid, group.text) == ("1@chatroom", "wxid_bob", "hi")  # type: ignore[union-attr]
+    assert parse_event(build_push(args("image", to="wxid_carol"), "wx_a")).kind == "image"
+    assert parse_event(build_push(args("offline"), "wx_a")).kind == "offline"
+    for bad in (args("text"), args("image", "words"), args("offline", "words"), args("offline", to="wxid_x")):
+        with pytest.raises(GeweConfigError):
+            build_push(bad, "wx_a")
+
+
+def test_gewe_fake_push_delivers_through_the_running_fake(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    got: list[Event] = []
+    loop = asyncio.new_event_loop()
+    receiver = Receiver(got.append, path=secret_path())
+    try:
+        url = loop.run_until_complete(receiver.start())
+        with FakeGewe() as fake:
+            monkeypatch.setenv("GEWE_BASE_URL", fake.base_url)
+            monkeypatch.setenv("GEWE_TOKEN", fake.token)
+            monkeypatch.setenv("GEWE_APP_ID", fake.app_id)
+            assert main(["fake", "push", "text", "--to", "wxid_carol", "hello"]) == 1  # no callback yet
+            assert "login.setCallback first" in capsys.readouterr().err
+            fake.callback_url = url
+            # the receiver runs on `loop`: let it answer while the command waits for the fake
+            task = loop.run_in_executor(
+                None, main, ["fake", "push", "text", "--to", "wxid_carol", "hello", "--duplicate"]
+            )
+            assert loop.run_until_complete(task) == 0
+            assert capsys.readouterr().out.strip() == f"text pushed to {url}: HTTP 200"
+            assert len(fake.deliveries) == 2
+            monkeypatch.setenv("GEWE_TOKEN", "tok-not-the-fake")
+            assert main(["fake", "push", "offline"]) == 1
+        loop.run_until_complete(receiver.stop())
+    finally:
+        loop.close()
+    assert [(e.kind, e.text) for e in got] == [("text", "hello")]  # type: ignore[union-attr]
+    with pytest.raises(SystemExit) as usage:
+        main(["fake", "push", "text", "--bogus", "hello"])
+    assert usage.value.code == 2
+
+
+def test_gewe_fake_serves_until_interrupted() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEWE_")}
+    env.update(PYTHONUNBUFFERED="1", GEWE_APP_ID="wx_cli_app")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gewe.cli", "fake", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert f"operations at http://127.0.0.1:{port};" in first, first + proc.stdout.read()
+        exports = proc.stdout.readline().split()
+        token = next(w.split("=", 1)[1] for w in exports if w.startswith("GEWE_TOKEN="))
+        assert "GEWE_APP_ID=wx_cli_app" in exports and token.startswith("fake-")
+        proc.stdout.readline()
+        body = {"appId": "wx_cli_app", "chatroomId": "1@chatroom"}
+        url = f"http://127.0.0.1:{port}/gewe/v2/api/group/getChatroomQrCode"
+        assert httpx.post(url, json=body, headers={"X-GEWE-TOKEN": token}).json()["ret"] == 200
+        assert proc.stdout.readline().strip() == "group.getChatroomQrCode ok"
+        assert httpx.post(url, json=body).json()["msg"] == "header:X-GEWE-TOKEN 不可为空"
+        assert (
+            proc.stdout.readline().strip() == "group.getChatroomQrCode refused: header:X-GEWE-TOKEN 不可为空"
+        )
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
