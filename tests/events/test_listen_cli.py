@@ -124,3 +124,19 @@ def test_listen_sets_the_callback_once_listening() -> None:
     assert _FakeGeWe.calls == [{"token": TOKEN, "callbackUrl": public + PATH}]
     assert f"callback set to {public}{PATH}; GeWe's test message arrived" in err
     assert proc.returncode == 0 and TOKEN not in out + err
+
+
+def test_listen_output_escapes_terminal_controls_and_json_is_strict() -> None:
+    from gewe.events import parse_event
+    from gewe.events.cli import event_json, event_line
+
+    hostile = "hi \x1b[2J\x1b]0;owned\x07 \u202egnp.exe \x9b31m \u2066x\u2069"
+    event = parse_event({**P.push(1, hostile), "Extra": float("nan"), "More": [float("inf")]})
+    line = event_line(event)
+    assert "\\x1b[2J" in line and "\\u202e" in line and "\\x9b" in line
+    assert not any(c in line for c in "\x1b\x07\u202e\x9b\u2066\u2069")
+    text = event_json(event)
+    assert not any(c in text for c in "\x1b\x07\u202e\x9b\u2066\u2069")
+    decoded = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in --json output"))
+    assert decoded["text"] == hostile  # the escapes decode back to the text as it came
+    assert decoded["raw"]["Extra"] is None and decoded["raw"]["More"] == [None]

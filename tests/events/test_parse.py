@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -391,3 +392,56 @@ def test_broken_or_hostile_xml_keeps_the_kind_with_fields_none_and_one_warning(
     assert len(warnings) == 1
     assert str(body["Data"]["NewMsgId"]) in warnings[0].getMessage()
     assert "lol" not in warnings[0].getMessage()
+
+
+QUADRATIC_BLOWUP = (
+    '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "' + "x" * 10_000 + '">]><msg>' + "&a;" * 1000 + "</msg>"
+)
+XML_ATTACKS = {
+    "billion laughs": P.BILLION_LAUGHS,
+    "quadratic blowup": QUADRATIC_BLOWUP,
+    "external entity": P.EXTERNAL_ENTITY,
+    "external DTD": '<?xml version="1.0"?><!DOCTYPE msg SYSTEM "http://127.0.0.1:1/evil.dtd"><msg/>',
+    "public DTD": '<!DOCTYPE msg PUBLIC "-//X//Y" "http://127.0.0.1:1/y.dtd"><msg/>',
+    "parameter entity": '<!DOCTYPE m [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]><msg/>',
+    "empty DOCTYPE": "<!DOCTYPE msg><msg/>",
+    "DOCTYPE after a comment": "<!-- x --><!DOCTYPE msg [<!ENTITY e 'x'>]><msg>&e;</msg>",
+    "UTF-16 declared": '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE m [<!ENTITY e "x">]><msg>&e;</msg>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(XML_ATTACKS))
+def test_every_xml_attack_is_refused_as_defusedxml_refuses_it(name: str) -> None:
+    import defusedxml
+    from defusedxml.ElementTree import fromstring as defused
+
+    from gewe.events.xml import XMLRefused, parse_xml
+
+    attack = XML_ATTACKS[name]
+    with pytest.raises((defusedxml.DefusedXmlException, ElementTree.ParseError)):
+        defused(attack, forbid_dtd=True)  # the old reader refused it too
+    with pytest.raises(XMLRefused):
+        parse_xml(attack)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<msg>&undefined;</msg>",  # no DTD: only the five predefined entities exist
+        "<msg><![CDATA[<!DOCTYPE x>]]></msg>",  # refused, though harmless: no reasoning about where
+    ],
+)
+def test_entities_without_a_dtd_and_doctype_anywhere_are_refused(text: str) -> None:
+    from gewe.events.xml import XMLRefused, parse_xml
+
+    with pytest.raises(XMLRefused):
+        parse_xml(text)
+
+
+def test_predefined_entities_character_references_and_cdata_still_read() -> None:
+    from gewe.events.xml import parse_xml, text
+
+    root = parse_xml(
+        '<?xml version="1.0" encoding="gbk"?><msg a="&lt;&#x41;"><t><![CDATA[中&amp;]]></t></msg>'
+    )
+    assert root.get("a") == "<A" and text(root, "t") == "中&amp;"

@@ -49,3 +49,13 @@ def test_a_push_schema_may_not_take_a_name_the_spec_uses(tmp_path: Path) -> None
     pushes.write_text(yaml.safe_dump(clash), encoding="utf-8")
     with pytest.raises(GenerateError, match="GroupGetChatroomQrCodeData"):
         with_push_schemas(SPEC, tmp_path / "merged.yaml", pushes)
+
+
+def test_every_key_parse_event_reads_is_in_its_push_schema() -> None:
+    from gewe.events.parse import READS
+
+    schemas = yaml.safe_load(PUSHES.read_text(encoding="utf-8"))["components"]["schemas"]
+    for schema, keys in READS.items():
+        properties = schemas[schema]["properties"]
+        missing = [key for key in keys if key not in properties]
+        assert missing == [], f"parse.py reads {missing} of {schema}, which openapi/pushes.yaml lacks"

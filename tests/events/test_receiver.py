@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -53,6 +54,20 @@ class Recorder:
 
     def ids(self) -> list[int | None]:
         return sorted(getattr(e, "new_msg_id", None) or 0 for e in self.events)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1 and a free port: its base URL; cleaned up (which stops mounted receivers)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -261,20 +276,13 @@ async def test_mounted_in_an_aiohttp_app(http: aiohttp.ClientSession) -> None:
 
     app.router.add_get("/health", health)
     receiver.add_to(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    try:
+    async with serving(app) as base:
         async with http.get(base + "/health") as resp:
             assert resp.status == 200
         assert await post(http, base + "/hooks/gewe-s3cret", body(P.push(1, "mounted"))) == 200
         assert await post(http, base + "/hooks/other", body(P.push(1, "x"))) == 404
         await until(lambda: len(rec.events) == 1)
-    finally:
-        await runner.cleanup()  # stops the receiver too
+    # leaving `serving` cleaned the app up, which stopped the receiver too
     assert receiver.left == 0
 
 
@@ -312,3 +320,185 @@ async def test_as_an_asgi_app() -> None:
     assert await call("/cb/asgi-s3cret", b"nope") == 400
     await until(lambda: len(rec.events) == 2)
     assert await receiver.stop() == 0
+
+
+async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aiohttp.ClientSession) -> None:
+    rec = Recorder()
+    receiver = Receiver(rec, path="/hooks/after-stop")
+    app = web.Application()
+    receiver.add_to(app)
+    asgi = receiver.asgi()
+
+    async def via_asgi(data: bytes) -> int:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": data, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/hooks/after-stop", "client": ("127.0.0.1", 5)}
+        await asgi(scope, receive, send)
+        return int(sent[0]["status"])
+
+    async with serving(app) as base:
+        url = base + "/hooks/after-stop"
+        assert await post(http, url, body(P.push(1, "before"))) == 200
+        await until(lambda: len(rec.events) == 1)
+        assert await receiver.stop() == 0
+        assert await post(http, url, body(P.push(1, "after"))) == 503
+        assert await via_asgi(body(P.push(1, "after, asgi"))) == 503
+        await asyncio.sleep(0.05)
+        assert len(rec.events) == 1 and receiver.intake is None  # no worker came back to life
+        assert receiver.stats()["answered"] == {"200": 1, "503": 2}
+
+
+async def test_asgi_refuses_compressed_bodies_before_reading_them() -> None:
+    receiver = Receiver(Recorder(), path="/cb/enc")
+    app = receiver.asgi()
+    read: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        read.append(1)
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"content-encoding", b"gzip"), (b"content-length", b"2")]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/cb/enc",
+        "client": ("127.0.0.1", 5),
+        "headers": headers,
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 415 and read == []
+    await receiver.stop()
+
+
+async def test_a_sync_handler_past_its_timeout_is_reported_and_its_late_result_not_counted(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = threading.Event()
+    calls: list[int | None] = []
+
+    def slow(event: Event) -> None:
+        calls.append(getattr(event, "new_msg_id", None))
+        if len(calls) == 1:
+            release.wait(5)
+
+    receiver = Receiver(slow, path=secret_path(), handler_timeout=0.2, workers=1)
+    url = await receiver.start()
+    push = P.push(1, "slow")
+    try:
+        assert await post(http, url, body(push)) == 200
+        await until(lambda: receiver.timed_out == 1)
+        warning = next(r for r in caplog.records if "gave no result" in r.getMessage())
+        assert warning.levelno == logging.WARNING and str(push["Data"]["NewMsgId"]) in warning.getMessage()
+        assert "text event" in warning.getMessage()
+        assert await post(http, url, body(push)) == 200  # its id was released: the re-delivery runs
+        await until(lambda: receiver.handled == 1)
+        release.set()  # the first call returns now, late: it is not counted
+        await asyncio.sleep(0.1)
+        stats = receiver.stats()
+        assert (stats["handled"], stats["timed_out"], stats["failed"]) == (1, 1, 0)
+        assert len(calls) == 2
+    finally:
+        release.set()
+        await receiver.stop()
+
+
+async def test_the_test_message_never_reaches_the_handler_nor_leaves_its_token(
+    http: aiohttp.ClientSession,
+) -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    rec = Recorder()
+    receiver = Receiver(rec, path=secret_path())
+    url = await receiver.start()
+    try:
+        mixed = {**P.push(1, "a push with the test message in it"), "testMsg": "回调地址验证", "token": TOKEN}
+        assert await post(http, url, body(mixed)) == 200
+        assert await post(http, url, body(P.push(1, "after"))) == 200
+        await until(lambda: len(rec.events) == 1)
+        ping = receiver.last_ping
+        assert ping is not None and ping.token_matches(TOKEN)
+        for shown in (repr(ping), str(dataclasses.asdict(ping)), str(ping.raw), repr(copy.deepcopy(ping))):
+            assert TOKEN not in shown
+        assert TOKEN.encode() not in pickle.dumps(ping)
+        assert not pickle.loads(pickle.dumps(ping)).token_matches(TOKEN)
+        assert all(TOKEN not in json.dumps(dict(e.raw)) for e in rec.events)
+    finally:
+        await receiver.stop()
+
+
+async def test_keys_beyond_any_real_size_are_refused(http: aiohttp.ClientSession) -> None:
+    dedup = MemoryDedup()
+    receiver = Receiver(Recorder(), path=secret_path(), dedup=dedup)
+    url = await receiver.start()
+    try:
+        long_appid = {**P.push(1, "x"), "Appid": "w" * 500}
+        assert await post(http, url, body(long_appid)) == 400
+        assert await post(http, url, body({**P.push(1, "x"), "Appid": "w" * 100})) == 200
+        assert len(dedup) == 1
+    finally:
+        await receiver.stop()
+
+
+def test_allow_lists_match_ipv4_mapped_ipv6_peers() -> None:
+    receiver = Receiver(Recorder(), path="/cb/x", allow=["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"])
+    assert receiver.address_allowed("::ffff:127.0.0.1") and receiver.address_allowed("::ffff:10.1.2.3")
+    assert receiver.address_allowed("2001:db8::1") and receiver.address_allowed("127.0.0.1")
+    assert not receiver.address_allowed("::ffff:192.168.0.1") and not receiver.address_allowed("::1")
+    assert not receiver.address_allowed("garbage") and not receiver.address_allowed(None)
+
+
+async def test_stop_returns_within_its_timeout_even_when_a_handler_ignores_cancellation(
+    http: aiohttp.ClientSession,
+) -> None:
+    started = asyncio.Event()
+
+    async def stubborn(event: Event) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(60)  # refuses to end
+
+    dedup = MemoryDedup()
+    receiver = Receiver(stubborn, path=secret_path(), dedup=dedup)
+    url = await receiver.start()
+    assert await post(http, url, body(P.push(1, "stubborn"))) == 200
+    await asyncio.wait_for(started.wait(), 5)
+    left = await asyncio.wait_for(receiver.stop(timeout=0.5), 5)  # not the handler's 60 s
+    assert left == 1 and len(dedup) == 0  # its id is forgotten: GeWe's re-delivery is handled
+
+
+async def test_idle_keep_alive_and_slow_requests_are_closed_by_their_deadlines() -> None:
+    receiver = Receiver(Recorder(), path="/cb/idle", idle_timeout=0.3, request_timeout=0.4)
+    url = await receiver.start()
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    try:
+        data = body(P.push(1, "keep-alive"))
+        head = f"POST /cb/idle HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        idle_r, idle_w = await asyncio.open_connection("127.0.0.1", port)
+        idle_w.write(head + data)
+        assert (await idle_r.readline()).startswith(b"HTTP/1.1 200")
+        slow_r, slow_w = await asyncio.open_connection("127.0.0.1", port)
+        slow_w.write(head[:20])  # the rest never comes
+        await until(lambda: receiver.stats()["connections"] == 2)
+        for reader in (idle_r, slow_r):  # both closed by the receiver, without a word from the client
+            while await asyncio.wait_for(reader.read(1000), 3):
+                pass
+        assert receiver.stats()["connections"] == 0
+        for writer in (idle_w, slow_w):
+            writer.close()
+    finally:
+        await receiver.stop()

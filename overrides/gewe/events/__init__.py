@@ -11,7 +11,8 @@
 
 `parse_event(body)` turns one push body into an `Event` (a union of frozen classes, narrowed with
 `match` or on `.kind`). The envelope and `Data` shapes are described in openapi/pushes.yaml and read
-through their generated models; the XML inside `Content` is parsed with defusedxml.
+through their generated models; the XML inside `Content` is parsed with expat (any DOCTYPE
+refused: see xml.py).
 """
 
 import importlib

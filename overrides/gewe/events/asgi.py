@@ -39,8 +39,8 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
     size = 0
     while True:
         message = await receive()
-        if message.get("type") == "http.disconnect":
-            return b"".join(chunks)
+        if message.get("type") == "http.disconnect":  # cut off: a partial body is no push
+            return b""
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -48,6 +48,22 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _head(scope: Scope) -> tuple[str | None, int | None]:
+    """The request's Content-Encoding and Content-Length (None when absent or unreadable)."""
+    encoding: str | None = None
+    length: int | None = None
+    for name, value in scope.get("headers") or ():
+        name = bytes(name).lower()
+        if name == b"content-encoding":
+            encoding = bytes(value).decode("latin-1")
+        elif name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                length = None
+    return encoding, length
 
 
 def asgi_app(receiver: Receiver) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
@@ -64,15 +80,17 @@ def asgi_app(receiver: Receiver) -> Callable[[Scope, Receive, Send], Awaitable[N
         if scope["type"] != "http":
             return
         if not receiver.path_matches(_full_path(scope)):
-            return await _answer(send, 404)
+            return await _answer(send, receiver._answer(404))
         client = scope.get("client")
         if not receiver.address_allowed(client[0] if client else None):
-            return await _answer(send, 403)
-        if scope.get("method") != "POST":
-            return await _answer(send, 405)
+            return await _answer(send, receiver._answer(403))
+        encoding, length = _head(scope)
+        status = receiver.refusal(scope.get("method", ""), encoding, length)
+        if status is not None:
+            return await _answer(send, status)
         body = await _read(receive, receiver.max_body)
         if body is None:
-            return await _answer(send, 413)
+            return await _answer(send, receiver._answer(413))
         await _answer(send, await receiver.receive(body))
 
     return app

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
+import re
 import signal
 import sys
 from datetime import datetime, timedelta
@@ -52,6 +54,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run_listen)
 
 
+# What a terminal acts on rather than prints: C0/C1 controls and DEL (escape sequences, bells,
+# carriage returns), the bidi overrides and isolates (text shown in another order than it is), and
+# the Unicode line and paragraph separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape_line(text: str) -> str:
+    """`text` with every control and bidi character shown as its escape (`\\x1b`, `\\u202e`)."""
+    return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _escape_json(text: str) -> str:
+    """JSON text with the characters above written as `\\uXXXX` (json.dumps already does C0)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _strict(value: Any) -> Any:
+    """`value` with every float that JSON cannot carry (NaN, Infinity) as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready copy of an event field."""
     if isinstance(value, datetime):
@@ -68,10 +97,12 @@ def _plain(value: Any) -> Any:
 
 
 def event_json(event: BaseEvent) -> str:
-    """The event as one line of JSON: its kind, every field, and `raw`."""
+    """The event as one line of strict JSON: its kind, every field, and `raw` (NaN and Infinity as
+    null; control and bidi characters escaped, so the line is safe on a terminal)."""
     fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.repr}
     fields["raw"] = event.raw
-    return json.dumps(fields, ensure_ascii=False, default=str)
+    text = json.dumps(_strict(fields), ensure_ascii=False, allow_nan=False, default=str)
+    return _escape_json(text)
 
 
 def summary(event: BaseEvent) -> str:
@@ -85,12 +116,13 @@ def summary(event: BaseEvent) -> str:
 
 
 def event_line(event: BaseEvent) -> str:
-    """`time kind chat sender summary`, `-` for what the event does not have."""
+    """`time kind chat sender summary`, `-` for what the event does not have; control and bidi
+    characters (a push's text is anyone's) are shown escaped, never acted on by the terminal."""
     when = getattr(event, "created_at", None)
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, datetime) else "-"
     chat = getattr(event, "chat_id", None) or getattr(event, "room_id", None) or "-"
     sender = getattr(event, "sender_wxid", None) or "-"
-    return f"{stamp} {event.kind} {chat} {sender} {summary(event)}".rstrip()
+    return _escape_line(f"{stamp} {event.kind} {chat} {sender} {summary(event)}".rstrip())
 
 
 async def _listen(args: argparse.Namespace) -> int:

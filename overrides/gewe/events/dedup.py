@@ -12,6 +12,8 @@ of that message is handled rather than dropped as a duplicate.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -83,30 +85,95 @@ class RedisDedup:
     """A store in Redis, shared by every receiver using the same server and `prefix`.
 
     `client` is a `redis.asyncio.Redis` (or a URL such as "redis://127.0.0.1:6379/0"). Each claim is
-    one `SET <prefix><key> 1 NX EX <ttl>`: atomic across receivers. The client is yours to close
-    unless it was made here from a URL (`await store.aclose()`).
+    one `SET <prefix><key> 1 NX EX <ttl>`: atomic across receivers. The claims made in one turn of
+    the event loop go out together, in one pipeline on one connection (so a burst of 1,000 pushes
+    needs a few connections, not 1,000). A client made here from a URL has a blocking pool of
+    `max_connections` (a claim waits for a free connection rather than failing) and short socket
+    timeouts; it is closed by `await store.aclose()`. A client given is yours to close.
+
+    A claim the receiver gave up on (past its `claim_timeout`) that Redis granted after all is
+    released again, so GeWe's re-delivery of that push is not taken for a duplicate.
     """
 
-    def __init__(self, client: Any, *, ttl: float = DEFAULT_TTL, prefix: str = "gewe:dedup:") -> None:
+    BATCH = 256  # claims per pipeline at most
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        ttl: float = DEFAULT_TTL,
+        prefix: str = "gewe:dedup:",
+        max_connections: int = 16,
+    ) -> None:
         try:
             import redis.asyncio as aioredis
         except ImportError:  # pragma: no cover - depends on the environment
             raise GeweDependencyError("RedisDedup needs redis-py: pip install 'gewe-sdk[redis]'") from None
+        if max_connections < 1:
+            raise GeweConfigError(f"RedisDedup needs max_connections >= 1, got {max_connections}")
         self._owned = isinstance(client, str)
-        self.client: Any = aioredis.Redis.from_url(client) if isinstance(client, str) else client
+        if isinstance(client, str):
+            pool = aioredis.BlockingConnectionPool.from_url(
+                client,
+                max_connections=max_connections,
+                timeout=5,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+            )
+            self.client: Any = aioredis.Redis(connection_pool=pool)
+        else:
+            self.client = client
         self.ttl = max(1, int(ttl))
         self.prefix = prefix
+        self._waiting: list[tuple[str, asyncio.Future[bool]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"RedisDedup(ttl={self.ttl}, prefix={self.prefix!r})"
 
     async def claim(self, key: str) -> bool:
-        return bool(await self.client.set(self.prefix + key, b"1", nx=True, ex=self.ttl))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append((key, future))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._flush, loop)
+        return await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting, self._waiting = self._waiting, []
+        for i in range(0, len(waiting), self.BATCH):
+            task = loop.create_task(self._send(waiting[i : i + self.BATCH]))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[str, asyncio.Future[bool]]]) -> None:
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, _ in batch:
+                    pipe.set(self.prefix + key, b"1", nx=True, ex=self.ttl)
+                granted = await pipe.execute()
+        except Exception as exc:  # every claim of the batch fails alike
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(type(exc)(*exc.args))
+            return
+        late = []
+        for (key, future), ok in zip(batch, granted, strict=True):
+            if not future.done():
+                future.set_result(bool(ok))
+            elif ok:  # the receiver gave up on this claim: take it back
+                late.append(self.prefix + key)
+        if late:
+            with contextlib.suppress(Exception):
+                await self.client.delete(*late)
 
     async def release(self, key: str) -> None:
         await self.client.delete(self.prefix + key)
 
     async def aclose(self) -> None:
         """Close the client if this store made it (from a URL)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owned:
             await self.client.aclose()
+            await self.client.connection_pool.disconnect()

@@ -182,32 +182,69 @@ def _app(c: dict[str, Any], root: Element | None) -> Event:
 
 
 def _members(root: Element | None) -> list[tuple[str | None, Member]]:
-    """(link name, member) for every member below `root`."""
+    """(link name, member) for every member below `root`, under its outermost `<link>`.
+
+    Linear in the tree's size however links nest: a link inside another is read as part of the
+    outer one (its subtree is walked once, not once per enclosing link).
+    """
     out: list[tuple[str | None, Member]] = []
     if root is None:
         return out
+    inner: set[int] = set()
     for link in root.iter("link"):
+        if id(link) in inner:
+            continue
+        nested = link.iter("link")
+        next(nested)  # the link itself
+        inner.update(id(sub) for sub in nested)
         name = attr(link, "name")
-        for member in link.iter("member"):
-            out.append((name, Member(text(member, "username"), text(member, "nickname"))))
-        for memberlist in link.iter("memberlist"):  # <memberlist><username>..</username></memberlist>
-            for user in memberlist.findall("username"):
-                wxid = (user.text or "").strip() or None
-                out.append((name, Member(wxid, None)))
+        for el in link.iter():
+            tag = el.tag
+            if tag == "member":
+                out.append((name, Member(text(el, "username"), text(el, "nickname"))))
+            elif tag == "memberlist":  # <memberlist><username>..</username></memberlist>
+                for user in el.findall("username"):
+                    out.append((name, Member((user.text or "").strip() or None, None)))
     return out
 
 
 def _fill(template: str, root: Element | None, members: list[tuple[str | None, Member]]) -> str:
-    """`template` with each `$name$` slot replaced by its link's member nicknames (or its title)."""
-    out = template
+    """`template` with each `$name$` slot replaced by its link's member nicknames (or its title).
+
+    Linear: the values are gathered in one pass over the members and links, and the template is
+    read once, left to right (a value put in is never read again for slots).
+    """
+    names: dict[str, list[str]] = {}
+    for link_name, m in members:
+        if link_name:
+            shown = m.nickname or m.wxid
+            bucket = names.setdefault(link_name, [])
+            if shown:
+                bucket.append(shown)
+    values: dict[str, str] = {}
     for link in root.iter("link") if root is not None else ():
         name = attr(link, "name")
-        if not name or f"${name}$" not in out:
-            continue
-        names = [m.nickname or m.wxid or "" for n, m in members if n == name]
-        value = "、".join(n for n in names if n) or text(link, "title") or ""
-        out = out.replace(f"${name}$", value)
-    return out
+        if name and name not in values:
+            values[name] = "、".join(names.get(name, ())) or text(link, "title") or ""
+    if not values:
+        return template
+    out: list[str] = []
+    start = 0
+    find = template.find
+    while (i := find("$", start)) != -1:
+        j = find("$", i + 1)
+        if j == -1:
+            break
+        value = values.get(template[i + 1 : j])
+        if value is None:  # not a slot: keep this "$", look again from the next one
+            out.append(template[start : i + 1])
+            start = i + 1
+        else:
+            out.append(template[start:i])
+            out.append(value)
+            start = j + 1
+    out.append(template[start:])
+    return "".join(out)
 
 
 def _system(c: dict[str, Any], root: Element | None) -> Event:

@@ -16,6 +16,25 @@ from typing import Any, Literal
 from ..images import Image
 
 
+class Secret:
+    """A value kept out of every copy: its repr is `'***'`, and `dataclasses.asdict`, `copy.deepcopy`
+    and pickling give an empty `Secret` (so the ping's token never leaves the event it came in)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return Secret(None)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[None]]:
+        return (Secret, (None,))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BaseEvent:
     """What every event has. `app_id` is the push's `Appid`, `wxid` the bot's own wxid (or None)."""
@@ -357,13 +376,18 @@ class PingEvent(BaseEvent):
 
     kind: Literal["ping"] = field(init=False, default="ping")
     message: str | None = None
-    _token: str | None = field(default=None, repr=False, compare=False)
+    _token: Secret | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self._token, str):  # given as plain text: kept as a Secret all the same
+            object.__setattr__(self, "_token", Secret(self._token))
 
     def token_matches(self, token: str) -> bool:
         """Whether the test message carried `token` (compared in constant time)."""
-        if self._token is None:
+        secret = self._token.value if isinstance(self._token, Secret) else None
+        if secret is None:
             return False
-        return hmac.compare_digest(self._token.encode(), token.strip().encode())
+        return hmac.compare_digest(secret.encode(), token.strip().encode())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,64 @@
+"""MemoryIntake, the receiver's in-memory queue: bounded by count and bytes, no push lost or stuck."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gewe.events.intake import Intake, MemoryIntake, Push
+
+
+def push(size: int, key: str | None = None) -> Push:
+    return Push(b"x" * size, key)
+
+
+async def test_bounded_by_count_and_by_bytes() -> None:
+    intake = MemoryIntake(max_count=3, max_bytes=100)
+    assert isinstance(intake, Intake)
+    assert await intake.put(push(60)) and await intake.put(push(40))
+    assert not await intake.put(push(1))  # 100 bytes queued
+    first = await intake.get()
+    assert first.size == 60 and (intake.queued, intake.queued_bytes) == (1, 40)
+    assert await intake.put(push(10)) and await intake.put(push(10))
+    assert not await intake.put(push(10))  # 3 queued
+    assert [p.size for p in intake.drain()] == [40, 10, 10]
+    assert (intake.queued, intake.queued_bytes) == (0, 0)
+
+
+async def test_workers_that_wait_in_their_handler_all_get_work() -> None:
+    intake = MemoryIntake(max_count=100, max_bytes=10_000)
+    busy, most = 0, 0
+    taken: list[int] = []
+
+    async def worker() -> None:
+        nonlocal busy, most
+        while True:
+            p = await intake.get()
+            busy += 1
+            most = max(most, busy)
+            await asyncio.sleep(0.01)  # a handler that awaits
+            taken.append(p.size)
+            busy -= 1
+
+    workers = [asyncio.create_task(worker()) for _ in range(4)]
+    await asyncio.sleep(0)
+    for size in range(1, 13):
+        assert intake.put_nowait(push(size))
+    for _ in range(200):
+        if len(taken) == 12:
+            break
+        await asyncio.sleep(0.005)
+    for w in workers:
+        w.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    assert sorted(taken) == list(range(1, 13)) and most == 4
+
+
+async def test_a_cancelled_getter_passes_its_wake_up_on() -> None:
+    intake = MemoryIntake(max_count=10, max_bytes=1000)
+    first = asyncio.create_task(intake.get())
+    second = asyncio.create_task(intake.get())
+    await asyncio.sleep(0)
+    intake.put_nowait(push(5))  # wakes `first`...
+    first.cancel()  # ...which is cancelled before it runs
+    got = await asyncio.wait_for(second, 1)
+    assert got.size == 5
