@@ -16,8 +16,8 @@ PRISM := $(PRISM_DIR)/node_modules/.bin/prism
 export GEWE_PRISM := $(abspath $(PRISM))
 PYTEST_ARGS ?=
 CORPUS := build/corpus
-# make diff / bump / check compare with BASE (a git ref); empty: the latest v* tag, else the spec before
-# the current one (tools/gewe_release/gitbase.py).
+# make diff / bump / check / wheel / update compare with BASE (a git ref); empty: the one rule in
+# tools/gewe_release/gitbase.py (the commit of the CHANGELOG.md entry of HEAD's version, else ...).
 BASE ?=
 RELEASE := $(PY) -m tools.gewe_release $(if $(BASE),--base '$(BASE)')
 # make pull reads the doc site in openapi/docs-site.toml, or DOCS=<site URL>; make mock serves on MOCK_PORT.
@@ -56,7 +56,7 @@ spec: $(VENV_STAMP) ## Bundle openapi/exports/ into openapi/gewe.yaml
 generate: $(VENV_STAMP) ## Regenerate generated/gewe_api from openapi/gewe.yaml
 	$(PY) tools/generate.py
 
-diff: $(VENV_STAMP) ## Report spec and Python API changes since BASE (default: last v* tag), breaking or not
+diff: $(VENV_STAMP) ## Report spec and Python API changes since BASE (default: the current version's release), breaking or not
 	@$(RELEASE) diff
 
 bump: $(VENV_STAMP) ## Set the version the `make diff` report requires and prepend its CHANGELOG.md entry
@@ -99,8 +99,8 @@ corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, api.md, mypy and the Prism c
 	MYPYPATH=$(CORPUS)/pkg $(BIN)/mypy --strict --cache-dir $(CORPUS)/.mypy_cache -p gewe -p gewe_api
 	GEWE_TEST_SPEC=$(CORPUS)/gewe.yaml PYTHONPATH=$(CORPUS)/pkg $(PY) -m pytest -q -p no:cacheprovider tests/contract/test_prism_contract.py tests/spec/test_apidoc.py
 
-wheel: $(VENV_STAMP) check ## Build the wheel into dist/; refused while a change since the version's CHANGELOG entry lacks `make bump`
-	$(PY) -m tools.gewe_release ready
+wheel: $(VENV_STAMP) check ## Build the wheel into dist/; refused while a change since BASE lacks `make bump`
+	$(RELEASE) ready
 	rm -rf dist
 	$(PY) -m build --wheel --no-isolation --outdir dist .
 

@@ -22,6 +22,7 @@ SYNC_LABELS = {
     "raw-again": "raw `httpx.Client` again, a second worker (noise: the floor against itself)",
     "sdk": "`client.group.get_chatroom_qr_code(...)`",
     "sdk-strict": "the same with `GeweClient(strict=True)`",
+    "sdk-debug": "the same with DEBUG on the `gewe` logger (to /dev/null): the same sender, its log lines",
     "generated": "stock generated `group_get_chatroom_qr_code.sync(...)`",
     "gewechat": "gewechat-client `get_chatroom_qr_code(...)`",
 }
@@ -69,6 +70,7 @@ class PerCallResult:
     results: dict[str, ContenderResult] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     strict_ratio: Sample | None = None  # per-round wall ratio of sdk-strict to sdk (same rounds)
+    debug_ratio: Sample | None = None  # per-round wall ratio of sdk-debug to sdk
 
 
 def _round_orders(names: list[str], rounds: int, seed: int) -> list[list[str]]:
@@ -148,6 +150,8 @@ def sync_bench(
     result.results = _results(data, SYNC_FLOORS, calls)
     if "sdk" in data and "sdk-strict" in data:
         result.strict_ratio = median_ratio(data["sdk-strict"][0], data["sdk"][0])
+    if "sdk" in data and "sdk-debug" in data:
+        result.debug_ratio = median_ratio(data["sdk-debug"][0], data["sdk"][0])
     return result
 
 

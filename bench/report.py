@@ -123,6 +123,7 @@ def _sync_section(results: dict[str, Any], add: Any) -> None:
     for mode, why in sync.skipped.items():
         add(f"\n{SYNC_LABELS[mode]} was not measured: {why}")
     _strict_note(results, add)
+    _debug_note(results, add)
     if results.get("gewechat_note"):
         add(f"\ngewechat-client: {results['gewechat_note']}")
     add("")
@@ -179,6 +180,19 @@ def _strict_note(results: dict[str, Any], add: Any) -> None:
         f"without (`report=None`, only the guards that keep parsing safe), so **{cost:.2f} µs per call**, "
         f"{cost / sdk_us:.3%} of the SDK's {sdk_us:.1f} µs per call over the socket."
     )
+
+
+def _debug_note(results: dict[str, Any], add: Any) -> None:
+    """What DEBUG logging costs: the same sender, plus its log lines."""
+    sync = results["sync"]
+    if sync.debug_ratio is not None:
+        add("")
+        spread = _iqr(sync.debug_ratio, 1, "{:.3f}")
+        add(
+            f"**DEBUG logging:** with the `gewe` logger at DEBUG (written to /dev/null) a call is "
+            f"**{sync.debug_ratio.median:.3f}×** the default client's (IQR {spread}): "
+            "the sender is chosen when the client is built, so DEBUG adds its log lines, not another stack."
+        )
 
 
 def _reply_note(results: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,7 @@ CHATROOM_ID = "34757816141@chatroom"
 PATH = "/gewe/v2/api/group/getChatroomQrCode"
 BODY = {"appId": APP_ID, "chatroomId": CHATROOM_ID}
 
-SYNC_MODES = ("raw", "raw-again", "urllib3", "sdk", "sdk-strict", "generated", "gewechat")
+SYNC_MODES = ("raw", "raw-again", "urllib3", "sdk", "sdk-strict", "sdk-debug", "generated", "gewechat")
 # A client made, used for one call and closed (`short-*`), or only made and closed (`new-*`).
 SHORT_MODES = ("short-urllib3", "short-httpx", "short-sdk", "new-urllib3", "new-httpx", "new-sdk")
 ASYNC_MODES = (
@@ -96,9 +97,15 @@ def sync_contender(mode: str, url: str) -> tuple[SyncCall, Callable[[Any], str],
             return http.post(PATH, json={"appId": APP_ID, "chatroomId": CHATROOM_ID}).json()
 
         return raw, lambda r: r["data"]["qrBase64"], http.close
-    if mode in ("sdk", "sdk-strict"):
+    if mode in ("sdk", "sdk-strict", "sdk-debug"):
         from gewe import GeweClient
 
+        if mode == "sdk-debug":  # DEBUG on the `gewe` logger, written to /dev/null: what logging costs
+            import logging
+
+            handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 (lives with the worker)
+            logging.getLogger("gewe").addHandler(handler)
+            logging.getLogger("gewe").setLevel(logging.DEBUG)
         client = GeweClient(token=TOKEN, app_id=APP_ID, base_url=url, strict=mode == "sdk-strict")
         group = client.group
 

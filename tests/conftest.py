@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import re
 from collections.abc import Iterator
@@ -67,27 +68,31 @@ def _no_gewe_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(params=calls.ROUTES)
+@pytest.fixture(params=list(calls.SENDERS))
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Run a test over every route of `tests.support.calls` (opt in: `pytest.mark.usefixtures`)."""
-    if request.param == "session":
-        from gewe import _transport
+    """Run a test once per sender of its mode (tests.support.calls.SENDERS; opt in:
+    `pytest.mark.usefixtures("route")`, or take `route` as an argument)."""
+    if request.param == "aiohttp-session":
+        from gewe.transport import async_default
 
-        monkeypatch.setattr(_transport, "DIRECT", False)
+        monkeypatch.setattr(async_default, "DIRECT", False)
     calls.route = request.param
     try:
         yield request.param
     finally:
-        calls.route = "default"
+        calls.route = calls.DEFAULT
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """An async-only route of the `route` fixture is left out of a test's sync variant."""
+    """Each test runs with the senders of its mode only: its `mode` parameter, else async for a
+    coroutine test and sync for any other."""
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         route = params.get("route")
-        if isinstance(route, str) and route in calls.ASYNC_ONLY_ROUTES and params.get("mode") == "sync":
+        function = getattr(item, "function", None)
+        mode = params.get("mode") or ("async" if inspect.iscoroutinefunction(function) else "sync")
+        if isinstance(route, str) and route in calls.SENDERS and mode not in calls.SENDERS[route]:
             dropped.append(item)
         else:
             kept.append(item)

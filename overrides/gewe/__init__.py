@@ -8,7 +8,9 @@
         print(qr.expires_at, qr.url)
 
 The typed operations are generated from GeWe's published API pages (package `gewe_api`); this
-package adds the configured clients, typed errors, safe retries and image helpers.
+package adds the configured clients, typed errors, safe retries and image helpers. ARCHITECTURE.md
+(at the repository's root) maps its modules: the clients, `settings` and `call` above one sending
+seam, `transport/`, with one sender per HTTP stack.
 
 What a call does not need loads on first use (PEP 562 module `__getattr__`): `RetryPolicy`,
 `Image`, `decode_image` and `parse_qr_expiry` (attrs classes, dateutil), so that `import gewe` costs

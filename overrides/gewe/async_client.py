@@ -1,13 +1,10 @@
 """`AsyncGeweClient`: `GeweClient`'s twin, with `await` on every method.
 
-It sends behind `max_connections` slots: by default straight to aiohttp's pool
-(`AiohttpTransport.exchange`: the call's prebuilt URL, headers and body bytes, no httpx objects),
-else to an httpx async transport or client of the user's. Each attempt is bounded as a whole, from
-connecting to the reply's last byte, by a deadline that raises `TimeoutError` wherever the attempt
-waits (`gewe._timers`: as `asyncio.timeout`, on loop timers shared by the attempts that end
-together), its reply read bounded in size (`gewe._body`). httpx's
-`Request`/`Response` are made when asked for: `with_raw_response`, DEBUG logging, a reply that is
-not 2xx (see `gewe._reply`), a transport or client of the user's.
+It sends behind `max_connections` slots, through the sender chosen when it is built
+(gewe.transport): aiohttp's pool by default, or the user's `http_client` / `transport`. Each
+attempt is bounded as a whole, from taking its slot's connection to the reply's last byte, by its
+deadline on loop timers (`transport.async_deadline`), which raise `TimeoutError` wherever the
+attempt waits.
 
 Lifecycle: a client belongs to the event loop that first uses it (its pool and slots live there);
 a call from another loop is a `GeweConfigError` saying so. `close()` ends the calls waiting for a
@@ -19,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,12 +27,8 @@ import httpx
 
 from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
 
-from . import _transport
-from ._body import BodyTooLarge, BodyUndecodable, read_async
-from ._reply import Reply, Unreadable
-from ._timers import Deadlines
-from .call import RAW_SINK, Call, raw_result, raw_sink
-from .client import ClientBase
+from ._base import ClientBase
+from .call import Call, raw_result, raw_sink
 from .errors import GeweConfigError
 from .raw import RawResponse
 from .resources import AsyncOverrides, install
@@ -43,9 +37,18 @@ from .settings import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    Settings,
-    check_pool,
 )
+from .transport import (
+    AsyncSender,
+    Reply,
+    SenderClosed,
+    SendFailure,
+    Unreadable,
+    log_exchange,
+    timed_out,
+    wire,
+)
+from .transport.async_deadline import Deadlines
 
 if TYPE_CHECKING:
     from gewe_api import AuthenticatedClient
@@ -54,7 +57,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
-logger = logging.getLogger("gewe")
 
 
 class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
@@ -66,9 +68,9 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
     Args:
         token, app_id, base_url, timeout, max_retries, retry_policy, default_headers,
         max_response_bytes, send_interval: as for `GeweClient`.
-        transport: an httpx async transport (default: `gewe._transport.AiohttpTransport`, aiohttp's
-            connection pool), e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or
-            httpx-aiohttp's `AiohttpTransport`.
+        transport: an httpx async transport (default: none, aiohttp's connection pool is used),
+            e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or httpx-aiohttp's
+            `AiohttpTransport`.
         max_connections: how many requests are in flight at once (and the default transport's
             connections). Calls beyond it wait their turn in the client, untimed, so a burst of any
             size never runs into a pool timeout; each attempt's timeout starts when it is sent.
@@ -94,34 +96,22 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
     ) -> None:
-        self._settings = Settings(
-            token,
-            app_id,
-            base_url,
-            timeout,
-            max_retries,
-            retry_policy,
-            strict,
-            default_headers,
-            max_response_bytes,
-            send_interval,
-        )
+        self._configure(locals(), httpx.AsyncClient, httpx.AsyncBaseTransport)
         if type(max_connections) is not int or max_connections < 1:
             raise GeweConfigError(
                 f"max_connections must be an integer >= 1, got {max_connections!r}", setting="max_connections"
             )
-        check_pool(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
-        self._owns_pool = http_client is None
-        self._http_client = http_client
-        # The default path sends straight to aiohttp (`AiohttpTransport.exchange`); httpx's objects
-        # are made only for a transport or client of the user's, `with_raw_response` and DEBUG logs.
-        self._fast: _transport.AiohttpTransport | None = None
-        if transport is None and http_client is None:
-            transport = self._fast = _transport.default_transport(max_connections)
-        self._transport = transport
+        # The sender, chosen once: the user's client or transport, else aiohttp's pool.
+        self._sender: AsyncSender
+        if http_client is None and transport is None:
+            from .transport.async_default import AiohttpSender
+
+            self._sender = AiohttpSender(max_connections)
+        else:
+            from .transport.async_httpx import AsyncHttpxSender
+
+            self._sender = AsyncHttpxSender(http_client, transport)
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-        self._send_errors = _transport.SEND_ERRORS
-        self._as_transport_error = _transport.as_transport_error
         self._state = _PoolState(max_connections)  # shared with `with_options` copies
 
     async def invoke(
@@ -137,81 +127,52 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
         state = self._state
         state.bind()
-        call: Call[T] = Call(self._settings, operation, path, body, parse, envelope, options)
-        wait = call.pace()
+        call: Call[T] = Call(self._settings, self._shared, operation, path, body, parse, envelope, options)
+        wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:
             await self._wait(wait)
         while True:
-            if state.closed:
+            if state.closed or self._sender.closed:
                 raise call.closed()
+            logged = wire.isEnabledFor(logging.DEBUG)
+            started = time.perf_counter() if logged else 0.0
             try:
-                response = await self._attempt(call)
-            except self._send_errors as exc:
-                delay = call.failed(self._as_transport_error(exc))
-            except TimeoutError:
-                delay = call.timed_out()
+                reply = await self._attempt(call)
+            except SendFailure as failure:
+                if logged:
+                    log_exchange(call.url, None, failure, started)
+                delay = call.failed(failure)
             else:
-                # A Reply is a 2xx reply: neither a redirect nor a status the retry policy retries.
-                after = None if isinstance(response, Reply) else call.answered(response)
+                if logged:
+                    log_exchange(call.url, reply, None, started)
+                after = call.answered(reply)
                 if after is None:
-                    return call.result(response)
+                    return call.result(reply)
                 delay = after
             if delay > 0:
                 await self._wait(delay)
 
-    async def _attempt(self, call: Call[Any]) -> httpx.Response | Reply:
-        """One attempt, once one of `max_connections` slots is free: sent, and read whole, within
-        the call's timeout."""
+    async def _attempt(self, call: Call[Any]) -> Reply:
+        """One attempt, once one of `max_connections` slots is free: sent, and read whole, by its
+        deadline (which starts when it is sent, not while it waits for a slot)."""
         state = self._state
         if not state.take():
             await state.acquire()
         try:
             if state.closed:
                 raise call.closed()
-            fast = self._fast
-            timeouts = call.timeouts
-            if fast is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
-                try:
-                    with state.deadlines.bound(timeouts.deadline):
-                        reply = await fast.exchange(
-                            call.url,
-                            call.headers,
-                            call.content,
-                            timeouts.phases,
-                            timeouts.deadline,
-                            call.max_bytes,
-                        )
-                except Unreadable as exc:
-                    raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
-                return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
-            request = httpx.Request(
-                "POST",
-                call.url,
-                headers=call.headers,
-                content=call.content,
-                extensions={"timeout": timeouts.as_dict()},
-            )
-            with state.deadlines.bound(timeouts.deadline):
-                response = await self._send(request, call)
-                try:
-                    return await read_async(response, call.max_bytes)
-                except (BodyTooLarge, BodyUndecodable) as exc:
-                    raise call.unreadable(response, exc) from None
+            attempt = call.next_attempt()  # its deadline starts now, not while it waited for a slot
+            try:
+                with state.deadlines.bound(attempt.deadline):
+                    return await self._sender.send(attempt)
+            except TimeoutError:
+                raise timed_out(attempt) from None
+            except Unreadable as exc:
+                raise call.unreadable(exc.reply, exc.error) from None
+            except SenderClosed:
+                raise call.closed() from None
         finally:
             state.release()
-
-    async def _send(self, request: httpx.Request, call: Call[Any]) -> httpx.Response:
-        if self._http_client is not None:
-            try:
-                return await self._http_client.send(request, stream=True, follow_redirects=False)
-            except RuntimeError:
-                if self._http_client.is_closed:  # httpx refuses a closed client so
-                    raise call.closed() from None
-                raise
-        assert self._transport is not None
-        response = await self._transport.handle_async_request(request)
-        response.request = request
-        return response
 
     async def _wait(self, delay: float) -> None:
         """Sleep `delay` seconds, or until the client is closed."""
@@ -223,18 +184,10 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
 
     @cached_property
     def generated(self) -> AuthenticatedClient:
-        """A `gewe_api.AuthenticatedClient` for the generated functions (`asyncio`), sending through
-        this client's transport (its connection pool), with its headers and base URL."""
+        """A `gewe_api.AuthenticatedClient` for the generated functions (`asyncio`); see
+        `GeweClient.generated`."""
         generated = self._generated_client()
-        if self._transport is not None:
-            generated.set_async_httpx_client(
-                httpx.AsyncClient(
-                    base_url=self._settings.base_url,
-                    headers=self._settings.headers,
-                    timeout=self._settings.timeout.phases,
-                    transport=_SharedTransport(self._transport),
-                )
-            )
+        generated.set_async_httpx_client(httpx.AsyncClient(**self._generated_http(_SharedTransport)))
         return generated
 
     async def with_raw_response(
@@ -250,11 +203,12 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
     async def close(self) -> None:
         """Close the connection pool (unless it was passed in as `http_client`, or shared); calls
         still waiting for a slot or between retries end with a `GeweConfigError`."""
+        if "generated" in self.__dict__:
+            await self.generated.get_async_httpx_client().aclose()
         if not self._owns_pool or self._state.closed:
             return
         self._state.close()
-        if self._transport is not None:
-            await self._transport.aclose()
+        await self._sender.aclose()
 
     async def __aenter__(self) -> Self:
         return self

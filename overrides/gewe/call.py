@@ -1,10 +1,10 @@
 """One call, resolved once: what is sent, and how its attempts end. Shared by both clients.
 
-`Call` reads a call's options once — URL, headers, body bytes, the timeouts sent and the one
-reported, the retry policy, whether the operation is read-only, the reply size limit — and then
-decides, after each attempt, between a result, an error and another attempt (a retry after a wait,
-or a redirect it may follow). The clients only move bytes: `GeweClient` and `AsyncGeweClient`
-differ in how they send and wait, never in what a call means.
+`Call` resolves a call's options once (`Settings.resolve`, the same as `with_options`), builds each
+`Attempt` (URL, headers, body bytes, limits and one deadline instant) and then decides, after each
+attempt, between a result, an error and another attempt (a retry after a wait, or a redirect it
+may follow). It reads only `Reply` and `SendFailure` (gewe.transport): whichever sender the client
+was built with, a call means the same.
 
 Redirects are never followed by the HTTP layer (`follow_redirects=False` on every send, whatever
 client the user passed). Here a 301/302/303/307/308 is followed only for a read-only operation
@@ -20,26 +20,30 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from gewe_api.api import CallOptions, Report
 
-from ._body import BodyTooLarge, BodyUndecodable
 from ._readonly import is_read_only
-from ._reply import Reply, as_httpx
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
-from .settings import Settings, Timeouts, check_headers, check_max_bytes, check_retries
+from .settings import Settings, check_headers
+from .transport import Attempt, Reply, SendFailure
+from .transport.body import BodyTooLarge, BodyUndecodable
+
+if TYPE_CHECKING:
+    from .runtime import Shared
 
 T = TypeVar("T")
 E = TypeVar("E", bound=GeweError)
 logger = logging.getLogger("gewe")
-# Set by `with_raw_response` around one call: the call's final HTTP reply is put here.
+# Set by `with_raw_response` around one call: the call's final reply is put here.
 RAW_SINK: ContextVar[list[httpx.Response] | None] = ContextVar("gewe_raw_sink", default=None)
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_RESOLVED = ("timeout", "max_retries", "max_response_bytes")  # per-call options that are settings
 
 
 class Call(Generic[T]):
@@ -51,22 +55,21 @@ class Call(Generic[T]):
         "content",
         "envelope",
         "headers",
-        "max_bytes",
         "operation",
         "parse",
-        "policy",
         "read_only",
         "redirects",
         "retry_safe",
         "settings",
+        "shared",
         "started",
-        "timeouts",
         "url",
     )
 
     def __init__(
         self,
         settings: Settings,
+        shared: Shared,
         operation: str,
         path: str,
         body: dict[str, Any],
@@ -74,11 +77,18 @@ class Call(Generic[T]):
         envelope: bool,
         options: CallOptions,
     ) -> None:
+        if options:
+            # The generated methods pass every option, None when not given: on a call, None keeps
+            # the client's setting (`with_options(timeout=None)` is how a limit is removed).
+            given = {name: options[name] for name in _RESOLVED if options.get(name) is not None}  # type: ignore[literal-required]
+            if given:
+                settings = settings.resolve(**given)
         self.settings = settings
+        self.shared = shared
         self.operation = operation
         self.parse = parse
         self.envelope = envelope
-        self.url = settings.url(path)
+        self.url = shared.url(path)
         extra_headers = options.get("extra_headers")
         self.headers = settings.http_headers
         if extra_headers:
@@ -87,16 +97,6 @@ class Call(Generic[T]):
         self.content, sent = settings.encode(body, options.get("extra_body"))
         app_id = sent.get("appId")
         self.app_id = app_id if isinstance(app_id, str) else ""
-        timeout = options.get("timeout")
-        self.timeouts = settings.timeout if timeout is None else Timeouts.of(timeout)
-        self.policy = settings.retry_policy
-        max_retries = options.get("max_retries")
-        if max_retries is not None:
-            import attrs  # RetryPolicy is an attrs class (loaded with the client's settings)
-
-            self.policy = attrs.evolve(self.policy, max_retries=check_retries(max_retries))
-        max_bytes = options.get("max_response_bytes")
-        self.max_bytes = settings.max_response_bytes if max_bytes is None else check_max_bytes(max_bytes)
         self.read_only = is_read_only(operation)
         idempotent = options.get("idempotent")
         self.retry_safe = self.read_only if idempotent is None else bool(idempotent)
@@ -109,75 +109,74 @@ class Call(Generic[T]):
         interval = self.settings.send_interval
         if interval is None or self.read_only:
             return 0.0
-        return self.settings.pacer.reserve(self.app_id, interval)
+        return self.shared.pacer.reserve(self.app_id, interval)
 
-    def deadline(self) -> float | None:
-        """When this attempt must end (a `time.monotonic()` value), if ever."""
-        seconds = self.timeouts.deadline
-        return None if seconds is None else time.monotonic() + seconds
+    def next_attempt(self) -> Attempt:
+        """The next attempt, its deadline starting now."""
+        settings = self.settings
+        limits = settings.timeout
+        total = limits.total
+        deadline = None if total is None else time.monotonic() + total
+        return Attempt(self.url, self.headers, self.content, limits, settings.max_response_bytes, deadline)
 
-    def failed(self, exc: httpx.TransportError) -> float:
-        """The wait before retrying after a transport error; raises when not to retry."""
-        delay = self.policy.after_exception(exc, self.attempt, self.retry_safe)
+    def failed(self, failure: SendFailure) -> float:
+        """The wait before retrying after an attempt that got no reply; raises when not to retry."""
+        delay = self.settings.retry_policy.after_failure(failure.sent, self.attempt, self.retry_safe)
         if delay is None:
-            self._log(f"failed ({type(exc).__name__})")
-            raise self._with_context(self._transport_error(exc)) from None
-        return self._retrying(delay, type(exc).__name__)
+            self._log(f"failed ({failure.label})")
+            raise self._with_context(self._transport_error(failure)) from None
+        return self._retrying(delay, failure.label)
 
-    def timed_out(self) -> float:
-        """`failed` for an attempt that ran past its whole-attempt deadline."""
-        return self.failed(httpx.ReadTimeout(f"no complete reply within {self.timeouts.deadline:g} s"))
-
-    def answered(self, response: httpx.Response) -> float | None:
+    def answered(self, reply: Reply) -> float | None:
         """The wait before the next attempt after this reply, or None when it is the answer."""
-        if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-            return self._redirect(response)
-        delay = self.policy.after_response(response, self.attempt, self.retry_safe)
-        return None if delay is None else self._retrying(delay, f"HTTP {response.status_code}")
+        status = reply.status_code
+        if 200 <= status < 300:
+            return None
+        if status in REDIRECT_STATUSES and "location" in reply.headers:
+            return self._redirect(reply)
+        delay = self.settings.retry_policy.after_response(reply, self.attempt, self.retry_safe)
+        return None if delay is None else self._retrying(delay, f"HTTP {status}")
 
-    def unreadable(self, response: httpx.Response, exc: BodyTooLarge | BodyUndecodable) -> GeweError:
+    def unreadable(self, reply: Reply, exc: BodyTooLarge | BodyUndecodable) -> GeweError:
         """The error for a reply whose body was too large or could not be decoded (never retried)."""
+        redactor = self.settings.redactor
         if isinstance(exc, BodyTooLarge):
             message = f"reply is larger than max_response_bytes ({exc.limit} bytes); not read further"
-            error = http_error(message, response, self.operation, self.settings.redactor, content=exc.prefix)
+            error = http_error(message, reply, self.operation, redactor, content=exc.prefix)
         else:
             error = http_error(
-                f"reply could not be read: {exc}",
-                response,
-                self.operation,
-                self.settings.redactor,
-                content=b"",
+                f"reply could not be read: {exc}", reply, self.operation, redactor, content=b""
             )
         self._log(f"failed ({type(exc).__name__})")
-        return self._with_context(error, response.status_code)
+        return self._with_context(error, reply.status_code)
 
     def closed(self) -> GeweConfigError:
         """The error for a call on (or waiting on) a closed client."""
         error = GeweConfigError("the client was closed: this call was not sent (again); create a new client")
         return self._with_context(error)
 
-    def result(self, response: httpx.Response | Reply) -> T:
+    def result(self, reply: Reply) -> T:
         sink = RAW_SINK.get()
         if sink is not None:
-            sink.append(as_httpx(response))
+            sink.append(reply.to_httpx())
         try:
             settings = self.settings
             value = unwrap(
-                response,
+                reply,
                 self.operation,
                 self.parse,
                 settings.redactor,
                 strict=settings.strict,
-                reported=settings.reported,
+                reported=self.shared.reported,
                 envelope=self.envelope,
             )
         except GeweError as exc:
             self._log(f"failed ({type(exc).__name__})")
-            raise self._with_context(exc, response.status_code) from None
+            raise self._with_context(exc, reply.status_code) from None
         self._log("ret=200")
         return value
 
-    def _redirect(self, response: httpx.Response) -> float:
+    def _redirect(self, response: Reply) -> float:
         location = response.headers["location"]
         try:
             target = self.url.join(location)
@@ -205,17 +204,19 @@ class Call(Generic[T]):
         self.url = target
         return 0.0
 
-    def _transport_error(self, exc: Exception) -> GeweConnectionError:
-        kind = GeweTimeoutError if isinstance(exc, httpx.TimeoutException) else GeweConnectionError
-        detail = str(self.settings.redactor.exception(exc)) or type(exc).__name__
-        return kind(f"{type(exc).__name__}: {detail}", operation=self.operation)
+    def _transport_error(self, failure: SendFailure) -> GeweConnectionError:
+        kind = GeweTimeoutError if failure.timeout else GeweConnectionError
+        redactor = self.settings.redactor
+        redactor.exception(failure)  # the library's error under it may quote the token
+        detail = redactor.text(failure.detail)
+        return kind(f"{failure.label}: {detail}", operation=self.operation)
 
     def _with_context(self, error: E, status_code: int | None = None) -> E:
         error.add_call_context(
             operation=self.operation,
             attempts=self.attempt + 1,
             elapsed=time.perf_counter() - self.started,
-            timeout=self.timeouts.deadline,
+            timeout=self.settings.timeout.total,
             url=str(self.url),
             status_code=status_code,
         )
@@ -223,9 +224,8 @@ class Call(Generic[T]):
 
     def _retrying(self, delay: float, why: str) -> float:
         self.attempt += 1
-        logger.info(
-            "%s: %s; retry %d/%d in %.2f s", self.operation, why, self.attempt, self.policy.max_retries, delay
-        )
+        retries = self.settings.retry_policy.max_retries
+        logger.info("%s: %s; retry %d/%d in %.2f s", self.operation, why, self.attempt, retries, delay)
         return delay
 
     def _log(self, outcome: str) -> None:

@@ -1,4 +1,4 @@
-"""`GeweClient` and `AsyncGeweClient`: one configured client for every operation in the spec.
+"""`GeweClient`: one configured synchronous client for every operation in the spec.
 
     from gewe import GeweClient
 
@@ -10,14 +10,12 @@ method per operation (generated from the spec; see generated/gewe_api/api/). The
 the `X-GEWE-TOKEN` header on every request, fills in `appId`, checks GeWe's `{ret, msg, data}`
 envelope, maps failures to `gewe.errors`, and retries by `gewe.retry`.
 
-The pieces: `gewe.settings` (what a client is configured with, checked once), `gewe.call` (one
-call resolved once, and how its attempts end), this module (the sync client and what both share)
-and `gewe.async_client` (the async one).
+How it sends is chosen once, here, when it is built (gewe.transport): httpcore's pool by default,
+or the user's `http_client` / `transport`. ARCHITECTURE.md has the whole layout.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -28,119 +26,22 @@ import httpx
 
 from gewe_api.api import MODULES, CallOptions, Report, Resources
 
-from ._body import BodyTooLarge, BodyUndecodable, DeadlineExceeded, read_sync
-from ._pool import DefaultPool
-from ._reply import Reply, Unreadable
-from .call import RAW_SINK, Call, raw_result, raw_sink
+from ._base import ClientBase
+from .call import Call, raw_result, raw_sink
 from .raw import RawResponse
 from .resources import Overrides, install
-from .settings import (
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    TOKEN_HEADER,
-    Settings,
-    check_pool,
-    check_retries,
-)
+from .settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from .transport import Sender, SenderClosed, SendFailure, Unreadable, log_exchange, wire
 
 if TYPE_CHECKING:
     from gewe_api import AuthenticatedClient
 
-    from .async_client import AsyncGeweClient
     from .retry import RetryPolicy
 
 T = TypeVar("T")
 P = ParamSpec("P")
-logger = logging.getLogger("gewe")
 
-__all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_MAX_RESPONSE_BYTES",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "TOKEN_HEADER",
-    "AsyncGeweClient",
-    "GeweClient",
-    "check_retries",
-]
-
-
-class ClientBase:
-    """What both clients share: their settings, app id, the generated client and a safe repr."""
-
-    _settings: Settings
-    _owns_pool: bool
-
-    @property
-    def app_id(self) -> str | None:
-        return self._settings.app_id
-
-    @property
-    def base_url(self) -> str:
-        """The API root (credentials in it shown as `***`)."""
-        return self._settings.shown_base_url
-
-    def resolve_app_id(self, app_id: str | None) -> str:
-        return self._settings.resolve_app_id(app_id)
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        app_id: str | None = None,
-        strict: bool | None = None,
-        retry_policy: RetryPolicy | None = None,
-        max_response_bytes: int | None = None,
-        send_interval: float | None = None,
-    ) -> Self:
-        """A copy of this client with some settings changed, sharing its connection pool and its
-        send pacing (see `gewe.pacing`).
-
-        Cheap: no connection is opened. The copy's `close()` leaves the shared pool open; close
-        the client it came from.
-        """
-        clone = copy.copy(self)
-        for name in [n for n in clone.__dict__ if n in MODULES or n == "generated"]:
-            del clone.__dict__[name]  # resources and the generated client belong to one client
-        clone._settings = self._settings.evolve(
-            timeout=timeout,
-            max_retries=max_retries,
-            app_id=app_id,
-            strict=strict,
-            retry_policy=retry_policy,
-            max_response_bytes=max_response_bytes,
-            send_interval=send_interval,
-        )
-        clone._owns_pool = False
-        return clone
-
-    def _generated_client(self) -> AuthenticatedClient:
-        from gewe_api import AuthenticatedClient  # the generated client module: loaded when asked for
-
-        settings = self._settings
-        return AuthenticatedClient(
-            base_url=settings.base_url,
-            token=settings.token,
-            prefix="",
-            auth_header_name=TOKEN_HEADER,
-            timeout=settings.timeout.phases,
-            headers={k: v for k, v in settings.headers.items() if k != TOKEN_HEADER},
-        )
-
-    def __repr__(self) -> str:
-        return self._settings.describe(type(self))
-
-
-class _Closed:
-    """Whether a client's pool is closed; shared by the client and its `with_options` copies."""
-
-    __slots__ = ("closed",)
-
-    def __init__(self) -> None:
-        self.closed = False
+__all__ = ["GeweClient"]
 
 
 class GeweClient(ClientBase, Overrides, Resources):
@@ -184,53 +85,26 @@ class GeweClient(ClientBase, Overrides, Resources):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
     ) -> None:
-        self._settings = Settings(
-            token,
-            app_id,
-            base_url,
-            timeout,
-            max_retries,
-            retry_policy,
-            strict,
-            default_headers,
-            max_response_bytes,
-            send_interval,
-        )
-        check_pool(http_client, transport, httpx.Client, httpx.BaseTransport)
-        self._owns_pool = http_client is None
-        self._users_client = http_client is not None
-        self._state = _Closed()
-        # How calls are sent: the user's client (through its `send`), the user's transport (one
-        # prebuilt request handed to it), or by default our own pool, made on first use (gewe._pool).
-        self._http = http_client
-        self._transport = transport
-        own = http_client is None and transport is None
-        self._pool = DefaultPool(self._settings.base_url) if own else None
-        if not own:
-            from . import _deadline  # it loads httpcore: the default pool does so on first use
+        self._configure(locals(), httpx.Client, httpx.BaseTransport)
+        # The sender, chosen once: the user's client or transport, else httpcore's pool (made on
+        # first use). It never changes with the log level or per call.
+        self._sender: Sender
+        if http_client is None and transport is None:
+            from .transport.sync_default import HttpcoreSender
 
-            if http_client is not None:
-                _deadline.install(http_client)
-            else:
-                _deadline.install_transport(transport)
+            self._sender = HttpcoreSender(self._settings.base_url)
+        else:
+            from .transport.sync_httpx import HttpxSender
+
+            self._sender = HttpxSender(http_client, transport)
 
     @cached_property
     def generated(self) -> AuthenticatedClient:
-        """A `gewe_api.AuthenticatedClient` for the generated functions, sending through this
-        client's own connection pool (its transport, headers and base URL)."""
+        """A `gewe_api.AuthenticatedClient` for the generated functions, with this client's base URL,
+        token, headers and timeout, sending through its `transport` if one was given (else an httpx
+        pool of its own, closed with this client)."""
         generated = self._generated_client()
-        if self._http is None:  # our pool, or the user's transport: base URL, token, headers, timeout
-            settings = self._settings
-            pool = self._pool.transport if self._pool is not None else self._transport
-            assert pool is not None
-            generated.set_httpx_client(
-                httpx.Client(
-                    base_url=settings.base_url,
-                    headers=settings.headers,
-                    timeout=settings.timeout.phases,
-                    transport=_SharedTransport(pool),
-                )
-            )
+        generated.set_httpx_client(httpx.Client(**self._generated_http(_SharedTransport)))
         return generated
 
     def invoke(
@@ -244,92 +118,41 @@ class GeweClient(ClientBase, Overrides, Resources):
         **options: Unpack[CallOptions],
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        call: Call[T] = Call(self._settings, operation, path, body, parse, envelope, options)
-        wait = call.pace()
+        call: Call[T] = Call(self._settings, self._shared, operation, path, body, parse, envelope, options)
+        sender = self._sender
+        wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:
             time.sleep(wait)
         while True:
-            if self._state.closed:
+            if sender.closed:
                 raise call.closed()
-            deadline = call.deadline()
+            attempt = call.next_attempt()
+            logged = wire.isEnabledFor(logging.DEBUG)
+            started = time.perf_counter() if logged else 0.0
             try:
-                response = self._attempt(call, deadline)
-            except httpx.TransportError as exc:
-                delay = call.failed(exc)
-            except DeadlineExceeded:
-                delay = call.timed_out()
+                reply = sender.send(attempt)
+            except SendFailure as failure:
+                if logged:
+                    log_exchange(attempt.url, None, failure, started)
+                delay = call.failed(failure)
+            except Unreadable as exc:
+                raise call.unreadable(exc.reply, exc.error) from None
+            except SenderClosed:
+                raise call.closed() from None
             else:
-                # A Reply is a 2xx reply: neither a redirect nor a status the retry policy retries.
-                after = None if isinstance(response, Reply) else call.answered(response)
+                if logged:
+                    log_exchange(attempt.url, reply, None, started)
+                after = call.answered(reply)
                 if after is None:
-                    return call.result(response)
+                    return call.result(reply)
                 delay = after
             if delay > 0:
                 time.sleep(delay)
 
-    def _attempt(self, call: Call[Any], deadline: float | None) -> httpx.Response | Reply:
-        """One attempt: the request sent, and its reply read whole (bounded in size and time)."""
-        pool = self._pool
-        if pool is not None and RAW_SINK.get() is None and not logger.isEnabledFor(logging.DEBUG):
-            try:
-                reply = pool.exchange(
-                    call.url, call.headers, call.content, call.timeouts.phases, call.max_bytes, deadline
-                )
-            except Unreadable as exc:
-                raise call.unreadable(exc.reply.to_httpx(), exc.error) from None
-            except RuntimeError:
-                if self._closed():  # closed while the call was on its way
-                    raise call.closed() from None
-                raise
-            if reply is not None:
-                return reply if 200 <= reply.status_code < 300 else reply.to_httpx()
-        if self._http is None:  # our transport or the user's: one prebuilt request handed to it
-            request = httpx.Request(
-                "POST",
-                call.url,
-                headers=call.headers,
-                content=call.content,
-                extensions={"timeout": call.timeouts.as_dict()},
-            )
-        else:  # the user's client: its own headers, cookies and hooks apply too
-            request = self._http.build_request(
-                "POST", call.url, headers=call.headers, content=call.content, timeout=call.timeouts.phases
-            )
-        from . import _deadline
-
-        token = _deadline.DEADLINE.set(deadline)
-        try:
-            try:
-                response = self._send(request)
-            except RuntimeError:
-                if self._closed():  # httpx refuses a closed client or pool so
-                    raise call.closed() from None
-                raise
-            try:
-                return read_sync(response, call.max_bytes, deadline)
-            except (BodyTooLarge, BodyUndecodable) as exc:
-                raise call.unreadable(response, exc) from None
-        finally:
-            _deadline.DEADLINE.reset(token)
-
-    def _closed(self) -> bool:
-        """Whether what this client sends through is closed (the user's client, or our pool)."""
-        return self._http.is_closed if self._http is not None else self._state.closed
-
-    def _send(self, request: httpx.Request) -> httpx.Response:
-        """`request` sent through the user's client, or handed to a transport (its reply streamed)."""
-        if self._http is not None:
-            return self._http.send(request, stream=True, follow_redirects=False)
-        transport = self._pool.transport if self._pool is not None else self._transport
-        assert transport is not None
-        response = transport.handle_request(request)
-        response.request = request
-        return response
-
     def with_raw_response(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         """Call `method` (e.g. `client.group.get_chatroom_qr_code`) and keep its HTTP reply.
 
-        Returns a `RawResponse`: `.http_response` (the `httpx.Response`, its body decoded),
+        Returns a `RawResponse`: `.http_response` (an `httpx.Response`, its body decoded),
         `.status_code`, `.headers`, and `.parse()` for what the method returned.
         """
         with raw_sink() as sink:
@@ -340,13 +163,9 @@ class GeweClient(ClientBase, Overrides, Resources):
     def close(self) -> None:
         """Close the connection pool (unless it was passed in as `http_client`, or shared)."""
         if self._owns_pool:
-            self._state.closed = True
-            if self._pool is not None:
-                self._pool.close()
-            elif self._transport is not None:
-                self._transport.close()
-        if "generated" in self.__dict__ and self._users_client:
-            self.generated.get_httpx_client().close()  # its own pool: ours was the caller's
+            self._sender.close()
+        if "generated" in self.__dict__:
+            self.generated.get_httpx_client().close()
 
     def __enter__(self) -> Self:
         return self
@@ -367,12 +186,3 @@ class _SharedTransport(httpx.BaseTransport):
 
 # `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.
 install(GeweClient, MODULES, is_async=False)
-
-
-def __getattr__(name: str) -> Any:
-    # `AsyncGeweClient` lives in gewe.async_client, imported on first use: it loads aiohttp.
-    if name == "AsyncGeweClient":
-        from .async_client import AsyncGeweClient
-
-        return AsyncGeweClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

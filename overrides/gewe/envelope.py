@@ -48,7 +48,7 @@ def _shorten(text: str) -> str:
 
 
 class HTTPReply(Protocol):
-    """What the checks here read from a reply: an `httpx.Response`, or the fast paths' `gewe._reply.Reply`."""
+    """What the checks here read from a reply (`gewe.transport.Reply`)."""
 
     @property
     def status_code(self) -> int: ...

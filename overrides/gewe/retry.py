@@ -34,9 +34,13 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
+
+if TYPE_CHECKING:
+    from .transport import Reply
 
 from ._readonly import READ_ONLY_PREFIXES, is_read_only
 
@@ -44,10 +48,10 @@ __all__ = ["READ_ONLY_PREFIXES", "RETRY_STATUSES", "RetryPolicy", "is_read_only"
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Raised before a single byte of the request left this machine.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: httpx.Response | Reply) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
         return None
@@ -80,15 +84,20 @@ class RetryPolicy:
         """The wait before retry number `attempt + 1`, with jitter."""
         return min(self.max_delay, self.base_delay * 2.0**attempt) * random.uniform(0.5, 1.0)
 
-    def after_exception(self, exc: Exception, attempt: int, read_only: bool) -> float | None:
-        """Seconds to wait before retrying after a transport error, or None to give up."""
-        if attempt >= self.max_retries:
+    def after_failure(self, sent: bool, attempt: int, read_only: bool) -> float | None:
+        """Seconds to wait before retrying an attempt that got no reply, or None to give up.
+        `sent`: whether the request may have reached the server (the senders say, gewe.transport)."""
+        if attempt >= self.max_retries or (sent and not read_only):
             return None
-        if isinstance(exc, _NOT_SENT) or (read_only and isinstance(exc, httpx.TransportError)):
-            return self.backoff(attempt)
-        return None
+        return self.backoff(attempt)
 
-    def after_response(self, response: httpx.Response, attempt: int, read_only: bool) -> float | None:
+    def after_exception(self, exc: Exception, attempt: int, read_only: bool) -> float | None:
+        """`after_failure` for an httpx transport error (any other exception: None)."""
+        if not isinstance(exc, httpx.TransportError):
+            return None
+        return self.after_failure(not isinstance(exc, NOT_SENT), attempt, read_only)
+
+    def after_response(self, response: httpx.Response | Reply, attempt: int, read_only: bool) -> float | None:
         """Seconds to wait before retrying after this reply, or None to keep the reply."""
         if response.status_code not in RETRY_STATUSES or not read_only or attempt >= self.max_retries:
             return None

@@ -1,5 +1,13 @@
 """What a client is configured with, checked once: token, base URL, headers, timeouts, limits.
 
+`Settings` is frozen and keyword-only. `Settings.create` reads a client's constructor arguments
+(and the environment); `Settings.resolve` is the one place options change, shared by `with_options`
+and per-call options (gewe.call). There `UNSET` (the default) keeps a setting, and `None` means
+what it says: no limit for `timeout`, no pacing for `send_interval`, no default for `app_id`; for
+the settings that have no "none" (`max_retries`, `retry_policy`, `strict`, `max_response_bytes`)
+it keeps them. (The generated methods pass None for a per-call option not given, so on a call None
+keeps the client's setting.)
+
 Everything a user passes is checked here, and anything that cannot work is a `GeweConfigError`
 naming the setting (`.setting`), never a raw TypeError, ValueError or httpx error later.
 
@@ -9,7 +17,7 @@ Timeouts (`timeout=` on a client, `with_options` or a call):
   the reply's last byte (each phase — connect, write, each read — is bounded by it too);
 * an `httpx.Timeout` sets the phases as httpx does, and the whole attempt is bounded by its
   largest value;
-* `None` on a client means no limit (on a call, `None` means "the client's");
+* `None` on a client or in `with_options` means no limit (on a call: the client's);
 * 0, a negative number, NaN or infinity is refused with a `GeweConfigError` (`setting="timeout"`),
   in both clients alike.
 """
@@ -17,19 +25,19 @@ Timeouts (`timeout=` on a client, `with_options` or a call):
 from __future__ import annotations
 
 import base64
-import copy
+import dataclasses
+import enum
 import json
 import math
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import httpx
 
 from ._version import __version__
 from .errors import GeweConfigError
-from .pacing import Pacer
 from .tokens import Redactor, check_token, redactor_for
 
 if TYPE_CHECKING:
@@ -45,7 +53,6 @@ TOKEN_HEADER = "X-GEWE-TOKEN"
 _RESERVED_HEADERS = {h.lower(): h for h in (TOKEN_HEADER, "Content-Length", "Transfer-Encoding", "Host")}
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
-_URL_CACHE_SIZE = 256
 # json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False), without making an
 # encoder per call (json.dumps only reuses its own for default arguments).
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -74,34 +81,25 @@ def check_max_bytes(value: object, setting: str = "max_response_bytes") -> int:
     return value
 
 
-class Timeouts:
-    """The phases sent to the transport (`httpx.Timeout`) and the whole attempt's limit, in seconds
-    (`deadline`, also what errors report as `.timeout`; None: no limit). Immutable.
-
-    A plain class rather than attrs, so that `import gewe` does not load attrs (bench/: section 3).
-    """
-
-    __slots__ = ("deadline", "phases")
-    phases: httpx.Timeout
-    deadline: float | None
-
-    def __init__(self, phases: httpx.Timeout, deadline: float | None) -> None:
-        object.__setattr__(self, "phases", phases)
-        object.__setattr__(self, "deadline", deadline)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Timeouts is immutable: cannot set {name}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Timeouts):
-            return NotImplemented
-        return (self.phases, self.deadline) == (other.phases, other.deadline)
-
-    def __hash__(self) -> int:
-        return hash((tuple(self.phases.as_dict().items()), self.deadline))
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
 
     def __repr__(self) -> str:
-        return f"Timeouts(phases={self.phases!r}, deadline={self.deadline!r})"
+        return "UNSET"
+
+
+#: "Not given": keeps a setting as it is (`None` is a value: see the module docstring).
+UNSET: Final = _Unset.UNSET
+V = TypeVar("V")
+Maybe: TypeAlias = V | _Unset
+
+
+class Timeouts(NamedTuple):
+    """The phase limits (`httpx.Timeout`) and the whole attempt's limit in seconds (`total`, also
+    what errors report as `.timeout`; None: no limit). Immutable."""
+
+    phases: httpx.Timeout
+    total: float | None
 
     @classmethod
     def of(cls, timeout: object) -> Timeouts:
@@ -115,8 +113,8 @@ class Timeouts:
         seconds = _seconds(timeout, "timeout")
         return cls(httpx.Timeout(seconds), seconds)
 
-    def as_dict(self) -> dict[str, float | None]:
-        return self.phases.as_dict()
+
+NO_LIMIT = Timeouts(httpx.Timeout(None), None)
 
 
 def check_headers(headers: object, what: str) -> dict[str, str]:
@@ -173,22 +171,40 @@ def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
     return clean, userinfo
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Settings:
-    """What both clients are configured with; the token never leaves through repr or errors."""
+    """What a client is configured with; the token never leaves through repr or errors."""
 
-    def __init__(
-        self,
+    token: str = dataclasses.field(repr=False)  # never in repr, logs or errors: see describe()
+    redactor: Redactor = dataclasses.field(repr=False)
+    base_url: str  # no credentials: those go in an Authorization header
+    shown_base_url: str
+    headers: Mapping[str, str] = dataclasses.field(repr=False)  # what httpx would send, then ours
+    http_headers: httpx.Headers = dataclasses.field(repr=False)  # the same, as httpx keeps them
+    app_id: str | None = None
+    timeout: Timeouts = NO_LIMIT
+    retry_policy: RetryPolicy
+    strict: bool = False  # see gewe.envelope: a reply that contradicts the spec
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    send_interval: float | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
         token: str | None,
         app_id: str | None,
         base_url: str | None,
         timeout: object,
         max_retries: int,
         retry_policy: RetryPolicy | None,
-        strict: bool = False,
-        default_headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        send_interval: float | None = None,
-    ) -> None:
+        strict: bool,
+        default_headers: Mapping[str, str] | None,
+        max_response_bytes: int,
+        send_interval: float | None,
+    ) -> Settings:
+        """A client's settings from its constructor's arguments and the environment (GEWE_TOKEN,
+        GEWE_APP_ID, GEWE_BASE_URL)."""
         if token is None:
             token = os.environ.get("GEWE_TOKEN")
             if token is None:
@@ -199,42 +215,88 @@ class Settings:
         if not isinstance(base_url, str | None):
             raise GeweConfigError("base_url must be a string", setting="base_url")
         base, userinfo = _parse_base_url(base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL)
-        check_retries(max_retries)
         from .retry import RetryPolicy
 
-        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
-            raise GeweConfigError("retry_policy must be a gewe.RetryPolicy", setting="retry_policy")
         secrets = [token]
         if userinfo:
             secrets += [userinfo, *[part for part in userinfo.split(":", 1)[1:] if len(part) >= 4]]
-        self.token = token  # never in repr, logs or errors: see describe() and self.redactor
-        self.redactor: Redactor = redactor_for(*secrets)
-        self.app_id = app_id if app_id is not None else (os.environ.get("GEWE_APP_ID") or None)
-        self.base_url = str(base).rstrip("/")  # no credentials: those go in an Authorization header
-        self.shown_base_url = self.base_url.replace("://", "://***@", 1) if userinfo else self.base_url
-        self.timeout = Timeouts.of(timeout)
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self.max_response_bytes = check_max_bytes(max_response_bytes)
-        self.send_interval = None if send_interval is None else _seconds(send_interval, "send_interval")
-        self.pacer = Pacer()  # shared by `with_options` copies
         extra = check_headers(default_headers or {}, "default_headers")
         if userinfo and not any(k.lower() == "authorization" for k in extra):
             extra["Authorization"] = "Basic " + base64.b64encode(userinfo.encode("latin-1")).decode()
-        # What httpx would send, then ours; the same for both clients.
-        self.headers: dict[str, str] = {
+        headers = {
             "Accept": "*/*",
-            "Accept-Encoding": "gzip, deflate",  # what gewe._body decodes
+            "Accept-Encoding": "gzip, deflate",  # what gewe.transport.body decodes
             "Connection": "keep-alive",
             "User-Agent": f"gewe-sdk/{__version__}",
             **extra,
             "Content-Type": "application/json",
             TOKEN_HEADER: token,
         }
-        # The same, as httpx keeps them: a request copies this list instead of re-encoding each header.
-        self.http_headers = httpx.Headers(self.headers)
-        self.strict = bool(strict)  # see gewe.envelope: a reply that contradicts the spec
-        self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
-        self._urls: dict[str, httpx.URL] = {}
+        clean = str(base).rstrip("/")
+        check_retries(max_retries)
+        settings = cls(
+            token=token,
+            redactor=redactor_for(*secrets),
+            base_url=clean,
+            shown_base_url=clean.replace("://", "://***@", 1) if userinfo else clean,
+            headers=headers,
+            http_headers=httpx.Headers(headers),
+            retry_policy=RetryPolicy(),
+        )
+        return settings.resolve(
+            app_id=app_id if app_id is not None else (os.environ.get("GEWE_APP_ID") or None),
+            timeout=timeout,
+            retry_policy=UNSET if retry_policy is None else retry_policy,
+            max_retries=max_retries if retry_policy is None else UNSET,
+            strict=strict,
+            max_response_bytes=max_response_bytes,
+            send_interval=send_interval,
+        )
+
+    def resolve(
+        self,
+        *,
+        app_id: Maybe[str | None] = UNSET,
+        timeout: Maybe[object] = UNSET,
+        max_retries: Maybe[int | None] = UNSET,
+        retry_policy: Maybe[RetryPolicy | None] = UNSET,
+        strict: Maybe[bool | None] = UNSET,
+        max_response_bytes: Maybe[int | None] = UNSET,
+        send_interval: Maybe[float | None] = UNSET,
+    ) -> Settings:
+        """These settings with the given ones changed, each checked (see the module docstring for
+        `UNSET` and `None`); the same object when nothing changes."""
+        changes: dict[str, Any] = {}
+        if app_id is not UNSET:
+            if app_id is not None and not isinstance(app_id, str):
+                raise GeweConfigError(
+                    f"app_id must be a string, got {type(app_id).__name__}", setting="app_id"
+                )
+            changes["app_id"] = app_id
+        if timeout is not UNSET:
+            changes["timeout"] = Timeouts.of(timeout)
+        policy = self.retry_policy
+        if retry_policy is not UNSET and retry_policy is not None:
+            from .retry import RetryPolicy
+
+            if not isinstance(retry_policy, RetryPolicy):
+                raise GeweConfigError("retry_policy must be a gewe.RetryPolicy", setting="retry_policy")
+            policy = retry_policy
+        if max_retries is not UNSET and max_retries is not None:
+            import attrs  # RetryPolicy is an attrs class (loaded with the client's settings)
+
+            policy = attrs.evolve(policy, max_retries=check_retries(max_retries))
+        if policy is not self.retry_policy:
+            changes["retry_policy"] = policy
+        if strict is not UNSET and strict is not None:
+            changes["strict"] = bool(strict)
+        if max_response_bytes is not UNSET and max_response_bytes is not None:
+            changes["max_response_bytes"] = check_max_bytes(max_response_bytes)
+        if send_interval is not UNSET:
+            changes["send_interval"] = (
+                None if send_interval is None else _seconds(send_interval, "send_interval")
+            )
+        return dataclasses.replace(self, **changes) if changes else self
 
     def resolve_app_id(self, app_id: str | None) -> str:
         """The call's app id, else the client's. Only None is missing: an explicit "" is sent as
@@ -246,45 +308,6 @@ class Settings:
                 setting="app_id",
             )
         return resolved
-
-    def evolve(self, **changes: Any) -> Settings:
-        """A copy with the given settings changed (None keeps a setting as it is)."""
-        import attrs
-
-        from .retry import RetryPolicy
-
-        new = copy.copy(self)
-        if changes.get("timeout") is not None:
-            new.timeout = Timeouts.of(changes["timeout"])
-        if changes.get("retry_policy") is not None:
-            if not isinstance(changes["retry_policy"], RetryPolicy):
-                raise GeweConfigError("retry_policy must be a gewe.RetryPolicy", setting="retry_policy")
-            new.retry_policy = changes["retry_policy"]
-        if changes.get("max_retries") is not None:
-            retries = check_retries(changes["max_retries"])
-            new.retry_policy = attrs.evolve(new.retry_policy, max_retries=retries)
-        if changes.get("app_id") is not None:
-            new.app_id = changes["app_id"]
-        if changes.get("strict") is not None:
-            new.strict = bool(changes["strict"])
-        if changes.get("max_response_bytes") is not None:
-            new.max_response_bytes = check_max_bytes(changes["max_response_bytes"])
-        if changes.get("send_interval") is not None:
-            new.send_interval = _seconds(changes["send_interval"], "send_interval")
-        return new
-
-    def url(self, path: str) -> httpx.URL:
-        """The URL for an operation's path (cached: the spec's paths are few)."""
-        url = self._urls.get(path)
-        if url is None:
-            try:
-                url = httpx.URL(self.base_url + path)
-            except (httpx.InvalidURL, TypeError, ValueError):
-                raise GeweConfigError(f"{path!r} is not a valid path", setting="path") from None
-            if len(self._urls) >= _URL_CACHE_SIZE:
-                self._urls.clear()
-            self._urls[path] = url
-        return url
 
     def encode(self, body: dict[str, Any], extra_body: object) -> tuple[bytes, dict[str, Any]]:
         """The request's JSON bytes (as httpx's `json=` makes them), with the caller's extra fields."""

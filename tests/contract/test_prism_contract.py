@@ -283,17 +283,15 @@ def _async_transport() -> httpx.AsyncHTTPTransport:
     return httpx.AsyncHTTPTransport(verify=False)
 
 
-# The client tests run over both routes: the clients' own default paths (no transport: straight to
-# httpcore / aiohttp) and a transport the user passes (httpx's request and reply objects).
-ROUTES = ("default", "transport")
+# The client tests run once per sender (the `route` fixture, tests/support/calls.py SENDERS).
 
 
 def _sync_route(route: str) -> httpx.HTTPTransport | None:
-    return None if route == "default" else _transport()
+    return _transport() if route == "httpx" else None
 
 
 def _async_route(route: str) -> httpx.AsyncHTTPTransport | None:
-    return None if route == "default" else _async_transport()
+    return _async_transport() if route == "httpx" else None
 
 
 def _raw_post(
@@ -366,7 +364,6 @@ def test_every_operation_is_a_method_of_its_module(op: Operation) -> None:
 # --- the SDK against Prism -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", ENVELOPED)
 def test_sync_client_sends_the_request_and_parses_the_reply(
     prism: PrismServer, op: Operation, route: str
@@ -391,7 +388,6 @@ def test_sync_client_fills_in_its_app_id(prism: PrismServer, op: Operation) -> N
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", ENVELOPED)
 async def test_async_client_sends_the_request_and_parses_the_reply(
     prism: PrismServer, op: Operation, route: str
@@ -447,7 +443,6 @@ def test_a_bare_reply_parses_through_the_generated_function(prism: PrismServer, 
     assert result is not None and result.to_dict() == reply
 
 
-@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", WITH_APP_ID)
 def test_sync_client_surfaces_a_rejected_request_as_a_typed_error(
     prism: PrismServer, op: Operation, route: str
@@ -467,7 +462,6 @@ def test_sync_client_surfaces_a_rejected_request_as_a_typed_error(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("op", WITH_APP_ID)
 async def test_async_client_surfaces_a_rejected_request_as_a_typed_error(
     prism: PrismServer, op: Operation, route: str

@@ -275,7 +275,7 @@ async def test_close_ends_queued_and_in_flight_calls_without_warnings(
     assert all(isinstance(r, GeweError) for r in results), results
     assert sum(isinstance(r, GeweConfigError) for r in results) >= 4
     assert hostile.count(t) == 1
-    assert client._transport._session is None  # type: ignore[union-attr]
+    assert client._sender._session is None  # type: ignore[union-attr]
     del client, calls, results
     gc.collect()  # aiohttp warns about what was left open when it is collected
     await asyncio.sleep(0)
@@ -293,7 +293,7 @@ async def test_close_wakes_a_call_sleeping_between_retries_and_opens_nothing() -
     with pytest.raises(GeweConfigError, match="closed") as info:
         await pending
     assert time.monotonic() - started < 1.0 and info.value.attempts == 2
-    assert client._transport._session is None  # type: ignore[union-attr]
+    assert client._sender._session is None  # type: ignore[union-attr]
 
 
 def test_a_second_event_loop_is_a_config_error(hostile: HostileServer) -> None:

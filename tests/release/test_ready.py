@@ -144,13 +144,14 @@ def test_make_check_says_what_it_compared_without_caret_refs(repo: Repo) -> None
     add_spec_field(repo, "remarkCount")
     repo.commit("a compatible spec change")
     check = repo.release("check")
-    head = repo.git("rev-parse", "--short=7", "HEAD").strip()
+    entry = repo.git("rev-parse", "--short=7", "HEAD~1").strip()  # the commit of the version's entry
     assert check.returncode == 0, check.stderr
     line = check.stderr.strip().splitlines()[-1]
     assert line.startswith("release check: passed: compared the working tree with ")
+    version = repo.version()
     assert (
-        f", the commit before {head}, which last changed openapi/gewe.yaml (there is no release tag): "
-        in line
-    )
+        f"{version}'s CHANGELOG.md entry ({entry}), "
+        f"the commit that last changed CHANGELOG.md's entry for {version} (HEAD's version): "
+    ) in line
     assert "0 breaking and 1 compatible changes; nothing breaking, so no bump is required here" in line
     assert "^" not in check.stderr

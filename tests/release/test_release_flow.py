@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.synth import markdown, page
+from tests.fixtures.synth import FIELD_NAMES, markdown, page
 from tests.release._repo import QR_PAGE, Repo, clone, new_repo
 from tools.gewe_release.version import Version, bumped
 
@@ -256,3 +256,40 @@ def test_no_change_says_no_changes(repo: Repo) -> None:
     repo.write("openapi/gewe.yaml", repo.read("openapi/gewe.yaml") + "# edited\n")
     diff = repo.release("diff")
     assert "\nno changes\n" in diff.stdout and "run `make generate`" in diff.stdout
+
+
+def test_every_release_command_compares_with_the_same_base(repo: Repo) -> None:
+    """The issue-25 scenario: a page added and committed (not released), one of its fields renamed.
+
+    Against the release (the one base of gitbase.py) the renamed field was never released, so the
+    change is compatible: `make bump` sets the patch, and `make check`, `make diff`, `ready` and
+    `answer` agree with it without a commit (they used to count from HEAD and ask for the minor).
+    """
+    add_operation(repo)
+    repo.regenerate()
+    repo.commit("sns.sendTextSns, not released")
+    field = FIELD_NAMES[2 % len(FIELD_NAMES)]  # page(..., 2)'s first (required) request field
+    new_page = repo.path / "openapi/exports/朋友圈/发送文字朋友圈.md"
+    text = new_page.read_text(encoding="utf-8")
+    assert f"{field}:" in text
+    new_page.write_text(text.replace(field, "renamedField"), encoding="utf-8")
+    repo.regenerate()
+
+    patch = next_version(repo, breaking=False)
+    bump = repo.make("bump")
+    assert bump.returncode == 0, bump.output
+    assert repo.version() == patch, bump.stdout
+    label = f"{repo.git('describe', '--tags', '--abbrev=0').strip()[1:]}'s CHANGELOG.md entry"
+    assert label in bump.stdout
+
+    check = repo.make("check")
+    assert check.returncode == 0, check.output
+    assert label in check.stderr and "nothing breaking" in check.stderr
+    diff = repo.make("diff")
+    assert f"needs {patch}, done" in diff.stdout and "**breaking**" not in diff.stdout
+    assert lines_with(sections(diff.stdout)["spec"], "`endpoint-added`", "`sns.sendTextSns`")
+    answer = repo.release("answer")
+    assert answer.stdout.startswith(f"release: compatible changes since {label}")
+    assert "already covers them" in answer.stdout
+    ready = repo.release("ready")
+    assert ready.returncode == 0 and label in ready.stderr, ready.stderr

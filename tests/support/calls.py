@@ -13,25 +13,25 @@ from gewe.retry import RetryPolicy
 MODES = ("sync", "async")
 # Retries in tests wait milliseconds, not seconds; the policy's rules are what is under test.
 FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.005)
-# How calls made here without a transport of their own are sent (the `route` fixture sets it):
-# "default", the clients' own fast paths (straight to httpcore / aiohttp), "transport", a
-# transport passed in by the user (httpx's objects, handed to it), or "session" (async only), the
-# async fast path through `aiohttp.ClientSession.request`, the fallback for an aiohttp without the
-# interfaces the default one uses (`gewe._transport.DIRECT`); so a suite runs over all of them.
-ROUTES = ("default", "transport", "session")
-ASYNC_ONLY_ROUTES = frozenset({"session"})
-route = "default"
+# The senders a client can be built with (gewe.transport), and the modes each serves: the `route`
+# fixture runs a suite once per sender of each mode. "aiohttp-session" is the async default
+# through `aiohttp.ClientSession.request`, what it falls back to on an aiohttp release it was not
+# tested with (`gewe.transport.async_default.DIRECT`); "httpx" is a transport the user passes.
+SENDERS: dict[str, tuple[str, ...]] = {
+    "httpcore": ("sync",),
+    "aiohttp": ("async",),
+    "aiohttp-session": ("async",),
+    "httpx": ("sync", "async"),
+}
+DEFAULT = "default"  # outside the fixture: each client's default sender
+route = DEFAULT
 
 
 def user_transport(mode: str) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
-    """The transport a call gets when it names none: None on the default route."""
-    if route in ("default", "session"):
+    """The transport a call gets when it names none: the user's on the "httpx" sender, else None."""
+    if route != "httpx":
         return None
-    if mode == "sync":
-        return httpx.HTTPTransport()
-    from gewe._transport import AiohttpTransport  # the default pool, but passed in: the httpx path
-
-    return AiohttpTransport()
+    return httpx.HTTPTransport() if mode == "sync" else httpx.AsyncHTTPTransport()
 
 
 def client_kwargs(**overrides: Any) -> dict[str, Any]:

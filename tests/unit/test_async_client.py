@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from gewe import AsyncGeweClient, GeweConfigError, GeweConnectionError, GeweTimeoutError
-from gewe import _transport as transport_module
 from gewe.group_qr import GroupQrCode
+from gewe.transport import async_default, async_httpx
 from tests.conftest import APP_ID, TOKEN, qr_example
 from tests.support.calls import FAST
 
@@ -124,8 +124,8 @@ async def test_a_closed_client_says_so_and_closes_its_transport() -> None:
 
 def test_the_default_transport_is_aiohttps_pool_and_import_gewe_does_not_load_aiohttp() -> None:
     client = AsyncGeweClient(token=TOKEN, max_connections=7)
-    assert isinstance(client._transport, transport_module.AiohttpTransport)
-    assert client._transport._limit == 7
+    assert isinstance(client._sender, async_default.AiohttpSender)
+    assert client._sender._limit == 7
     code = "import sys, gewe; gewe.GeweClient(token='tok-12345678'); print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -141,37 +141,39 @@ def _connector_error() -> aiohttp.ClientConnectorError:
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("error", "sent", "timeout"),
     [
-        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
-        (_connector_error(), httpx.ConnectError),
-        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
-        (aiohttp.ServerDisconnectedError(), httpx.ReadError),
-        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
-        (aiohttp.ClientPayloadError("cut short"), httpx.ReadError),
-        (aiohttp.ClientConnectionResetError("reset"), httpx.WriteError),
+        (aiohttp.ConnectionTimeoutError("connect"), False, True),
+        (_connector_error(), False, False),
+        (aiohttp.SocketTimeoutError("read"), True, True),
+        (aiohttp.ServerDisconnectedError(), True, False),
+        (aiohttp.ClientOSError(104, "reset"), True, False),
+        (aiohttp.ClientPayloadError("cut short"), True, False),
+        (aiohttp.ClientConnectionResetError("reset"), True, False),
+        (aiohttp.ClientError("unknown"), True, False),  # one we do not know: it may have left
     ],
-    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v.__name__,
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )
 def test_aiohttp_failures_are_classed_by_whether_the_request_left(
-    error: aiohttp.ClientError, expected: type[httpx.TransportError]
+    error: aiohttp.ClientError, sent: bool, timeout: bool
 ) -> None:
-    # Raw (from our transport), and as httpx-aiohttp raises them (mapped, with aiohttp's as the cause).
-    assert type(transport_module.as_transport_error(error)) is expected
+    # Raised by the default sender, let through by an httpx transport on aiohttp, or mapped by
+    # httpx-aiohttp 0.2.0 (most of them to ConnectTimeout, aiohttp's error as the cause).
     try:
-        raise httpx.ConnectTimeout(str(error)) from error  # httpx-aiohttp 0.2.0's mapping of most
+        raise httpx.ConnectTimeout(str(error)) from error
     except httpx.ConnectTimeout as mapped:
-        assert type(transport_module.as_transport_error(mapped)) is expected
+        failures = [async_default.failure(error), async_httpx.failure(error), async_httpx.failure(mapped)]
+    for failure in failures:
+        assert (failure.sent, failure.timeout, failure.label) == (sent, timeout, type(error).__name__)
 
 
-def test_other_errors_keep_their_class_or_count_as_maybe_sent() -> None:
-    error = httpx.ConnectError("refused")
-    assert transport_module.as_transport_error(error) is error
-    try:
-        raise httpx.UnsupportedProtocol("ftp") from aiohttp.InvalidURL("ftp://x")
-    except httpx.UnsupportedProtocol as mapped:
-        assert transport_module.as_transport_error(mapped) is mapped
-    assert type(transport_module.as_transport_error(aiohttp.ClientError("other"))) is httpx.ReadError
+def test_httpx_failures_are_classed_by_whether_the_request_left() -> None:
+    refused = async_httpx.failure(httpx.ConnectError("refused"))
+    assert (refused.sent, refused.timeout, refused.label) == (False, False, "ConnectError")
+    pool = async_httpx.failure(httpx.PoolTimeout("busy"))
+    assert (pool.sent, pool.timeout) == (False, True)
+    read = async_httpx.failure(httpx.ReadTimeout("slow"))
+    assert (read.sent, read.timeout) == (True, True)
 
 
 @pytest.mark.parametrize(

@@ -11,48 +11,62 @@ import httpx
 import pytest
 
 from gewe import GeweClient
-from gewe._body import BodyReader, BodyTooLarge, BodyUndecodable
-from gewe._transport import TIMEOUT_CACHE_SIZE, AiohttpTransport
 from gewe.call import Call
+from gewe.settings import Timeouts
+from gewe.transport.async_default import TIMEOUT_CACHE_SIZE, AiohttpSender
+from gewe.transport.body import BodyReader, BodyTooLarge, BodyUndecodable
 from tests.conftest import TOKEN
 
 CALLS = 100_000
 
 
-def test_100000_distinct_timeouts_keep_the_async_transport_flat() -> None:
-    transport = AiohttpTransport()
-    request = httpx.Request("POST", "http://gewe.test/x")
+def test_100000_distinct_timeouts_keep_the_async_sender_flat() -> None:
+    sender = AiohttpSender()
     tracemalloc.start()
     try:
         for i in range(1_000):  # warm: the cache full once
-            request.extensions["timeout"] = {"connect": 1.0 + i / 1e6, "read": 1.0 + i / 1e6, "pool": None}
-            transport._timeout(request)
+            phases = httpx.Timeout(1.0 + i / 1e6, pool=None)
+            sender._timeout(Timeouts(phases, 60.0))
         before = tracemalloc.get_traced_memory()[0]
         for i in range(CALLS):  # a bot passing "time left": every value new
-            left = 30.0 - i / 1e5
-            request.extensions["timeout"] = {"connect": left, "read": left, "pool": left}
-            transport._timeout(request)
+            sender._timeout(Timeouts(httpx.Timeout(30.0 - i / 1e5), 60.0))
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert len(transport._timeouts) <= TIMEOUT_CACHE_SIZE
+    assert len(sender._timeouts) <= TIMEOUT_CACHE_SIZE
     assert grown < 64 * 1024, grown  # flat: not 100,000 ClientTimeouts (~20 MB)
 
 
 def test_100000_calls_with_distinct_timeouts_resolve_without_growing() -> None:
     client = GeweClient(token=TOKEN, app_id="wx")
-    settings = client._settings
+    settings, shared = client._settings, client._shared
     try:
         for i in range(1_000):  # warm, and 1,000 distinct paths: the URL cache stays bounded
-            Call(settings, "message.postText", f"/p/{i}", {"appId": "wx"}, None, True, {"timeout": 1 + i})
-        assert len(settings._urls) <= 256
+            Call(
+                settings,
+                shared,
+                "message.postText",
+                f"/p/{i}",
+                {"appId": "wx"},
+                None,
+                True,
+                {"timeout": 1 + i},
+            )
+        assert len(shared._urls) <= 256
         gc.collect()
         before = len(gc.get_objects())
         for i in range(CALLS):
             call = Call(
-                settings, "message.postText", "/p/1", {"appId": "wx"}, None, True, {"timeout": 30.0 - i / 1e5}
+                settings,
+                shared,
+                "message.postText",
+                "/p/1",
+                {"appId": "wx"},
+                None,
+                True,
+                {"timeout": 30.0 - i / 1e5},
             )
-            assert call.timeouts.deadline == 30.0 - i / 1e5
+            assert call.settings.timeout.total == 30.0 - i / 1e5
         gc.collect()
         grown = len(gc.get_objects()) - before
     finally:

@@ -307,3 +307,49 @@ def test_a_misspelled_field_or_option_is_not_silently_dropped(mode: str) -> None
         with pytest.raises(TypeError, match=message):  # the override forwards to the generated method
             run(mode, lambda c, w=wrong: c.group.get_chatroom_qr_code(**w), transport=transport(mode, seen))
     assert seen.requests == []
+
+
+# --- options resolved once: UNSET keeps, None removes --------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_with_options_none_removes_a_limit_and_unset_keeps_it(mode: str) -> None:
+    seen = Seen()
+
+    def act(client: Any) -> Any:
+        kept = client.with_options(max_retries=1)  # timeout not given: kept
+        unlimited = client.with_options(timeout=None, app_id=None)
+        assert kept._settings.timeout == client._settings.timeout and kept.app_id == APP_ID
+        assert unlimited._settings.timeout.total is None and unlimited.app_id is None
+        return unlimited.group.get_chatroom_qr_code(app_id="wx_given", chatroom_id=ROOM, timeout=None)
+
+    run(mode, act, transport=transport(mode, seen), timeout=7.0)
+    # no limit on any phase; a call's None keeps the copy's (the generated methods pass None for "not given")
+    assert seen.requests[-1].extensions["timeout"] == {
+        "connect": None,
+        "read": None,
+        "write": None,
+        "pool": None,
+    }
+    assert seen.body()["appId"] == "wx_given"
+    with pytest.raises(GeweConfigError, match="app id"):
+        GeweClient(token=TOKEN, app_id=APP_ID).with_options(app_id=None).resolve_app_id(None)
+
+
+def test_settings_are_frozen_keyword_only_and_resolved_in_one_place() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from gewe.settings import UNSET
+
+    settings = GeweClient(token=TOKEN, app_id=APP_ID, timeout=3.0)._settings
+    with pytest.raises(FrozenInstanceError):
+        settings.strict = True  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        type(settings)(TOKEN)  # type: ignore[call-arg,misc]
+    assert settings.resolve() is settings and settings.resolve(timeout=UNSET, strict=None) is settings
+    assert settings.resolve(max_retries=0).retry_policy.max_retries == 0
+    bad: dict[str, Any] = {"timeout": 0, "send_interval": -1, "max_response_bytes": 0, "app_id": 5}
+    for setting, value in bad.items():
+        with pytest.raises(GeweConfigError) as info:
+            settings.resolve(**{setting: value})
+        assert info.value.setting == setting

@@ -1,6 +1,7 @@
-"""The clients' default fast paths (gewe._pool, AiohttpTransport.exchange) against a real loopback
-server: the same request on the wire as the httpx route, httpx objects only when asked for, proxies
-from the environment, one TLS context per process, and nothing heavy loaded before it is needed."""
+"""The clients' default senders (gewe.transport: httpcore's pool, aiohttp's) against a real loopback
+server: the same request on the wire as a user's httpx transport, httpx objects only when asked
+for (not even with DEBUG logging on), proxies from the environment, one TLS context per process,
+and nothing heavy loaded before it is needed."""
 
 from __future__ import annotations
 
@@ -62,12 +63,8 @@ def count_httpx(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def test_the_default_path_sends_what_the_httpx_route_sends(server: FaultServer, mode: str) -> None:
     server.script([ok(QR)])
     _qr(mode, {"base_url": server.base_url})
-    transport = httpx.HTTPTransport() if mode == "sync" else None
-    if mode == "async":
-        from gewe._transport import AiohttpTransport
-
-        async_transport = AiohttpTransport()
-    _qr(mode, {"base_url": server.base_url, "transport": transport if mode == "sync" else async_transport})
+    transport = httpx.HTTPTransport() if mode == "sync" else httpx.AsyncHTTPTransport()
+    _qr(mode, {"base_url": server.base_url, "transport": transport})
     fast, routed = server.requests
     assert fast.path == routed.path == "/gewe/v2/api/group/getChatroomQrCode"
     assert fast.body == routed.body and fast.json() == {"appId": APP_ID, "chatroomId": ROOM}
@@ -104,13 +101,15 @@ def test_with_raw_response_on_the_default_path(
 
 
 @pytest.mark.parametrize("mode", calls.MODES)
-def test_debug_logging_takes_the_httpx_route(
+def test_debug_logging_keeps_the_sender_and_writes_the_wire_log(
     server: FaultServer, mode: str, count_httpx: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     server.script([ok(QR)])
     with caplog.at_level(logging.DEBUG, logger="gewe"):
         assert _qr(mode, {"base_url": server.base_url}).qr_base64 == QR["qrBase64"]
-    assert {"Request", "Response"} <= set(count_httpx)  # made: DEBUG logging asks for them
+    assert count_httpx == []  # the same sender: DEBUG logging changes what is logged, not the stack
+    wire = [r.getMessage() for r in caplog.records if r.name == "gewe.wire"]
+    assert len(wire) == 1 and wire[0].startswith("POST /gewe/v2/api/group/getChatroomQrCode -> HTTP 200, ")
     assert any("group.getChatroomQrCode ret=200" in r.getMessage() for r in caplog.records)
     assert TOKEN not in caplog.text
 
@@ -163,7 +162,7 @@ def test_import_and_a_new_client_load_nothing_heavy() -> None:
             return sorted(m for m in HEAVY if m in sys.modules and m not in BASE)
         import gewe
         after_import = heavy()
-        from gewe import _net
+        from gewe.transport import net as _net
         client = gewe.GeweClient(token="tok-SECRET-5f3a9c", base_url="http://127.0.0.1:9")
         again = gewe.GeweClient(token="tok-SECRET-5f3a9c", base_url="https://127.0.0.1:9")
         after_clients = heavy()
@@ -182,12 +181,13 @@ def test_one_tls_context_per_process_and_only_for_https() -> None:
     counts = _fresh(
         """
         import json
-        from gewe import AsyncGeweClient, GeweClient, _net
+        from gewe import AsyncGeweClient, GeweClient
+        from gewe.transport import net as _net
         plain = GeweClient(token="tok-SECRET-5f3a9c", base_url="http://127.0.0.1:9")
-        plain._pool.transport
+        plain._sender._open()
         after_http = _net.verified_context.cache_info().misses
         pools = [GeweClient(token="tok-SECRET-5f3a9c", base_url="https://127.0.0.1:9") for _ in range(3)]
-        transports = [c._pool.transport for c in pools]
+        pools = [c._sender._open() for c in pools]
         print(json.dumps([after_http, _net.verified_context.cache_info().misses]))
         """
     )
@@ -223,10 +223,7 @@ def test_with_options_copies_share_the_default_pool(server: FaultServer, mode: s
 
     def both(client: Any, copy: Any) -> None:
         assert copy is not client
-        if mode == "sync":
-            assert copy._pool is client._pool is not None
-        else:
-            assert copy._fast is client._fast is not None
+        assert copy._sender is client._sender is not None
 
     if mode == "sync":
         with GeweClient(**settings) as client:
@@ -247,3 +244,24 @@ def test_with_options_copies_share_the_default_pool(server: FaultServer, mode: s
 
         asyncio.run(run())
     assert server.count == 2
+
+
+@pytest.mark.parametrize("mode", calls.MODES)
+def test_the_default_senders_map_their_library_s_failures_straight(mode: str) -> None:
+    """A refused connection reaches the retry policy as "not sent" from httpcore's or aiohttp's own
+    error: no httpx exception is made on the way (gewe.transport.SendFailure)."""
+    from gewe import GeweConnectionError
+    from gewe.transport import SendFailure
+    from tests.support.loopback import closed_port
+
+    with pytest.raises(GeweConnectionError) as info:
+        _qr(mode, {"base_url": f"http://127.0.0.1:{closed_port()}"})
+    assert info.value.attempts == 3  # never sent: retried (calls.FAST allows 2 retries)
+    chain, node = [], info.value.__context__
+    while node is not None:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    assert isinstance(chain[0], SendFailure) and chain[0].sent is False
+    library = "httpcore" if mode == "sync" else "aiohttp"
+    assert type(chain[1]).__module__.startswith(library), chain
+    assert not any(type(e).__module__.startswith("httpx") for e in chain), chain

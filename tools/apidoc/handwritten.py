@@ -230,7 +230,10 @@ def render_handwritten(overrides: Path) -> list[str]:
         "",
     ]
     base = read_class(
-        client_py, "ClientBase", shown_as="client.", members=["app_id", "base_url", "with_options"]
+        overrides / "_base.py",
+        "ClientBase",
+        shown_as="client.",
+        members=["app_id", "base_url", "with_options"],
     )
     sync = read_class(
         client_py, "GeweClient", shown_as="client.", members=["invoke", "with_raw_response", "close"]

@@ -1,13 +1,21 @@
-"""The base to compare with, and its files, from git.
+"""The base every release command compares with, and its files, from git.
 
-The default base (no BASE=) is, in order:
+THE RULE (the one place it is stated; `make diff`, `make check`, `make bump`, `make wheel`/`ready`
+and `make update`/`answer` all call `resolve_base` and nothing else):
 
-1. the nearest `v*` tag reachable from HEAD (`git describe --tags --match 'v[0-9]*'`): the last
-   release on this branch;
-2. with no such tag, the spec before the one in the working tree: if openapi/gewe.yaml has
-   uncommitted changes, HEAD (its last committed version); if it is committed, the parent of the
-   last commit that changed it. "The last commit that changed openapi/gewe.yaml" itself would
-   compare a committed spec change with itself and hide it, in CI above all.
+1. `BASE=<ref>` when given;
+2. else the release of the version committed at HEAD: the newest commit that added or changed
+   CHANGELOG.md's entry for that version. Everything since it is what the next version must describe,
+   so `make bump` writes the version it asks for, and `make check` (same base, same report) then
+   passes on the uncommitted bump;
+3. else (HEAD's CHANGELOG.md has no entry for its version, or there is no version file) the nearest
+   `v*` tag reachable from HEAD;
+4. else the spec before the one in the working tree: HEAD if openapi/gewe.yaml has uncommitted
+   changes, else the parent of the last commit that changed it (that commit itself would compare a
+   committed spec change with itself and hide it, in CI above all).
+
+The commands differ only in what they ask of the one report: `check` that a breaking change has its
+bump and entry; `ready` (before a wheel is built) and `answer` that any change has them.
 
 Whatever cannot be known from the history at hand (no git, no repository, a shallow clone that
 lacks the commit needed) is a `NoBase` with a sentence saying so: the caller reports it and never
@@ -22,6 +30,11 @@ import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.version import Version
+
+from . import changelog
+from .version import VERSION_FILE, VersionError, parse_version
 
 SPEC_PATH = "openapi/gewe.yaml"
 # What the comparison reads from the base.
@@ -100,6 +113,9 @@ def resolve_base(root: Path, explicit: str | None = None) -> Base:
         git(root, "rev-parse", "--verify", "--quiet", "HEAD")
     except GitError:
         raise NoBase("the repository has no commits yet") from None
+    release = _release_commit(root)
+    if release is not None:
+        return release
     try:
         tag = git(root, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD").strip()
     except GitError:
@@ -135,6 +151,40 @@ def resolve_base(root: Path, explicit: str | None = None) -> Base:
         parent,
         f"the commit before {last[:7]}, which last changed {SPEC_PATH} (there is no release tag)",
     )
+
+
+def _entry_at(root: Path, rev: str, version: Version) -> str | None:
+    text = show(root, rev, changelog.CHANGELOG.as_posix())
+    return changelog.section(text.decode("utf-8", "replace"), version) if text is not None else None
+
+
+def _release_commit(root: Path) -> Base | None:
+    """Rule 2: the newest commit that added or changed CHANGELOG.md's entry for HEAD's version."""
+    text = show(root, "HEAD", VERSION_FILE.as_posix())
+    if text is None:
+        return None
+    try:
+        version = parse_version(text.decode("utf-8", "replace"), f"HEAD:{VERSION_FILE}")
+    except VersionError:
+        return None
+    if _entry_at(root, "HEAD", version) is None:
+        return None
+    log = git(root, "log", "--format=%H %P", "HEAD", "--", changelog.CHANGELOG.as_posix())
+    for line in log.splitlines():
+        sha, *parents = line.split()
+        here = _entry_at(root, sha, version)
+        if here is not None and (not parents or here != _entry_at(root, parents[0], version)):
+            if not parents and _is_shallow(root):
+                raise NoBase(
+                    f"the commit that wrote CHANGELOG.md's entry for {version} is not in this clone"
+                    f"{_shallow_hint(root)}"
+                )
+            return Base(
+                f"{version}'s CHANGELOG.md entry",
+                sha,
+                f"the commit that last changed CHANGELOG.md's entry for {version} (HEAD's version)",
+            )
+    return None
 
 
 def show(root: Path, sha: str, path: str) -> bytes | None:

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from ..client import AsyncGeweClient, GeweClient
+from ..async_client import AsyncGeweClient
+from ..client import GeweClient
 from ..errors import GeweConfigError, GeweEventError
 from .receiver import Receiver
 

@@ -126,7 +126,7 @@ def event_line(event: BaseEvent) -> str:
 
 
 async def _listen(args: argparse.Namespace) -> int:
-    from ..client import AsyncGeweClient
+    from ..async_client import AsyncGeweClient
     from .callback import set_callback
     from .receiver import Receiver, secret_path
 

@@ -5,22 +5,17 @@ kilobytes of gzip can expand to gigabytes before anyone counts them. `BodyReader
 zlib's `max_length`, so it never holds more than `limit` decoded bytes (plus one chunk), and ends
 with `BodyTooLarge` as soon as the reply would exceed it. A body it cannot decode is `BodyUndecodable`.
 
-Both clients read every reply through `read_sync` / `read_async` and get back an `httpx.Response`
-holding the decoded body (its `Content-Encoding` header dropped, since the content is decoded).
+Every sender reads every reply through a `BodyReader` (gewe.transport).
 """
 
 from __future__ import annotations
 
-import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
-
-import httpx
+from collections.abc import Iterator
 
 CHUNK = 64 * 1024
 _STEP = 4 * CHUNK  # the most one decompress() call may produce
 PREFIX_BYTES = 256 * 1024  # what `BodyTooLarge.prefix` keeps, for the error's `.body`
-_DECODED = frozenset({"content-encoding", "content-length"})
 
 
 class BodyTooLarge(Exception):
@@ -34,10 +29,6 @@ class BodyTooLarge(Exception):
 
 class BodyUndecodable(Exception):
     """The reply's `Content-Encoding` is unknown, or its bytes are not what it says."""
-
-
-class DeadlineExceeded(Exception):
-    """The whole attempt ran past its deadline while the body was being read."""
 
 
 class BodyReader:
@@ -102,64 +93,3 @@ class BodyReader:
             for data in self._decode(tail, level + 1):
                 self._keep(data)
         return b"".join(self._parts)
-
-
-def decoded(response: httpx.Response, content: bytes) -> httpx.Response:
-    """A response like `response`, holding the decoded `content`."""
-    headers = response.headers
-    if any(name in headers for name in _DECODED):
-        headers = httpx.Headers(headers)
-        for name in _DECODED:
-            headers.pop(name, None)
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=content,
-        request=response.request,
-        extensions=response.extensions,
-    )
-
-
-def _read_already(response: httpx.Response, limit: int) -> httpx.Response | None:
-    """A reply a transport has read whole already (e.g. httpx.MockTransport's), within `limit`."""
-    try:
-        content = response.content
-    except httpx.ResponseNotRead:
-        return None
-    if len(content) > limit:
-        raise BodyTooLarge(limit, content[:PREFIX_BYTES])
-    return response  # httpx decoded it already
-
-
-def read_sync(response: httpx.Response, limit: int, deadline: float | None) -> httpx.Response:
-    """The whole reply of a streamed `response`, decoded and bounded; closes the stream.
-
-    `deadline` (a `time.monotonic()` value) is checked after each chunk: a server that trickles
-    bytes cannot hold the attempt past it."""
-    try:
-        done = _read_already(response, limit)
-        if done is not None:
-            return done
-        reader = BodyReader(response.headers.get("content-encoding"), limit)
-        for chunk in response.iter_raw(CHUNK):
-            reader.feed(chunk)
-            if deadline is not None and time.monotonic() > deadline:
-                raise DeadlineExceeded
-        return decoded(response, reader.finish())
-    finally:
-        response.close()
-
-
-async def read_async(response: httpx.Response, limit: int) -> httpx.Response:
-    """`read_sync`'s twin (the caller bounds the attempt: `gewe._timers`)."""
-    try:
-        done = _read_already(response, limit)
-        if done is not None:
-            return done
-        reader = BodyReader(response.headers.get("content-encoding"), limit)
-        chunks: AsyncIterator[bytes] = response.aiter_raw(CHUNK)
-        async for chunk in chunks:
-            reader.feed(chunk)
-        return decoded(response, reader.finish())
-    finally:
-        await response.aclose()

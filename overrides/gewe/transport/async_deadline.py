@@ -2,10 +2,9 @@
 
 `asyncio.timeout` (and aiohttp's `total`) arm one loop timer per call: a `TimerHandle` pushed on the
 loop's heap, whose entries compare in Python, and left on it, cancelled, when the call ends in time,
-as nearly every call does. In a burst of 1,000 calls on loopback that cost about 11 µs a call, as
-much as all of the SDK's own work (bench/, `make bench`). `Deadlines` gives the calls whose
-deadlines fall in the same `GRANULARITY` window one timer between them: entering and leaving a
-bound is a dict insert and a delete.
+as nearly every call does; in a burst that costs as much as the SDK's own work per call (`make
+bench`). `Deadlines` gives the calls whose deadlines fall in the same `GRANULARITY` window one timer
+between them: entering and leaving a bound is a dict insert and a delete.
 
 A deadline is rounded up to the end of its window, so an attempt ends at most `GRANULARITY` late,
 never early. When a window's timer fires, every task still inside a bound of that window is
@@ -16,7 +15,9 @@ a cancellation from anywhere else goes through unchanged (`Task.uncancel` counts
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import time
 from types import TracebackType
 
 GRANULARITY = 0.01  # seconds: the most an attempt can overrun its timeout, and how timers are shared
@@ -32,11 +33,12 @@ class Deadlines:
         self._windows: dict[int, dict[asyncio.Task[object], None]] = {}
         self._expired: set[asyncio.Task[object]] = set()  # cancelled by a timer, bound not yet left
 
-    def bound(self, seconds: float | None) -> Bound | _Unbounded:
-        """A `with` block the current task must leave within `seconds` (None: no limit), else
-        `TimeoutError` is raised in it, wherever it is waiting."""
-        if seconds is None:
+    def bound(self, deadline: float | None) -> Bound | contextlib.nullcontext[None]:
+        """A `with` block the current task must leave by `deadline` (a `time.monotonic()` instant;
+        None: no limit), else `TimeoutError` is raised in it, wherever it is waiting."""
+        if deadline is None:
             return UNBOUNDED
+        seconds = deadline - time.monotonic()
         task = asyncio.current_task(self._loop)
         if task is None:
             raise RuntimeError("a deadline needs a running task")
@@ -95,16 +97,4 @@ class Bound:
             raise TimeoutError from exc
 
 
-class _Unbounded:
-    """`Deadlines.bound(None)`: no limit."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> _Unbounded:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-UNBOUNDED = _Unbounded()
+UNBOUNDED: contextlib.nullcontext[None] = contextlib.nullcontext()  # `bound(None)`: no limit

@@ -1,0 +1,40 @@
+"""What a client and its `with_options` copies share at run time: the send pacing, the fields of
+replies already reported as contradicting the spec, and the URLs made per operation path.
+
+Settings (`gewe.settings`) are frozen values; this is the mutable state next to them, one object per
+client, handed to every call.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from .errors import GeweConfigError
+from .pacing import Pacer
+
+URL_CACHE_SIZE = 256
+
+
+class Shared:
+    """A client's runtime state, shared by its `with_options` copies."""
+
+    __slots__ = ("_urls", "base_url", "pacer", "reported")
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.pacer = Pacer()  # see gewe.pacing
+        self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
+        self._urls: dict[str, httpx.URL] = {}
+
+    def url(self, path: str) -> httpx.URL:
+        """The URL for an operation's path: one object per path (senders cache by its identity)."""
+        url = self._urls.get(path)
+        if url is None:
+            try:
+                url = httpx.URL(self.base_url + path)
+            except (httpx.InvalidURL, TypeError, ValueError):
+                raise GeweConfigError(f"{path!r} is not a valid path", setting="path") from None
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[path] = url
+        return url
