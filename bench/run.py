@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import breakdown
 import events
 import images
+import intake
 import percall
 import pipeline
 import report
@@ -277,11 +278,14 @@ def main(argv: list[str] | None = None) -> int:
             results["images"] = images.image_bench(tmp, profile["images"], log)
             log("6. receiving pushes")
             results["events"] = events.events_bench(args.quick, log)
+            log("7. durable intake")
+            results["intake"] = intake.intake_bench(args.quick, log)
 
     results["machine"]["load_after"] = os.getloadavg()
     results["seconds"] = time.perf_counter() - started
     results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = report.render(results) + (events.render(results["events"]) if "events" in results else "")
+    text += intake.render(results["intake"]) if "intake" in results else ""
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -143,6 +143,12 @@ def generate_into(dest: Path, spec: Path = SPEC, pushes: Path = PUSHES) -> None:
     (dest / "_read_only.py").write_text(
         mark + render_module(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
     )
+    # Which operations are paced as sends or downloads (the spec's x-gewe-pacing), for gewe.pacing.
+    from tools.gewe_spec.pacing import render_module as render_pacing
+
+    (dest / "_pacing.py").write_text(
+        mark + render_pacing(yaml.safe_load(spec.read_text(encoding="utf-8"))), encoding="utf-8"
+    )
     # The operations a fake GeWe serves (gewe.testing.FakeGewe): paths, request schemas, example replies.
     from tools.gewe_spec.operations import render as render_operations
 

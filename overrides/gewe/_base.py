@@ -48,7 +48,7 @@ class ClientBase:
         user's `http_client`/`transport` checked, the state shared with `with_options` copies."""
         self._settings = Settings.create(**{name: args[name] for name in SETTINGS})
         check_pool(args["http_client"], args["transport"], client_type, transport_type)
-        self._shared = Shared(self._settings.base_url)
+        self._shared = Shared(self._settings.base_url, args.get("pacing"))
         self._owns_pool = args["http_client"] is None
         self._transport = args["transport"]
 

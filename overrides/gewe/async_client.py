@@ -53,6 +53,7 @@ from .transport.async_deadline import Deadlines
 if TYPE_CHECKING:
     from gewe_api import AuthenticatedClient
 
+    from .pacing import Pacing
     from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
 
     Args:
         token, app_id, base_url, timeout, max_retries, retry_policy, default_headers,
-        max_response_bytes, send_interval: as for `GeweClient`.
+        max_response_bytes, send_interval, pacing: as for `GeweClient`.
         transport: an httpx async transport (default: none, aiohttp's connection pool is used),
             e.g. `httpx.AsyncHTTPTransport(proxy=...)`, `httpx.MockTransport` or httpx-aiohttp's
             `AiohttpTransport`.
@@ -95,6 +96,7 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._configure(locals(), httpx.AsyncClient, httpx.AsyncBaseTransport)
         if type(max_connections) is not int or max_connections < 1:
@@ -125,9 +127,13 @@ class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
         **options: Unpack[CallOptions],
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
-        state = self._state
-        state.bind()
+        self._state.bind()
         call: Call[T] = Call(self._settings, self._shared, operation, path, body, parse, envelope, options)
+        async with call.aturn():  # pacing=: the account's turn for a send or download (gewe.pacing)
+            return await self._call(call)
+
+    async def _call(self, call: Call[T]) -> T:
+        state = self._state
         wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:
             await self._wait(wait)

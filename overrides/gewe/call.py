@@ -29,11 +29,13 @@ from gewe_api.api import CallOptions, Report
 from ._readonly import is_read_only
 from .envelope import http_error, unwrap
 from .errors import GeweConfigError, GeweConnectionError, GeweError, GeweTimeoutError
+from .pacing import profile_of
 from .settings import Settings, check_headers
 from .transport import Attempt, Reply, SendFailure
 from .transport.body import BodyTooLarge, BodyUndecodable
 
 if TYPE_CHECKING:
+    from .pacing import Pacing
     from .runtime import Shared
 
 T = TypeVar("T")
@@ -63,6 +65,7 @@ class Call(Generic[T]):
         "settings",
         "shared",
         "started",
+        "to",
         "url",
     )
 
@@ -97,6 +100,8 @@ class Call(Generic[T]):
         self.content, sent = settings.encode(body, options.get("extra_body"))
         app_id = sent.get("appId")
         self.app_id = app_id if isinstance(app_id, str) else ""
+        to = sent.get("toWxid")
+        self.to = to if isinstance(to, str) else None
         self.read_only = is_read_only(operation)
         idempotent = options.get("idempotent")
         self.retry_safe = self.read_only if idempotent is None else bool(idempotent)
@@ -110,6 +115,23 @@ class Call(Generic[T]):
         if interval is None or self.read_only:
             return 0.0
         return self.shared.pacer.reserve(self.app_id, interval)
+
+    def turn(self) -> contextlib.AbstractContextManager[None]:
+        """The account's turn held around the whole call (`pacing=`; see `gewe.pacing`)."""
+        paced = self._paced()
+        return contextlib.nullcontext() if paced is None else paced[0].turn(*paced[1])
+
+    def aturn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """`turn` for the async client."""
+        paced = self._paced()
+        return contextlib.nullcontext() if paced is None else paced[0].aturn(*paced[1])
+
+    def _paced(self) -> tuple[Pacing, tuple[str, str, str | None, float | None, str]] | None:
+        pacing = self.shared.pacing
+        profile = None if pacing is None else profile_of(self.operation)
+        if pacing is None or profile is None:
+            return None
+        return pacing, (self.app_id, profile, self.to, self.settings.timeout.total, self.operation)
 
     def next_attempt(self) -> Attempt:
         """The next attempt, its deadline starting now."""

@@ -3,7 +3,9 @@
     gewe group qrcode CHATROOM_ID [-o FILE] [--terminal]
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
-    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
+    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json] [--queue Q]
+    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S]
+    gewe dead list|replay --queue Q [ID ...] [--all]
     gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
     gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
 
@@ -252,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .events.cli import add_arguments as add_listen_arguments  # the command lives in gewe.events
 
     add_listen_arguments(command(sub, "listen", "receive GeWe's pushes: one line (or JSON line) per event"))
+    from .events.work_cli import add_dead_arguments, add_work_arguments
+
+    add_work_arguments(command(sub, "work", "handle stored pushes with MODULE:HANDLER until SIGTERM"))
+    add_dead_arguments(command(sub, "dead", "list or replay the dead letters of a queue"))
 
     from .login_cli import add_arguments as add_login_arguments  # the command lives in gewe.login_cli
 

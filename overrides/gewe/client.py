@@ -36,6 +36,7 @@ from .transport import Sender, SenderClosed, SendFailure, Unreadable, log_exchan
 if TYPE_CHECKING:
     from gewe_api import AuthenticatedClient
 
+    from .pacing import Pacing
     from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -67,6 +68,8 @@ class GeweClient(ClientBase, Overrides, Resources):
             16 MiB); a larger one is a `GeweHTTPError`. Also per call.
         send_interval: seconds between the starts of calls that are not read-only, per appId
             (default: none); see `gewe.pacing`.
+        pacing: a `gewe.pacing.Pacing` (this process) or `RedisPacing` (every process): sends and
+            downloads take the account's turn, with GeWe's gaps (default: none); see `gewe.pacing`.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class GeweClient(ClientBase, Overrides, Resources):
         default_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         send_interval: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._configure(locals(), httpx.Client, httpx.BaseTransport)
         # The sender, chosen once: the user's client or transport, else httpcore's pool (made on
@@ -119,6 +123,10 @@ class GeweClient(ClientBase, Overrides, Resources):
     ) -> T:
         """POST `body` to `path` and return the reply's data; the methods on the modules call this."""
         call: Call[T] = Call(self._settings, self._shared, operation, path, body, parse, envelope, options)
+        with call.turn():  # pacing=: the account's turn for a send or download (gewe.pacing)
+            return self._call(call)
+
+    def _call(self, call: Call[T]) -> T:
         sender = self._sender
         wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:

@@ -1,4 +1,5 @@
-"""What a client and its `with_options` copies share at run time: the send pacing, the fields of
+"""What a client and its `with_options` copies share at run time: the send pacing (`send_interval`'s
+schedule, and the `pacing=` turns the user gave), the fields of
 replies already reported as contradicting the spec, and the URLs made per operation path.
 
 Settings (`gewe.settings`) are frozen values; this is the mutable state next to them, one object per
@@ -10,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from .errors import GeweConfigError
-from .pacing import Pacer
+from .pacing import Pacer, Pacing
 
 URL_CACHE_SIZE = 256
 
@@ -18,11 +19,14 @@ URL_CACHE_SIZE = 256
 class Shared:
     """A client's runtime state, shared by its `with_options` copies."""
 
-    __slots__ = ("_urls", "base_url", "pacer", "reported")
+    __slots__ = ("_urls", "base_url", "pacer", "pacing", "reported")
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, pacing: Pacing | None = None) -> None:
+        if pacing is not None and not isinstance(pacing, Pacing):
+            raise GeweConfigError("pacing must be a gewe.pacing.Pacing or RedisPacing", setting="pacing")
         self.base_url = base_url
-        self.pacer = Pacer()  # see gewe.pacing
+        self.pacer = Pacer()  # send_interval; see gewe.pacing
+        self.pacing = pacing  # pacing=: the user's, shared with every client given it
         self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
         self._urls: dict[str, httpx.URL] = {}
 

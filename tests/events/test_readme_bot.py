@@ -2,12 +2,14 @@
 
 The fake answers setCallback the way GeWe does (it posts the test message to the URL first), then
 pushes a private text, a group text mentioning the bot, a group text that does not, the bot's own
-message and a duplicate; the bot must reply to exactly the first two, once each.
+message and a duplicate; the bot must reply to exactly the first two, once each, through its
+SQLite queue, and stop on SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ def bot_code(readme: Path) -> str:
     "readme", [ROOT / "README.md", ROOT / "overrides" / "README.md"], ids=["repo", "wheel"]
 )
 async def test_the_readme_bot_replies_once_to_what_it_should(
-    readme: Path, monkeypatch: pytest.MonkeyPatch
+    readme: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     code = bot_code(readme)
     assert bot_code(ROOT / "README.md") == code  # both READMEs show the same bot
@@ -47,6 +49,7 @@ async def test_the_readme_bot_replies_once_to_what_it_should(
         port = free_port()
         code = code.replace('"https://bot.example.com", port=8080', f'"http://127.0.0.1:{port}", port={port}')
         code = code.replace("asyncio.run(main())", "")
+        monkeypatch.chdir(tmp_path)  # its SqliteQueue("bot.db")
         namespace: dict[str, Any] = {}
         exec(compile(code, str(readme), "exec"), namespace)
         bot = asyncio.create_task(namespace["main"]())
@@ -63,8 +66,12 @@ async def test_the_readme_bot_replies_once_to_what_it_should(
                     break
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.2)
+            # SIGTERM (docker stop): the bot's own handler stops it cleanly (never this test process)
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+            signal.raise_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot, 15)
         finally:
-            bot.cancel()  # Ctrl-C
+            bot.cancel()
             await asyncio.gather(bot, return_exceptions=True)
         replies = gewe.calls("message.postText")
     assert sorted((r["toWxid"], r["content"]) for r in replies) == sorted(
@@ -72,3 +79,4 @@ async def test_the_readme_bot_replies_once_to_what_it_should(
     )
     assert all(r["appId"] == pushes.APP_ID and r.problems == () for r in replies)
     assert [d.status for d in gewe.deliveries] == [200] * 5
+    assert (tmp_path / "bot.db").is_file()  # the pushes went through the durable queue

@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from . import yamlio
+from . import pacing, yamlio
 from .errors import SpecError
 from .names import NameRegistry, OperationNames, derive
 from .normalize import METHODS, SECURITY_SCHEME, TOKEN_HEADER, Normalized, normalize_operation
@@ -75,6 +75,7 @@ class Bundler:
     servers: list[dict[str, Any]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     read_only: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions (readonly.py)
+    pacing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewed patterns (pacing.py)
 
     def add_document(self, doc: Document, ours: bool = False) -> None:
         """Add every operation of one page's OpenAPI document.
@@ -113,6 +114,9 @@ class Bundler:
                     source, operation, names, body.get("components"), warn=warn, where=where
                 )
                 normalized.operation[EXTENSION] = decide(f"{names.module}.{names.operation}", self.read_only)
+                paced = pacing.decide(f"{names.module}.{names.operation}", self.pacing)
+                if paced is not None:
+                    normalized.operation[pacing.EXTENSION] = paced
                 self._add_operation(source, str(path), method, names, normalized)
 
     def _add_operation(
@@ -154,6 +158,7 @@ class Bundler:
         return {
             "openapi": "3.0.3",
             **({EXTENSION: reviewed} if reviewed else {}),
+            **({pacing.EXTENSION: {k: list(v) for k, v in self.pacing.items()}} if self.pacing else {}),
             "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
             "servers": servers or [DEFAULT_SERVER],
             "tags": [
@@ -247,7 +252,11 @@ def bundle(
     `pages` is the folder of our own pages (True: `our_pages(exports)`; None or False: none); they
     are bundled after GeWe's, and an operation both define keeps GeWe's page.
     """
-    bundler = Bundler(report=report if report is not None else Report(), read_only=load_exceptions(read_only))
+    bundler = Bundler(
+        report=report if report is not None else Report(),
+        read_only=load_exceptions(read_only),
+        pacing=pacing.load_rules(),
+    )
     ours = our_pages(exports) if pages is True else (pages or None)
     seen: set[str] = set()
     for folder, is_ours in [(exports, False), *([(ours, True)] if ours is not None else [])]:

@@ -50,12 +50,9 @@ class Reviewed:
     why: str
 
 
-def load_exceptions(path: Path | None = None) -> dict[str, Reviewed]:
-    """The reviewed exceptions ("module.operation" -> answer); a SpecError naming the file if malformed.
-
-    A missing file means no exceptions.
-    """
-    path = path or EXCEPTIONS
+def load_reviewed(path: Path, shape: str) -> dict[Any, Any]:
+    """A reviewed YAML file's top-level mapping ({} when the file is missing or empty); a SpecError
+    naming the file when it does not parse or is not a mapping (`shape` says what is expected)."""
     if not path.is_file():
         return {}
     try:
@@ -65,7 +62,17 @@ def load_exceptions(path: Path | None = None) -> dict[str, Reviewed]:
     if table is None:
         return {}
     if not isinstance(table, dict):
-        raise SpecError(str(path), "expected a mapping of module.operation to {read-only, why}")
+        raise SpecError(str(path), f"expected a mapping of {shape}")
+    return table
+
+
+def load_exceptions(path: Path | None = None) -> dict[str, Reviewed]:
+    """The reviewed exceptions ("module.operation" -> answer); a SpecError naming the file if malformed.
+
+    A missing file means no exceptions.
+    """
+    path = path or EXCEPTIONS
+    table = load_reviewed(path, "module.operation to {read-only, why}")
     out = {}
     for operation, entry in table.items():
         if not _OPERATION.match(str(operation)):

@@ -64,9 +64,21 @@ from .parse import parse_event
 
 if TYPE_CHECKING:  # imported on first use (they import aiohttp): parse_event alone stays light
     from .callback import callback_url, set_callback
+    from .queues import DeadLetter, Delivery, MemoryQueue, PushQueue, open_queue
     from .receiver import Receiver, secret_path
+    from .redis_queue import RedisStreamQueue
+    from .sqlite_queue import SqliteQueue
+    from .worker import Worker
 
 _LAZY = {
+    "DeadLetter": "queues",
+    "Delivery": "queues",
+    "MemoryQueue": "queues",
+    "PushQueue": "queues",
+    "open_queue": "queues",
+    "RedisStreamQueue": "redis_queue",
+    "SqliteQueue": "sqlite_queue",
+    "Worker": "worker",
     "Receiver": "receiver",
     "secret_path": "receiver",
     "set_callback": "callback",
@@ -91,7 +103,9 @@ __all__ = [
     "ChannelsEvent",
     "ContactDeletedEvent",
     "ContactUpdateEvent",
+    "DeadLetter",
     "DedupStore",
+    "Delivery",
     "EmojiEvent",
     "Event",
     "FileEvent",
@@ -107,6 +121,7 @@ __all__ = [
     "LocationEvent",
     "Member",
     "MemoryDedup",
+    "MemoryQueue",
     "MessageEvent",
     "MiniProgramEvent",
     "OfflineEvent",
@@ -115,11 +130,14 @@ __all__ = [
     "OtherSystemEvent",
     "PatEvent",
     "PingEvent",
+    "PushQueue",
     "QuoteEvent",
     "Receiver",
     "RedPacketEvent",
     "RedisDedup",
+    "RedisStreamQueue",
     "RevokeEvent",
+    "SqliteQueue",
     "SystemEvent",
     "SystemNoticeEvent",
     "TextEvent",
@@ -127,8 +145,10 @@ __all__ = [
     "UnknownEvent",
     "VideoEvent",
     "VoiceEvent",
+    "Worker",
     "callback_url",
     "dedup_key",
+    "open_queue",
     "parse_event",
     "secret_path",
     "set_callback",

@@ -1,4 +1,4 @@
-"""`gewe listen [--host] [--port] [--path] [--set-callback PUBLIC_URL] [--json]`.
+"""`gewe listen [--host] [--port] [--path] [--set-callback PUBLIC_URL] [--json] [--queue Q]`.
 
 Receives GeWe's pushes and prints one line per event (time, kind, chat, sender, a short summary),
 or with --json one JSON object per line; de-duplicated; Ctrl-C (or SIGTERM) stops cleanly after
@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="once listening, set GeWe's callback to PUBLIC_URL (the secret path is added when it has none)",
     )
     parser.add_argument("--json", action="store_true", help="print each event as one JSON line")
+    parser.add_argument(
+        "--queue",
+        metavar="QUEUE",
+        help="store pushes in sqlite:///path.db or redis://host:port/db before answering; print from there",
+    )
     parser.set_defaults(func=run_listen)
 
 
@@ -133,7 +138,10 @@ async def _listen(args: argparse.Namespace) -> int:
     async def show(event: Event) -> None:
         print(event_json(event) if args.json else event_line(event), flush=True)
 
-    receiver = Receiver(show, path=args.path or secret_path(), workers=1)
+    from .queues import open_queue
+
+    queue = open_queue(args.queue) if args.queue else None
+    receiver = Receiver(show, path=args.path or secret_path(), workers=1, queue=queue)
     url = await receiver.start(args.host, args.port)
     stopping = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -149,7 +157,10 @@ async def _listen(args: argparse.Namespace) -> int:
         await stopping.wait()
     finally:
         left = await asyncio.shield(receiver.stop())
-        print(f"stopped ({receiver.handled} events, {left} left unhandled)", file=sys.stderr, flush=True)
+        if queue is not None:
+            await queue.close()
+        handled = receiver.worker.handled if receiver.worker is not None else receiver.handled
+        print(f"stopped ({handled} events, {left} left unhandled)", file=sys.stderr, flush=True)
     return 0
 
 

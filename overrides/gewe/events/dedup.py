@@ -5,6 +5,10 @@ an event's key only when the event is accepted into its queue, and `release`s it
 event was not handled (its handler raised, or `stop()` left it in the queue), so a later delivery
 of that message is handled rather than dropped as a duplicate.
 
+A `Worker` on a durable queue claims when a handler starts, with `claim_for(key, owner)` (the
+stored push's id as owner: the same push handed out again after its worker died is not its own
+duplicate) and `complete(key)` once it succeeded; a store without them gets `claim` alone.
+
 - `MemoryDedup`: one process; bounded by count and by age.
 - `RedisDedup` (`pip install 'gewe-sdk[redis]'`): shared by several receivers behind a load
   balancer; one `SET key 1 NX EX ttl` per claim.
@@ -55,6 +59,7 @@ class MemoryDedup:
             raise GeweConfigError(f"MemoryDedup needs max_keys >= 1 and ttl > 0, got {max_keys}, {ttl}")
         self.max_keys, self.ttl = max_keys, ttl
         self._seen: OrderedDict[str, float] = OrderedDict()  # key -> expiry, oldest first
+        self._owners: dict[str, str] = {}  # key -> the stored push still handling it (claim_for)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -66,6 +71,7 @@ class MemoryDedup:
             if expiry > now and len(seen) <= self.max_keys:
                 break
             del seen[key]
+            self._owners.pop(key, None)
 
     async def claim(self, key: str) -> bool:
         now = time.monotonic()
@@ -74,11 +80,35 @@ class MemoryDedup:
             return False
         self._seen[key] = now + self.ttl
         if len(self._seen) > self.max_keys:
-            self._seen.popitem(last=False)
+            self._owners.pop(self._seen.popitem(last=False)[0], None)
         return True
 
     async def release(self, key: str) -> None:
         self._seen.pop(key, None)
+        self._owners.pop(key, None)
+
+    async def claim_for(self, key: str, owner: str) -> bool:
+        """`claim`, or True again for the `owner` already holding it (the same stored push handed
+        out again after its worker stopped) until `complete`."""
+        if await self.claim(key):
+            self._owners[key] = owner
+            return True
+        return key in self._seen and self._owners.get(key) == owner
+
+    async def complete(self, key: str) -> None:
+        """The holder's handler succeeded: from now on every claim of `key` is a duplicate."""
+        self._owners.pop(key, None)
+
+
+_CLAIM_FOR = """
+local held = redis.call('GET', KEYS[1])
+if not held then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return 1
+end
+if held == ARGV[1] then return 1 end
+return 0
+"""
 
 
 class RedisDedup:
@@ -127,6 +157,7 @@ class RedisDedup:
         self.prefix = prefix
         self._waiting: list[tuple[str, asyncio.Future[bool]]] = []
         self._sending: set[asyncio.Task[None]] = set()
+        self.marked_done_by: Any = None  # the RedisStreamQueue whose ack marks ids done (its dedup())
 
     def __repr__(self) -> str:
         return f"RedisDedup(ttl={self.ttl}, prefix={self.prefix!r})"
@@ -169,6 +200,13 @@ class RedisDedup:
 
     async def release(self, key: str) -> None:
         await self.client.delete(self.prefix + key)
+
+    async def claim_for(self, key: str, owner: str) -> bool:
+        """`claim`, or True again for the `owner` already holding it, until `complete` (one script)."""
+        return bool(await self.client.eval(_CLAIM_FOR, 1, self.prefix + key, "~" + owner, self.ttl))
+
+    async def complete(self, key: str) -> None:
+        await self.client.set(self.prefix + key, b"1", xx=True, keepttl=True)
 
     async def aclose(self) -> None:
         """Close the client if this store made it (from a URL)."""

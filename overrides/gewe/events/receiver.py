@@ -54,6 +54,10 @@ from aiohttp import web
 from ..errors import GeweConfigError, GeweEventError
 from .dedup import DedupStore, MemoryDedup
 from .intake import Intake, MemoryIntake, Push
+from .queues import PushQueue
+
+if TYPE_CHECKING:
+    from .worker import Worker
 from .models import Event, PingEvent
 from .parse import decode_body, is_test_message, parse_event, push_key
 
@@ -240,7 +244,15 @@ class Receiver:
     Args:
         handler: called with each event (never the test message); sync (run in a daemon thread) or
             async. An exception is logged with the event's kind and `new_msg_id`, the event's id is
-            forgotten (a re-delivery is handled again), and the worker goes on.
+            forgotten (a re-delivery is handled again), and the worker goes on. None (with a
+            `queue`): this receiver only stores pushes, for `Worker`s elsewhere.
+        queue: where accepted pushes are stored (`SqliteQueue`, `RedisStreamQueue`, `MemoryQueue`;
+            see `gewe.events.queues`). A push is answered 200 only once the queue has stored it,
+            503 if it cannot within `store_timeout` s. With a handler, a `Worker` in this process
+            handles them (`workers` at a time, one per chat, in order); de-duplication then
+            happens when a handler starts (`dedup="memory"` means the queue's own store). None
+            (the default): an in-process queue, lost with the process.
+        store_timeout: seconds `queue.put` may take before the push is answered 503.
         path: the secret path GeWe posts to, e.g. `secret_path()`; it never appears in a log line.
         dedup: a `DedupStore` (default: `MemoryDedup()`), or None to handle every delivery.
         max_body: the largest body accepted, in bytes (default 1 MiB).
@@ -264,9 +276,11 @@ class Receiver:
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Handler | None = None,
         *,
         path: str,
+        queue: PushQueue | None = None,
+        store_timeout: float = 2.0,
         dedup: DedupStore | Literal["memory"] | None = "memory",
         max_body: int = 1 << 20,
         queue_size: int = 10_000,
@@ -295,6 +309,17 @@ class Receiver:
         ):
             if not value > 0:
                 raise GeweConfigError(f"{name} must be > 0 seconds", setting=name)
+        if handler is None and queue is None:
+            raise GeweConfigError(
+                "Receiver needs a handler, a queue= for Workers, or both", setting="handler"
+            )
+        if queue is not None and not isinstance(queue, PushQueue):
+            raise GeweConfigError(
+                f"queue must be a MemoryQueue, SqliteQueue or RedisStreamQueue, got {type(queue).__name__}",
+                setting="queue",
+            )
+        if not store_timeout > 0:
+            raise GeweConfigError("store_timeout must be > 0 seconds", setting="store_timeout")
         if isinstance(allow, str):  # one address or network, not its characters
             allow = [allow]
         try:
@@ -305,6 +330,18 @@ class Receiver:
             raise GeweConfigError(f"allow: not an address or network: {exc}", setting="allow") from None
         self.handler = handler
         self.media = media  # served by this receiver's server too (gewe.media.ReceiverMediaHost)
+        self.queue, self.store_timeout = queue, store_timeout
+        self.worker: Worker | None = None
+        if queue is not None and handler is not None:
+            from .worker import Worker
+
+            self.worker = Worker(
+                handler,
+                queue=queue,
+                concurrency=workers,
+                dedup="auto" if dedup == "memory" else dedup,
+                handler_timeout=handler_timeout,
+            )
         self._path = path.encode()
         self.dedup: DedupStore | None = MemoryDedup() if dedup == "memory" else dedup
         self._claim_is_instant = type(self.dedup) is MemoryDedup  # never suspends: no deadline needed
@@ -361,6 +398,7 @@ class Receiver:
             "rejected": self.rejected,
             "connections": len(self._conns),
             "refused_connections": self.refused_connections,
+            **({"worker": self.worker.stats()} if self.worker is not None else {}),  # queue= and a handler
         }
 
     # -- the answer path -------------------------------------------------------------------------
@@ -419,6 +457,8 @@ class Receiver:
         if key is not None and len(key) > MAX_KEY:
             logger.debug("push answered 400: its Appid is longer than any real one")
             return self._answer(400)
+        if self.queue is not None:
+            return await self._store(raw, bytes(body))
         self.ensure_workers()
         intake = self.intake
         assert intake is not None
@@ -446,6 +486,28 @@ class Receiver:
                 await self._forget(key)
             return self._reject(raw, "the queue is full")
         return self._answer(200)
+
+    async def _store(self, raw: dict[str, Any], body: bytes) -> int:
+        """The answer with a `queue`: 200 once it stored the push, 503 if it did not in time."""
+        assert self.queue is not None
+        if not self._accepting:
+            await self._start_worker()
+        try:
+            async with asyncio.timeout(self.store_timeout):
+                await self.queue.put(raw, body)
+        except TimeoutError:
+            return self._reject(raw, f"the queue did not store it within {self.store_timeout:g} s")
+        except Exception as exc:  # full, or its store is down: GeWe delivers it again
+            return self._reject(raw, f"the queue did not store it ({type(exc).__name__}: {exc})")
+        return self._answer(200)
+
+    async def _start_worker(self) -> None:
+        if self._stopped or self._accepting:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._accepting = True
+        if self.worker is not None and not self.worker.running:
+            await self.worker.start()
 
     def _reject(self, raw: dict[str, Any], why: str) -> int:
         self.rejected += 1
@@ -604,6 +666,7 @@ class Receiver:
         return parse_event(push.body)
 
     async def _handle(self, push: Push, me: asyncio.Task[None]) -> None:
+        assert self.handler is not None  # without a queue there is always a handler
         event: Event | None = None
         started = self._started
         try:
@@ -703,7 +766,10 @@ class Receiver:
         self._runner = runner
         logging.getLogger("asyncio").addFilter(_accept_errors)
         self._sweeper = asyncio.create_task(self._sweep(), name="gewe-receiver-sweep")
-        self.ensure_workers()
+        if self.queue is not None:
+            await self._start_worker()
+        else:
+            self.ensure_workers()
         bound = self._server.sockets[0].getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self.url = f"http://{shown}:{bound[1]}{self._path.decode()}"
@@ -724,6 +790,10 @@ class Receiver:
         self._accepting = False
         self._stopped = True
         await self._close_http(drained_by)
+        if self.queue is not None:  # stored pushes wait in the queue; running ones are handed back
+            worker = self.worker
+            self.left = 0 if worker is None else await worker.stop(max(0.0, deadline - loop.time()))
+            return self.left
         intake, tasks = self.intake, self._tasks
         if intake is None:
             return 0
@@ -808,6 +878,8 @@ class Receiver:
                 await stopping.wait()
             finally:
                 left = await asyncio.shield(self.stop(stop_timeout))
+                if self.queue is not None:  # its connections belong to this loop, which ends here
+                    await self.queue.close()
             return left
 
         try:
