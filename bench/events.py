@@ -37,24 +37,7 @@ def corpus() -> list[bytes]:
     """One push body per kind, private and group (the tests' synthetic pushes)."""
     from tests.fixtures import pushes as P
 
-    contents = [
-        (1, "hello there"),
-        (3, P.IMAGE),
-        (34, P.VOICE),
-        (43, P.VIDEO),
-        (47, P.EMOJI),
-        (48, P.LOCATION),
-        (42, P.CARD),
-        (37, P.FRIEND_REQUEST),
-        (49, P.LINK),
-        (49, P.FILE),
-        (49, P.QUOTE),
-        (49, P.TRANSFER),
-        (10002, P.REVOKE),
-        (10002, P.GROUP_TEMPLATE),
-        (10000, "notice"),
-    ]
-    bodies = [P.push(t, c, room=room) for t, c in contents for room in (None, P.ROOM)]
+    bodies = [P.push(t, c, room=room) for t, c in P.CONTENTS for room in (None, P.ROOM)]
     bodies.append(P.push(1, "@bot hi", room=P.ROOM, mentions=[P.BOT]))
     bodies += [
         P.mod_contacts(P.ROOM, "Team"),

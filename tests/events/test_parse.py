@@ -415,13 +415,16 @@ def test_every_xml_attack_is_refused_as_defusedxml_refuses_it(name: str) -> None
     import defusedxml
     from defusedxml.ElementTree import fromstring as defused
 
-    from gewe.events.xml import XMLRefused, parse_xml
+    from gewe.events.xml import XMLRefused, attributes, parse_xml
 
     attack = XML_ATTACKS[name]
     with pytest.raises((defusedxml.DefusedXmlException, ElementTree.ParseError)):
         defused(attack, forbid_dtd=True)  # the old reader refused it too
     with pytest.raises(XMLRefused):
         parse_xml(attack)
+    for tag in (None, "msg", "img"):  # the one-pass reader of attribute-only kinds refuses it too
+        with pytest.raises(XMLRefused):
+            attributes(attack, tag)
 
 
 @pytest.mark.parametrize(
@@ -432,10 +435,12 @@ def test_every_xml_attack_is_refused_as_defusedxml_refuses_it(name: str) -> None
     ],
 )
 def test_entities_without_a_dtd_and_doctype_anywhere_are_refused(text: str) -> None:
-    from gewe.events.xml import XMLRefused, parse_xml
+    from gewe.events.xml import XMLRefused, attributes, parse_xml
 
     with pytest.raises(XMLRefused):
         parse_xml(text)
+    with pytest.raises(XMLRefused):
+        attributes(text, "msg")
 
 
 def test_predefined_entities_character_references_and_cdata_still_read() -> None:

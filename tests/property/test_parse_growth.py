@@ -83,6 +83,8 @@ BUILDERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "text": text,
     "mentions": mentions,
     "image": xml_kind(3, "msg", "img"),
+    # many <img>, nested: the attribute reader falls back to the tree (a child may follow a deeper one)
+    "image_repeated": lambda n: P.push(3, "<msg>" + "<x><img a='1'/></x>" * n + "<img a='2'/></msg>"),
     "voice": xml_kind(34, "msg", "voicemsg"),
     "video": xml_kind(43, "msg", "videomsg"),
     "emoji": xml_kind(47, "msg", "emoji"),

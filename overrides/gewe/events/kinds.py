@@ -1,18 +1,22 @@
 """An `AddMsg` push's kind and per-kind fields, from `MsgType` and the XML in `Content`.
 
-`message_event(common, content, xml_of, thumbnail)` picks the class; `common` holds the fields
-every message has (MessageEvent's). XML that does not parse leaves the kind as `MsgType` says and
-the per-kind fields None (`xml_of` logs it once and returns None).
+`build_message(common, msg_type, content, xml, thumbnail)` picks the class; `common` holds the
+values of the fields every message has (MessageEvent's init fields, in their order). XML that does
+not parse leaves the kind as `MsgType` says and the per-kind fields None (`xml` logs it once and
+returns None). Kinds that need one element's attributes read them without a tree
+(`xml.attributes`). Events are built with `construct.maker` (their `__init__`'s result, cheaper).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
 from ..images import Image
+from .construct import maker
 from .models import (
     CardEvent,
     ChannelsEvent,
@@ -29,6 +33,7 @@ from .models import (
     LinkEvent,
     LocationEvent,
     Member,
+    MessageEvent,
     MiniProgramEvent,
     OtherAppEvent,
     OtherMessageEvent,
@@ -43,10 +48,56 @@ from .models import (
     VideoEvent,
     VoiceEvent,
 )
-from .xml import attr, element, text, to_float, to_int
+from .xml import attr, attr_values, element, text, to_float, to_int
 
+Common = tuple[Any, ...]  # MessageEvent's init field values, in field order
 XmlOf = Callable[[str | None], Element | None]
+_COMMON_FIELDS = tuple(
+    (f.name, f.default if f.default is not dataclasses.MISSING else {})  # (raw: a dict by default)
+    for f in dataclasses.fields(MessageEvent)
+    if f.init
+)
 INVITE_MARK = "addchatroombyinvite"  # the path of a group invitation link
+
+
+class XmlReader(Protocol):
+    """Reads a push's XML (None, logged once, when refused), or some attributes of one element of it
+    (each None then): `attributes(content, tag, names)` is `attr(element(xml(content), tag), name)`
+    for each name, without a tree."""
+
+    def __call__(self, content: str | None) -> Element | None: ...
+
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]: ...
+
+
+_TEXT = maker(TextEvent)
+_SYSTEM_NOTICE = maker(SystemNoticeEvent)
+_OTHER_MESSAGE = maker(OtherMessageEvent)
+_IMAGE = maker(ImageEvent)
+_VOICE = maker(VoiceEvent)
+_VIDEO = maker(VideoEvent)
+_EMOJI = maker(EmojiEvent)
+_LOCATION = maker(LocationEvent)
+_CARD = maker(CardEvent)
+_FRIEND_REQUEST = maker(FriendRequestEvent)
+_GROUP_INVITE = maker(GroupInviteEvent)
+_LINK = maker(LinkEvent)
+_FILE = maker(FileEvent)
+_FILE_NOTICE = maker(FileNoticeEvent)
+_MINI_PROGRAM = maker(MiniProgramEvent)
+_CHANNELS = maker(ChannelsEvent)
+_QUOTE = maker(QuoteEvent)
+_TRANSFER = maker(TransferEvent)
+_RED_PACKET = maker(RedPacketEvent)
+_OTHER_APP = maker(OtherAppEvent)
+_REVOKE = maker(RevokeEvent)
+_PAT = maker(PatEvent)
+_GROUP = maker(GroupEvent)
+_GROUP_ANNOUNCEMENT = maker(GroupAnnouncementEvent)
+_GROUP_TODO = maker(GroupTodoEvent)
+_OTHER_SYSTEM = maker(OtherSystemEvent)
 
 
 def _millis(value: int | None) -> timedelta | None:
@@ -57,108 +108,89 @@ def _seconds(value: int | None) -> timedelta | None:
     return None if value is None or value < 0 else timedelta(seconds=value)
 
 
-def _image(c: dict[str, Any], root: Element | None, thumbnail: Image | None) -> Event:
-    img = element(root, "img")
-    return ImageEvent(
-        **c,
-        aes_key=attr(img, "aeskey"),
-        md5=attr(img, "md5"),
-        size=to_int(attr(img, "length")),
-        cdn_mid_url=attr(img, "cdnmidimgurl"),
-        cdn_thumb_url=attr(img, "cdnthumburl"),
-        thumbnail=thumbnail,
+def _image(c: Common, content: str | None, xml: XmlReader, thumbnail: Image | None) -> Event:
+    aes_key, md5, length, mid_url, thumb_url = xml.attributes(
+        content, "img", ("aeskey", "md5", "length", "cdnmidimgurl", "cdnthumburl")
     )
+    return _IMAGE(*c, aes_key, md5, to_int(length), mid_url, thumb_url, thumbnail)
 
 
-def _voice(c: dict[str, Any], root: Element | None) -> Event:
-    v = element(root, "voicemsg")
-    return VoiceEvent(
-        **c,
-        duration=_millis(to_int(attr(v, "voicelength"))),
-        aes_key=attr(v, "aeskey"),
-        size=to_int(attr(v, "length")),
+def _voice(c: Common, content: str | None, xml: XmlReader) -> Event:
+    length_ms, aes_key, size = xml.attributes(content, "voicemsg", ("voicelength", "aeskey", "length"))
+    return _VOICE(*c, _millis(to_int(length_ms)), aes_key, to_int(size))
+
+
+def _video(c: Common, content: str | None, xml: XmlReader) -> Event:
+    seconds, aes_key, size, md5, url = xml.attributes(
+        content, "videomsg", ("playlength", "aeskey", "length", "md5", "cdnvideourl")
     )
+    return _VIDEO(*c, _seconds(to_int(seconds)), aes_key, to_int(size), md5, url)
 
 
-def _video(c: dict[str, Any], root: Element | None) -> Event:
-    v = element(root, "videomsg")
-    return VideoEvent(
-        **c,
-        duration=_seconds(to_int(attr(v, "playlength"))),
-        aes_key=attr(v, "aeskey"),
-        size=to_int(attr(v, "length")),
-        md5=attr(v, "md5"),
-        cdn_video_url=attr(v, "cdnvideourl"),
+def _emoji(c: Common, content: str | None, xml: XmlReader) -> Event:
+    md5, size, url = xml.attributes(content, "emoji", ("md5", "len", "cdnurl"))
+    return _EMOJI(*c, md5, to_int(size), url)
+
+
+def _location(c: Common, content: str | None, xml: XmlReader) -> Event:
+    x, y, label, poi_name = xml.attributes(content, "location", ("x", "y", "label", "poiname"))
+    return _LOCATION(*c, to_float(x), to_float(y), label, poi_name)
+
+
+def _card(c: Common, content: str | None, xml: XmlReader) -> Event:
+    wxid, nickname = xml.attributes(content, None, ("username", "nickname"))
+    return _CARD(*c, wxid, nickname)
+
+
+def _friend_request(c: Common, content: str | None, xml: XmlReader) -> Event:
+    wxid, nickname, v3, v4, scene, greeting = xml.attributes(
+        content, None, ("fromusername", "fromnickname", "encryptusername", "ticket", "scene", "content")
     )
+    return _FRIEND_REQUEST(*c, wxid, nickname, v3, v4, to_int(scene), greeting)
 
 
-def _emoji(c: dict[str, Any], root: Element | None) -> Event:
-    e = element(root, "emoji")
-    return EmojiEvent(**c, md5=attr(e, "md5"), size=to_int(attr(e, "len")), url=attr(e, "cdnurl"))
-
-
-def _location(c: dict[str, Any], root: Element | None) -> Event:
-    loc = element(root, "location")
-    return LocationEvent(
-        **c,
-        latitude=to_float(attr(loc, "x")),
-        longitude=to_float(attr(loc, "y")),
-        label=attr(loc, "label"),
-        poi_name=attr(loc, "poiname"),
-    )
-
-
-def _card(c: dict[str, Any], root: Element | None) -> Event:
-    return CardEvent(**c, card_wxid=attr(root, "username"), card_nickname=attr(root, "nickname"))
-
-
-def _friend_request(c: dict[str, Any], root: Element | None) -> Event:
-    return FriendRequestEvent(
-        **c,
-        requester_wxid=attr(root, "fromusername"),
-        nickname=attr(root, "fromnickname"),
-        v3=attr(root, "encryptusername"),
-        v4=attr(root, "ticket"),
-        scene=to_int(attr(root, "scene")),
-        greeting=attr(root, "content"),
-    )
-
-
-def _app(c: dict[str, Any], root: Element | None) -> Event:
-    app = element(root, "appmsg")
+def _app(c: Common, content: str | None, xml: XmlReader) -> Event:
+    app = element(xml(content), "appmsg")
     app_type = to_int(text(app, "type"))
-    base: dict[str, Any] = {
-        **c,
-        "app_type": app_type,
-        "title": text(app, "title"),
-        "description": text(app, "des"),
-        "url": text(app, "url"),
-    }
+    title, description, url = text(app, "title"), text(app, "des"), text(app, "url")
+    base = (*c, app_type, title, description, url)  # AppEvent's init fields
     if app_type == 5:
-        url = base["url"] or ""
-        return GroupInviteEvent(**base) if INVITE_MARK in url else LinkEvent(**base)
+        make = _GROUP_INVITE if INVITE_MARK in (url or "") else _LINK
+        return make(*base)
     if app_type in (6, 74):
-        file = {
-            "file_name": base["title"],
-            "size": to_int(text(app, "appattach/totallen")),
-            "ext": text(app, "appattach/fileext"),
-        }
+        size, ext = to_int(text(app, "appattach/totallen")), text(app, "appattach/fileext")
         if app_type == 74:
-            return FileNoticeEvent(**base, **file)
-        return FileEvent(**base, **file, md5=text(app, "md5"), attach_id=text(app, "appattach/attachid"))
+            return _FILE_NOTICE(*base, file_name=title, size=size, ext=ext)
+        return _FILE(
+            *base,
+            file_name=title,
+            size=size,
+            ext=ext,
+            md5=text(app, "md5"),
+            attach_id=text(app, "appattach/attachid"),
+        )
     if app_type in (33, 36):
-        return MiniProgramEvent(
-            **base, page_path=text(app, "weappinfo/pagepath"), mini_program_id=text(app, "weappinfo/appid")
+        return _MINI_PROGRAM(
+            *base,
+            page_path=text(app, "weappinfo/pagepath"),
+            mini_program_id=text(app, "weappinfo/appid"),
         )
     if app_type == 51:
         feed = element(app, "finderFeed")
-        base["description"] = text(feed, "desc")
-        return ChannelsEvent(**base, nickname=text(feed, "nickname"), object_id=text(feed, "objectId"))
+        return _CHANNELS(
+            *c,
+            app_type,
+            title,
+            text(feed, "desc"),  # (the post's description, not the message's)
+            url,
+            nickname=text(feed, "nickname"),
+            object_id=text(feed, "objectId"),
+        )
     if app_type == 57:
         ref = element(app, "refermsg")
-        return QuoteEvent(
-            **base,
-            text=base["title"],
+        return _QUOTE(
+            *base,
+            text=title,
             quoted_new_msg_id=to_int(text(ref, "svrid")),
             # in a group `fromusr` is the room and `chatusr` the author; in a private chat only fromusr
             quoted_sender_wxid=text(ref, "chatusr") or text(ref, "fromusr"),
@@ -166,8 +198,8 @@ def _app(c: dict[str, Any], root: Element | None) -> Event:
         )
     if app_type == 2000:
         pay = element(app, "wcpayinfo")
-        return TransferEvent(
-            **base,
+        return _TRANSFER(
+            *base,
             transfer_id=text(pay, "transferid"),
             amount_text=text(pay, "feedesc"),
             payer_wxid=text(pay, "payer_username"),
@@ -176,9 +208,9 @@ def _app(c: dict[str, Any], root: Element | None) -> Event:
             pay_subtype=to_int(text(pay, "paysubtype")),
         )
     if app_type == 2001:
-        base["title"] = text(element(app, "wcpayinfo"), "sendertitle") or base["title"]
-        return RedPacketEvent(**base)
-    return OtherAppEvent(**base)
+        title = text(element(app, "wcpayinfo"), "sendertitle") or title
+        return _RED_PACKET(*c, app_type, title, description, url)
+    return _OTHER_APP(*base)
 
 
 def _members(root: Element | None) -> list[tuple[str | None, Member]]:
@@ -247,18 +279,19 @@ def _fill(template: str, root: Element | None, members: list[tuple[str | None, M
     return "".join(out)
 
 
-def _system(c: dict[str, Any], root: Element | None) -> Event:
+def _system(c: Common, content: str | None, xml: XmlReader) -> Event:
+    root = xml(content)
     sys_type = attr(root, "type")
-    base = {**c, "sys_type": sys_type}
     if sys_type == "revokemsg":
         rv = element(root, "revokemsg")
-        return RevokeEvent(
-            **base, revoked_new_msg_id=to_int(text(rv, "newmsgid")), notice=text(rv, "replacemsg")
+        return _REVOKE(
+            *c, sys_type, revoked_new_msg_id=to_int(text(rv, "newmsgid")), notice=text(rv, "replacemsg")
         )
     if sys_type == "pat":
         pat = element(root, "pat")
-        return PatEvent(
-            **base,
+        return _PAT(
+            *c,
+            sys_type,
             patter_wxid=text(pat, "fromusername"),
             patted_wxid=text(pat, "pattedusername"),
             template=text(pat, "template"),
@@ -268,21 +301,21 @@ def _system(c: dict[str, Any], root: Element | None) -> Event:
         template = text(tpl, "template")
         members = _members(element(tpl, "link_list"))
         filled = _fill(template, element(tpl, "link_list"), members) if template else None
-        return GroupEvent(**base, template=template, members=tuple(m for _, m in members), text=filled)
+        return _GROUP(*c, sys_type, template=template, members=tuple(m for _, m in members), text=filled)
     if sys_type == "delchatroommember":
         dm = element(root, "delchatroommember")
         plain = text(dm, "plain") or text(dm, "text")
         members = _members(dm)
-        return GroupEvent(**base, template=plain, members=tuple(m for _, m in members), text=plain)
+        return _GROUP(*c, sys_type, template=plain, members=tuple(m for _, m in members), text=plain)
     if sys_type == "mmchatroombarannouncememt":
         ann = element(root, "mmchatroombarannouncememt")
-        return GroupAnnouncementEvent(**base, text=text(ann, "content") or text(root, ".//content"))
+        return _GROUP_ANNOUNCEMENT(*c, sys_type, text=text(ann, "content") or text(root, ".//content"))
     if sys_type == "roomtoolstips":
-        return GroupTodoEvent(**base, title=text(root, ".//todo/title") or text(root, ".//title"))
-    return OtherSystemEvent(**base)
+        return _GROUP_TODO(*c, sys_type, title=text(root, ".//todo/title") or text(root, ".//title"))
+    return _OTHER_SYSTEM(*c, sys_type)
 
 
-_BY_XML: dict[int, Callable[[dict[str, Any], Element | None], Event]] = {
+_BY_XML: dict[int, Callable[[Common, str | None, XmlReader], Event]] = {
     34: _voice,
     43: _video,
     47: _emoji,
@@ -294,18 +327,44 @@ _BY_XML: dict[int, Callable[[dict[str, Any], Element | None], Event]] = {
 }
 
 
+def build_message(
+    common: Common, msg_type: int | None, content: str | None, xml: XmlReader, thumbnail: Image | None
+) -> Event:
+    """The event for an `AddMsg` push of `MsgType` `msg_type` (also in `common`)."""
+    if msg_type == 1:
+        return _TEXT(*common, content)
+    if msg_type == 10000:
+        return _SYSTEM_NOTICE(*common, content)
+    if msg_type == 3:
+        return _image(common, content, xml, thumbnail)
+    build = _BY_XML.get(msg_type or 0)
+    if build is not None:
+        return build(common, content, xml)
+    return _OTHER_MESSAGE(*common)
+
+
+class _TreeReader:
+    """An `XmlReader` from an `XmlOf` (what `message_event` was given)."""
+
+    def __init__(self, xml_of: XmlOf) -> None:
+        self.xml_of = xml_of
+
+    def __call__(self, content: str | None) -> Element | None:
+        return self.xml_of(content)
+
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]:
+        root = self.xml_of(content)
+        found = root if tag is None else element(root, tag)
+        return attr_values(dict(found.attrib) if found is not None else None, names)
+
+
 def message_event(
     common: dict[str, Any], content: str | None, xml_of: XmlOf, thumbnail: Image | None
 ) -> Event:
-    """The event for an `AddMsg` push of `MsgType` `common["msg_type"]`."""
-    msg_type = common["msg_type"]
-    if msg_type == 1:
-        return TextEvent(**common, text=content)
-    if msg_type == 10000:
-        return SystemNoticeEvent(**common, text=content)
-    if msg_type == 3:
-        return _image(common, xml_of(content), thumbnail)
-    build = _BY_XML.get(msg_type)
-    if build is not None:
-        return build(common, xml_of(content))
-    return OtherMessageEvent(**common)
+    """The event for an `AddMsg` push of `MsgType` `common["msg_type"]`; `common` holds the
+    MessageEvent fields by name, `xml_of` parses XML (None when refused). (`build_message` is the
+    same, cheaper: parse_event's.)"""
+    values = tuple(common.get(name, default) for name, default in _COMMON_FIELDS)
+    return build_message(values, common.get("msg_type"), content, _TreeReader(xml_of), thumbnail)

@@ -22,7 +22,7 @@ from gewe_api.models.push_string import PushString
 from ..envelope import _JSON_TYPES
 from ..errors import GeweEventError, GeweImageError
 from ..images import Image, decode_image
-from .kinds import message_event
+from .kinds import build_message
 from .models import (
     ContactDeletedEvent,
     ContactUpdateEvent,
@@ -33,11 +33,12 @@ from .models import (
     Secret,
     UnknownEvent,
 )
-from .xml import XMLRefused, element, parse_xml, text
+from .xml import XMLRefused, attr_values, attributes, element, parse_xml, text
 
 logger = logging.getLogger("gewe.events")
 ROOM_SUFFIX = "@chatroom"
-_MAX_INT = 2**63  # NewMsgId and friends are signed 64-bit numbers
+_MAX_INT = 2**63  # NewMsgId and friends are signed 64-bit numbers (or unsigned: below 2 * _MAX_INT)
+_MAX_UINT = 2 * _MAX_INT
 # Every JSON key this module reads, by the openapi/pushes.yaml schema that describes it.
 READS: dict[str, tuple[str, ...]] = {
     "PushEnvelope": ("TypeName", "Appid", "Wxid", "Data"),
@@ -60,29 +61,45 @@ READS: dict[str, tuple[str, ...]] = {
 }
 
 
+_raw_decode = json.JSONDecoder().raw_decode  # the decoder json.loads uses (no hooks)
+
+
 def decode_body(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> dict[str, Any]:
     """The JSON object in `body`. Raises GeweEventError for anything else (never shows the body)."""
-    if isinstance(body, Mapping):
-        return dict(body)
-    if isinstance(body, bytearray | memoryview):
-        body = bytes(body)
-    if not isinstance(body, bytes | str):
-        raise GeweEventError(f"a push body is bytes, str or a mapping, not {type(body).__name__}")
+    if type(body) is not bytes:  # (bytes, the receiver's case, straight to the decoder)
+        if isinstance(body, Mapping):
+            return dict(body)
+        if isinstance(body, bytearray | memoryview):
+            body = bytes(body)
+        elif not isinstance(body, str):
+            raise GeweEventError(f"a push body is bytes, str or a mapping, not {type(body).__name__}")
     try:
-        value = json.loads(body)
+        if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\x00":
+            # UTF-8, as json.loads detects it (no BOM; no NUL where UTF-16/32 puts one): its work
+            # without its per-call checks (no leading white space to skip; only " \t\n\r" may follow)
+            decoded = body.decode("utf-8", "surrogatepass")
+            value, end = _raw_decode(decoded)
+            if end != len(decoded) and decoded[end:].strip(" \t\n\r"):
+                raise json.JSONDecodeError("Extra data", decoded, end)
+        else:
+            value = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         what = type(exc).__name__
         raise GeweEventError(f"the push body ({len(body)} bytes) is not JSON ({what})") from None
-    if not isinstance(value, dict):
+    if type(value) is not dict:  # (json.loads makes plain dicts only)
         raise GeweEventError(f"the push body is {_JSON_TYPES.get(type(value), 'JSON')}, not a JSON object")
     return value
 
 
 def _str(value: Any) -> str | None:
     """A wrapped (`{"string": v}`) or plain string; None for `{}`, empty or any other type."""
-    if isinstance(value, PushString):
+    if type(value) is dict:  # the usual shapes, first
+        value = value.get("string")
+    elif type(value) is str:
+        return value or None
+    elif isinstance(value, PushString):
         value = value.string
-    elif isinstance(value, dict):  # a wrapper where the spec has a plain string (e.g. ChatRoomOwner)
+    elif isinstance(value, dict):  # (a dict subclass; a wrapper also where the spec has a plain string)
         value = value.get("string")
     return value if isinstance(value, str) and value else None
 
@@ -90,13 +107,13 @@ def _str(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     """An exact int from an int or a decimal string (ids beyond 2^53 arrive as either)."""
     if type(value) is int:
-        return value if -_MAX_INT <= value < 2 * _MAX_INT else None
+        return value if -_MAX_INT <= value < _MAX_UINT else None
     if isinstance(value, str) and 0 < len(value) <= 24:
         try:
             number = int(value.strip())
         except ValueError:
             return None
-        return number if -_MAX_INT <= number < 2 * _MAX_INT else None
+        return number if -_MAX_INT <= number < _MAX_UINT else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return None
@@ -115,7 +132,9 @@ def _time(value: Any) -> datetime | None:
 class _Xml:
     """Parses a push's XML, logging the first failure of the push at WARNING (once per push)."""
 
-    def __init__(self, kind: str, new_msg_id: int | None) -> None:
+    __slots__ = ("kind", "new_msg_id", "warned")
+
+    def __init__(self, kind: int | None, new_msg_id: int | None) -> None:
         self.kind, self.new_msg_id, self.warned = kind, new_msg_id, False
 
     def __call__(self, content: str | None) -> Element | None:
@@ -124,20 +143,33 @@ class _Xml:
         try:
             return parse_xml(content)
         except XMLRefused as exc:
-            if not self.warned:
-                self.warned = True
-                logger.warning(
-                    "MsgType %s push (new_msg_id %s): its XML is %s; the fields from it are None",
-                    self.kind,
-                    self.new_msg_id,
-                    exc.reason,
-                )
+            self._warn(exc)
             return None
 
+    def attributes(
+        self, content: str | None, tag: str | None, names: tuple[str, ...]
+    ) -> tuple[str | None, ...]:
+        """`attr(element(self(content), tag), name)` for each of `names`, without building a tree."""
+        found = None
+        if content:
+            try:
+                found = attributes(content, tag)
+            except XMLRefused as exc:
+                self._warn(exc)
+        return attr_values(found, names)
 
-def _mentions(source: str | None, xml: _Xml) -> tuple[str, ...]:
-    if not source or "atuserlist" not in source:
-        return ()
+    def _warn(self, exc: XMLRefused) -> None:
+        if not self.warned:
+            self.warned = True
+            logger.warning(
+                "MsgType %s push (new_msg_id %s): its XML is %s; the fields from it are None",
+                self.kind,
+                self.new_msg_id,
+                exc.reason,
+            )
+
+
+def _mentions(source: str, xml: _Xml) -> tuple[str, ...]:
     listed = text(element(xml(source), "atuserlist"), ".")
     if not listed:
         return ()
@@ -187,32 +219,32 @@ def _message(d: dict[str, Any], app_id: str | None, wxid: str | None, raw: dict[
             sender = None if prefix.endswith(ROOM_SUFFIX) else prefix
     # the bot's own message: sent from another device (From is the bot), or echoed into a room
     is_self = wxid is not None and (from_wxid == wxid or sender == wxid)
-    xml = _Xml(str(msg_type), new_msg_id)
+    xml = _Xml(msg_type, new_msg_id)
     source, push_content = get("MsgSource"), get("PushContent")
-    mentions = _mentions(source if isinstance(source, str) else None, xml)
-    chat_id = room_id or (to_wxid if is_self else from_wxid)
-    common: dict[str, Any] = {
-        "app_id": app_id,
-        "wxid": wxid,
-        "raw": raw,
-        "msg_id": _int(get("MsgId")),
-        "new_msg_id": new_msg_id,
-        "msg_type": msg_type,
-        "from_wxid": from_wxid,
-        "to_wxid": to_wxid,
-        "chat_id": chat_id,
-        "room_id": room_id,
-        "sender_wxid": sender,
-        "is_group": room_id is not None,
-        "is_self": is_self,
-        "created_at": _time(get("CreateTime")),
-        "content": content,
-        "mentions": mentions,
-        "mentions_me": wxid is not None and wxid in mentions,
-        "push_content": push_content if isinstance(push_content, str) else None,
-    }
+    mentions = _mentions(source, xml) if isinstance(source, str) and "atuserlist" in source else ()
+    # MessageEvent's init fields, in their order (construct.maker takes them so)
+    common = (
+        app_id,
+        wxid,
+        raw,
+        _int(get("MsgId")),
+        new_msg_id,
+        msg_type,
+        from_wxid,
+        to_wxid,
+        room_id or (to_wxid if is_self else from_wxid),  # chat_id
+        room_id,
+        sender,
+        room_id is not None,  # is_group
+        is_self,
+        _time(get("CreateTime")),
+        content,
+        mentions,
+        wxid is not None and wxid in mentions,  # mentions_me
+        push_content if isinstance(push_content, str) else None,
+    )
     thumbnail = _thumbnail(get("ImgBuf")) if msg_type == 3 else None
-    return message_event(common, content, xml, thumbnail)
+    return build_message(common, msg_type, content, xml, thumbnail)
 
 
 def is_test_message(raw: Mapping[str, Any]) -> bool:
@@ -260,7 +292,7 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         GeweEventError: `body` is not JSON, or is JSON but not an object.
     """
     raw = decode_body(body)
-    if is_test_message(raw):
+    if "testMsg" in raw:  # is_test_message(raw)
         return _ping(raw)
     app_id, wxid = _str(raw.get("Appid")), _str(raw.get("Wxid"))
     type_name = raw.get("TypeName")
