@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class FakeGewe:
     url: str = ""
     token: str = ""
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.monotonic() of each request, in order
     check_login: list[Any] = field(default_factory=list)
     qr_app_id: str = "wx_new_device_1"
     qr_calls: int = 0
@@ -77,6 +79,7 @@ class FakeGewe:
         """(ret, data, msg) for one call."""
         with self.lock:
             self.requests.append((op, body))
+            self.arrived.append(time.monotonic())
         if op == "login/getLoginQrCode":
             self.qr_calls += 1
             app_id = body.get("appId") or self.qr_app_id
