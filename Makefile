@@ -89,6 +89,8 @@ test: $(VENV_STAMP) $(PRISM) check lint typecheck ## Everything CI runs: check, 
 corpus: $(VENV_STAMP) $(PRISM) ## Spec, generation, api.md, mypy and the Prism contract suite over 160 synthetic pages
 	rm -rf $(CORPUS)
 	$(PY) -m tests.fixtures.corpus $(CORPUS)/exports
+	@# our own pages beside the corpus's exports, as openapi/pages/ is beside openapi/exports/
+	cp -r openapi/pages $(CORPUS)/pages
 	@# the full report (every warning) goes to a file; its summary line and count are shown
 	$(PY) -m tools.gewe_spec --exports $(CORPUS)/exports --out $(CORPUS)/gewe.yaml 2>$(CORPUS)/spec-report.txt \
 		|| { cat $(CORPUS)/spec-report.txt; exit 1; }

@@ -8,8 +8,8 @@ With a public URL, the receiver listens on 127.0.0.1:8080 behind your reverse pr
 messages" in the README), sets `<url>/gewe/<secret>` as the account's callback and waits for GeWe's
 test message. Without one, it listens on a free local port and posts itself a group message twice,
 as GeWe does when it re-delivers: the bot must fetch the QR code once.
-A real bot would send the image back with the message module's post-image call
-(`make pull` brings that page); this one saves it in the current folder.
+A real bot would send the image back with `client.message.send_image(event.chat_id, qr.image.data)`
+(see media_bot.py for the media host that needs); this one saves it in the current folder.
 """
 
 from __future__ import annotations

@@ -8,4 +8,17 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 }
 
 PACED: dict[str, str] = {
+    "message.downloadFile": "download",
+    "message.downloadImage": "download",
+    "message.downloadVideo": "download",
+    "message.downloadVoice": "download",
+    "message.forwardFile": "send",
+    "message.forwardImage": "send",
+    "message.forwardVideo": "send",
+    "message.postFile": "send",
+    "message.postImage": "send",
+    "message.postLink": "send",
+    "message.postText": "send",
+    "message.postVideo": "send",
+    "message.postVoice": "send",
 }

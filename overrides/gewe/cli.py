@@ -6,6 +6,7 @@
     gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json] [--queue Q]
     gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S]
     gewe dead list|replay --queue Q [ID ...] [--all]
+    gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
     gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
@@ -130,6 +131,13 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    from .login_cli import run_login
+
+    with _client(args) as client:
+        return run_login(args, client, _out, _err)
+
+
 def _cmd_operations(args: argparse.Namespace) -> int:
     for module in [args.module] if args.module else MODULES:
         if module not in MODULES:
@@ -250,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_work_arguments(command(sub, "work", "handle stored pushes with MODULE:HANDLER until SIGTERM"))
     add_dead_arguments(command(sub, "dead", "list or replay the dead letters of a queue"))
+
+    from .login_cli import add_arguments as add_login_arguments  # the command lives in gewe.login_cli
+
+    login = command(sub, "login", "log an account in: QR code in the terminal, then wait for the phone")
+    add_login_arguments(login)
+    login.set_defaults(func=_cmd_login)
 
     from .testing.cli import add_arguments as add_fake_arguments  # the command lives in gewe.testing
 

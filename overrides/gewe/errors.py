@@ -252,6 +252,14 @@ class GeweDependencyError(GeweError):
     """An optional extra is needed for this feature; the message says what to install."""
 
 
+class GeweMediaError(GeweError):
+    """Media to send or a download that cannot be used: too large for its kind, not an image, audio
+    or video that decodes, a download GeWe has in no size, or no media host to publish local data.
+
+    Raised before anything is uploaded or sent.
+    """
+
+
 class GeweEventError(GeweError):
     """Receiving pushes went wrong: a body that is not a push, or a callback that does not work.
 

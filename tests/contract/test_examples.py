@@ -26,6 +26,7 @@ def test_there_are_examples() -> None:
         "errors_and_retries",
         "per_call_options",
         "callback_bot",
+        "media_bot",
     }
 
 

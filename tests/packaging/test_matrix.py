@@ -132,6 +132,7 @@ def prove(env: matrix.Environment, wheel: Path, base_url: str, where: Path) -> O
         "-m",
         "pytest",
         "tests/unit",
+        "tests/media",  # the media extra at its floor: SILK, PyAV, the hosts
         # the fake GeWe and its fixtures, at the aiohttp floor too
         "tests/testing/test_fake.py",
         "tests/testing/test_plugin.py",

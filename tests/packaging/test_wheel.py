@@ -86,12 +86,12 @@ def test_wheel_holds_every_source_file_of_each_package(wheel: Path, package: str
     assert in_wheel == expected
 
 
-def test_wheel_depends_only_on_its_runtime_dependencies_plus_the_qr_and_redis_extras(wheel: Path) -> None:
+def test_wheel_depends_only_on_its_runtime_dependencies_plus_its_extras(wheel: Path) -> None:
     meta = _metadata(wheel)
-    assert meta.get_all("Provides-Extra") == ["qr", "redis"]
+    assert meta.get_all("Provides-Extra") == ["media", "qr", "redis", "s3"]
     assert meta["Requires-Python"] == ">=3.11"
     base: set[str] = set()
-    extras: dict[str, set[str]] = {"qr": set(), "redis": set()}
+    extras: dict[str, set[str]] = {"media": set(), "qr": set(), "redis": set(), "s3": set()}
     for line in meta.get_all("Requires-Dist") or []:
         req = Requirement(line)
         name = canonicalize_name(req.name)
@@ -106,7 +106,8 @@ def test_wheel_depends_only_on_its_runtime_dependencies_plus_the_qr_and_redis_ex
     assert base == RUNTIME_DEPENDENCIES
     assert extras["qr"], "the qr extra should require its QR decoder"
     assert extras["redis"] == {"redis"}
-    assert not (extras["qr"] | extras["redis"]) & base
+    assert extras["media"] == {"av", "silk-python"} and extras["s3"] == {"boto3"}
+    assert not (extras["qr"] | extras["redis"] | extras["media"] | extras["s3"]) & base
 
 
 def test_wheel_declares_the_gewe_console_script(wheel: Path) -> None:

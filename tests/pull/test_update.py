@@ -19,6 +19,23 @@ from tools.servers import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
+# Run in the scratch repository after a pull: its own package (not the project's) still has what the
+# SDK's code calls, and `gewe login` parses.
+STILL_THERE = """
+import os, sys
+sys.path[:0] = ["overrides", "generated"]
+import gewe
+assert os.path.abspath(gewe.__file__).startswith(os.getcwd()), gewe.__file__
+from gewe import GeweClient
+from gewe.cli import build_parser
+from gewe.events.callback import set_callback
+c = GeweClient(token="tok-12345678", app_id="wx")
+ops = [c.login.set_callback, c.login.login_flow, c.login.check_login, c.message.send_image,
+       c.message.send_voice, c.message.send_video, c.message.send_file, c.message.download, c.message.reply]
+build_parser().parse_args(["login", "--json"])
+print(len(ops))
+"""
+
 
 def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path: Path) -> None:
     repo: Repo = new_repo(tmp_path / "repo")
@@ -36,7 +53,8 @@ def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path
         )
         out = update.output
         assert "9 pages: 9 added, 0 changed, 1 removed, 0 unchanged" in out  # the tests' own page went
-        assert "read 9 pages (1 guide page skipped), 8 operations" in out  # make spec
+        # make spec: the 8 pulled operations and our own 20 (openapi/pages/, which a pull never touches)
+        assert "read 29 pages (1 guide page skipped), 28 operations" in out
         assert "retried after a timeout (read-only): " in out
         last = update.stdout.strip().splitlines()[-1]
         pattern = (
@@ -51,6 +69,10 @@ def test_make_update_pulls_regenerates_and_answers_the_release_question(tmp_path
         check = repo.run(sys.executable, "-m", "tools.gewe_spec", "--check", check=False)
         assert check.returncode == 0, check.output
         assert "generated generated/gewe_api (" in update.stderr
+        # a doc site without our pages leaves what the SDK's own code calls: set_callback, the login
+        # flow behind `gewe login`, the send and download helpers
+        still = repo.run(sys.executable, "-c", STILL_THERE, check=False)
+        assert still.returncode == 0 and still.stdout.strip() == "9", still.output
 
         site.routes["/api-3.md"].status = 404  # a pull that fails touches nothing
         before = {p.name: p.read_bytes() for p in exports.iterdir()}

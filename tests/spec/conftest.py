@@ -75,6 +75,8 @@ def regeneration(tmp_path_factory: pytest.TempPathFactory) -> Regeneration:
     base = tmp_path_factory.mktemp("regen")
     before_exports = copy_tree(REAL_EXPORTS, base / "before" / "exports")
     after_exports = copy_tree(REAL_EXPORTS, base / "after" / "exports")
+    for name in ("before", "after"):  # our own pages (openapi/pages/) beside the exports, as in the project
+        copy_tree(REAL_EXPORTS.parent / "pages", base / name / "pages")
 
     target = _first_data_object(load_yaml(REAL_SPEC))
     if target is not None:

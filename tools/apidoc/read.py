@@ -48,11 +48,23 @@ class Method:
     override_returns: str = ""
 
 
+@dataclass(frozen=True)
+class Helper:
+    """A hand-written method of a module (gewe/resources/<module>.py) with no operation of its own."""
+
+    name: str
+    signature: str  # the arguments after `self`, as written
+    returns: str
+    doc: str
+    source: str  # e.g. "gewe/resources/message.py"
+
+
 @dataclass
 class Module:
     name: str
     methods: list[Method] = field(default_factory=list)
     async_methods: set[str] = field(default_factory=set)
+    helpers: list[Helper] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -263,6 +275,10 @@ def apply_overrides(module: Module, override: Path, shown_as: str) -> None:
                 if isinstance(func, ast.FunctionDef) and func.name in by_name:
                     by_name[func.name].override = shown_as
                     by_name[func.name].override_returns = _text(func.returns)
+                elif isinstance(func, ast.FunctionDef) and not func.name.startswith("_"):
+                    args = ast.unparse(func.args).removeprefix("self, ").removeprefix("self")
+                    doc = ast.get_docstring(func) or ""
+                    module.helpers.append(Helper(func.name, args, _text(func.returns), doc, shown_as))
 
 
 def _wire_names(cls: ast.ClassDef) -> dict[str, str]:

@@ -269,6 +269,19 @@ def render(
         out += [f"## Module {module.name}", ""]
         for method in module.methods:
             out += render_method(module, method, api, call_errors, read_only)
+        for helper in module.helpers:
+            out += [
+                f"### `{module.name}.{helper.name}` (hand-written)",
+                "",
+                "```python",
+                f"client.{module.name}.{helper.name}({helper.signature}) -> {helper.returns}",
+                "```",
+                "",
+                f"In `{helper.source}`, on both clients (`await` it on `AsyncGeweClient`); "
+                "the GeWe calls it makes go through the client like any method.",
+                "",
+                *([*helper.doc.splitlines(), ""] if helper.doc else []),
+            ]
     out += ["## Models", ""]
     for model in api.models.values():
         out += render_model(model, api.models)

@@ -1,4 +1,8 @@
-"""`python -m tools.gewe_spec [--exports DIR] [--out FILE] [--check]`."""
+"""`python -m tools.gewe_spec [--exports DIR] [--out FILE] [--check]`.
+
+Our own pages, in the `pages` folder beside the exports folder (openapi/pages/), are bundled after
+GeWe's; an operation both define keeps GeWe's page (bundle.py, `our_pages`).
+"""
 
 from __future__ import annotations
 

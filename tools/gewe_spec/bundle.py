@@ -77,14 +77,18 @@ class Bundler:
     read_only: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions (readonly.py)
     pacing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewed patterns (pacing.py)
 
-    def add_document(self, doc: Document) -> None:
-        """Add every operation of one page's OpenAPI document."""
+    def add_document(self, doc: Document, ours: bool = False) -> None:
+        """Add every operation of one page's OpenAPI document.
+
+        `ours`: a page of our own (openapi/pages/), added after GeWe's: an operation GeWe's pages
+        already define keeps GeWe's page, and the report says so.
+        """
         try:
-            self._add(doc)
+            self._add(doc, ours)
         except _SHAPE_ERRORS as exc:
             raise SpecError(doc.source, f"unexpected page structure ({type(exc).__name__}: {exc})") from None
 
-    def _add(self, doc: Document) -> None:
+    def _add(self, doc: Document, ours: bool) -> None:
         source, body = doc.source, doc.body
         for server in body.get("servers") or []:
             if isinstance(server, dict) and server.get("url") and server not in self.servers:
@@ -97,6 +101,9 @@ class Bundler:
                 operation = path_item[method]
                 if not isinstance(operation, dict):
                     raise SpecError(source, f"{method.upper()} {path} is not a mapping")
+                if ours and (str(path), method) in self.operations:
+                    self.report.replaced.append((source, self.operations[(str(path), method)].source))
+                    continue
                 operation = with_path_parameters(operation, path_item.get("parameters"))
                 where = Where(f"{method.upper()} {path}")
 
@@ -224,32 +231,44 @@ def _validate(spec: dict[str, Any], bundler: Bundler, exports: Path) -> None:
         ) from None
 
 
+def our_pages(exports: Path) -> Path | None:
+    """Our own pages for `exports`: the `pages` folder beside it (openapi/pages/ beside
+    openapi/exports/), when there is one."""
+    folder = exports.parent / "pages"
+    return folder if exports.name == "exports" and folder.is_dir() else None
+
+
 def bundle(
     exports: Path,
     notice: Callable[[str], None] = lambda _: None,
     report: Report | None = None,
     read_only: Path | None = None,
+    pages: Path | bool | None = True,
 ) -> dict[str, Any]:
     """The normalized spec for every page below `exports`. Raises SpecError on bad input.
 
     `report`, if given, collects the counts and warnings of the run (see report.py). `read_only`
     is the file of reviewed read-only exceptions (default: openapi/read-only.yml; readonly.py).
+    `pages` is the folder of our own pages (True: `our_pages(exports)`; None or False: none); they
+    are bundled after GeWe's, and an operation both define keeps GeWe's page.
     """
     bundler = Bundler(
         report=report if report is not None else Report(),
         read_only=load_exceptions(read_only),
         pacing=pacing.load_rules(),
     )
-    pages: set[str] = set()
-    for item in read_exports(exports):
-        if isinstance(item, str):
-            notice(f"skip: {item}: no OpenAPI block (guide page)")
-            bundler.report.guide_pages.append(item)
-            pages.add(item)
-        else:
-            bundler.add_document(item)
-            pages.add(item.source)
-    bundler.report.pages = len(pages)
+    ours = our_pages(exports) if pages is True else (pages or None)
+    seen: set[str] = set()
+    for folder, is_ours in [(exports, False), *([(ours, True)] if ours is not None else [])]:
+        for item in read_exports(folder):
+            if isinstance(item, str):
+                notice(f"skip: {item}: no OpenAPI block (guide page)")
+                bundler.report.guide_pages.append(item)
+                seen.add(item)
+            else:
+                bundler.add_document(item, ours=is_ours)
+                seen.add(item.source)
+    bundler.report.pages = len(seen)
     if not bundler.operations:
         raise SpecError(
             str(exports), "no OpenAPI page found (a spec without endpoints would empty the client)"

@@ -36,6 +36,7 @@ class Report:
     warnings: dict[SpecWarning, None] = field(default_factory=dict)  # insertion-ordered set
     retried: list[str] = field(default_factory=list)  # read-only operations, "module.operation"
     reviewed: dict[str, Reviewed] = field(default_factory=dict)  # reviewed exceptions applied
+    replaced: list[tuple[str, str]] = field(default_factory=list)  # (our page, GeWe's page that won)
 
     def warn(self, source: str, where: str, message: str) -> None:
         self.warnings.setdefault(SpecWarning(source, where, message), None)
@@ -49,6 +50,10 @@ class Report:
             f"in {plural(len(self.operations), 'module')}: {per_module}"
         ]
         out += self.read_only_lines()
+        out += [
+            f"ours replaced: {theirs} defines what {mine} does; GeWe's page is used"
+            for mine, theirs in self.replaced
+        ]
         out += [str(w) for w in self.warnings]
         if self.warnings:
             out.append(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, Unpack
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
     from .login import AsyncLoginResource, LoginResource
+    from .message import AsyncMessageResource, MessageResource
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ class CallOptions(TypedDict, total=False):
 MODULES: tuple[str, ...] = (
     "group",
     "login",
+    "message",
 )
 
 
@@ -106,6 +108,12 @@ class Resources:
 
         return LoginResource(self)  # type: ignore[arg-type]
 
+    @cached_property
+    def message(self) -> MessageResource:
+        from .message import MessageResource
+
+        return MessageResource(self)  # type: ignore[arg-type]
+
 
 class AsyncResources:
     """Every API module as an attribute, created on first use."""
@@ -121,3 +129,9 @@ class AsyncResources:
         from .login import AsyncLoginResource
 
         return AsyncLoginResource(self)  # type: ignore[arg-type]
+
+    @cached_property
+    def message(self) -> AsyncMessageResource:
+        from .message import AsyncMessageResource
+
+        return AsyncMessageResource(self)  # type: ignore[arg-type]

@@ -14,8 +14,64 @@ if TYPE_CHECKING:
     from .group_get_chatroom_qr_code_data import GroupGetChatroomQrCodeData
     from .group_get_chatroom_qr_code_request import GroupGetChatroomQrCodeRequest
     from .group_get_chatroom_qr_code_response import GroupGetChatroomQrCodeResponse
+    from .login_check_login_data import LoginCheckLoginData
+    from .login_check_login_data_login_info import LoginCheckLoginDataLoginInfo
+    from .login_check_login_request import LoginCheckLoginRequest
+    from .login_check_login_response import LoginCheckLoginResponse
+    from .login_check_online_request import LoginCheckOnlineRequest
+    from .login_check_online_response import LoginCheckOnlineResponse
+    from .login_get_login_qr_code_data import LoginGetLoginQrCodeData
+    from .login_get_login_qr_code_request import LoginGetLoginQrCodeRequest
+    from .login_get_login_qr_code_response import LoginGetLoginQrCodeResponse
+    from .login_logout_request import LoginLogoutRequest
+    from .login_logout_response import LoginLogoutResponse
+    from .login_reconnection_data import LoginReconnectionData
+    from .login_reconnection_data_login_info import LoginReconnectionDataLoginInfo
+    from .login_reconnection_request import LoginReconnectionRequest
+    from .login_reconnection_response import LoginReconnectionResponse
     from .login_set_callback_request import LoginSetCallbackRequest
     from .login_set_callback_response import LoginSetCallbackResponse
+    from .message_download_file_data import MessageDownloadFileData
+    from .message_download_file_request import MessageDownloadFileRequest
+    from .message_download_file_response import MessageDownloadFileResponse
+    from .message_download_image_data import MessageDownloadImageData
+    from .message_download_image_request import MessageDownloadImageRequest
+    from .message_download_image_response import MessageDownloadImageResponse
+    from .message_download_video_data import MessageDownloadVideoData
+    from .message_download_video_request import MessageDownloadVideoRequest
+    from .message_download_video_response import MessageDownloadVideoResponse
+    from .message_download_voice_data import MessageDownloadVoiceData
+    from .message_download_voice_request import MessageDownloadVoiceRequest
+    from .message_download_voice_response import MessageDownloadVoiceResponse
+    from .message_forward_file_data import MessageForwardFileData
+    from .message_forward_file_request import MessageForwardFileRequest
+    from .message_forward_file_response import MessageForwardFileResponse
+    from .message_forward_image_data import MessageForwardImageData
+    from .message_forward_image_request import MessageForwardImageRequest
+    from .message_forward_image_response import MessageForwardImageResponse
+    from .message_forward_video_data import MessageForwardVideoData
+    from .message_forward_video_request import MessageForwardVideoRequest
+    from .message_forward_video_response import MessageForwardVideoResponse
+    from .message_post_file_data import MessagePostFileData
+    from .message_post_file_request import MessagePostFileRequest
+    from .message_post_file_response import MessagePostFileResponse
+    from .message_post_image_data import MessagePostImageData
+    from .message_post_image_request import MessagePostImageRequest
+    from .message_post_image_response import MessagePostImageResponse
+    from .message_post_link_data import MessagePostLinkData
+    from .message_post_link_request import MessagePostLinkRequest
+    from .message_post_link_response import MessagePostLinkResponse
+    from .message_post_text_data import MessagePostTextData
+    from .message_post_text_request import MessagePostTextRequest
+    from .message_post_text_response import MessagePostTextResponse
+    from .message_post_video_data import MessagePostVideoData
+    from .message_post_video_request import MessagePostVideoRequest
+    from .message_post_video_response import MessagePostVideoResponse
+    from .message_post_voice_data import MessagePostVoiceData
+    from .message_post_voice_request import MessagePostVoiceRequest
+    from .message_post_voice_response import MessagePostVoiceResponse
+    from .message_revoke_msg_request import MessageRevokeMsgRequest
+    from .message_revoke_msg_response import MessageRevokeMsgResponse
     from .push_add_msg_data import PushAddMsgData
     from .push_del_contacts_data import PushDelContactsData
     from .push_envelope import PushEnvelope
@@ -28,8 +84,64 @@ _MODULES: dict[str, str] = {
     "GroupGetChatroomQrCodeData": ".group_get_chatroom_qr_code_data",
     "GroupGetChatroomQrCodeRequest": ".group_get_chatroom_qr_code_request",
     "GroupGetChatroomQrCodeResponse": ".group_get_chatroom_qr_code_response",
+    "LoginCheckLoginData": ".login_check_login_data",
+    "LoginCheckLoginDataLoginInfo": ".login_check_login_data_login_info",
+    "LoginCheckLoginRequest": ".login_check_login_request",
+    "LoginCheckLoginResponse": ".login_check_login_response",
+    "LoginCheckOnlineRequest": ".login_check_online_request",
+    "LoginCheckOnlineResponse": ".login_check_online_response",
+    "LoginGetLoginQrCodeData": ".login_get_login_qr_code_data",
+    "LoginGetLoginQrCodeRequest": ".login_get_login_qr_code_request",
+    "LoginGetLoginQrCodeResponse": ".login_get_login_qr_code_response",
+    "LoginLogoutRequest": ".login_logout_request",
+    "LoginLogoutResponse": ".login_logout_response",
+    "LoginReconnectionData": ".login_reconnection_data",
+    "LoginReconnectionDataLoginInfo": ".login_reconnection_data_login_info",
+    "LoginReconnectionRequest": ".login_reconnection_request",
+    "LoginReconnectionResponse": ".login_reconnection_response",
     "LoginSetCallbackRequest": ".login_set_callback_request",
     "LoginSetCallbackResponse": ".login_set_callback_response",
+    "MessageDownloadFileData": ".message_download_file_data",
+    "MessageDownloadFileRequest": ".message_download_file_request",
+    "MessageDownloadFileResponse": ".message_download_file_response",
+    "MessageDownloadImageData": ".message_download_image_data",
+    "MessageDownloadImageRequest": ".message_download_image_request",
+    "MessageDownloadImageResponse": ".message_download_image_response",
+    "MessageDownloadVideoData": ".message_download_video_data",
+    "MessageDownloadVideoRequest": ".message_download_video_request",
+    "MessageDownloadVideoResponse": ".message_download_video_response",
+    "MessageDownloadVoiceData": ".message_download_voice_data",
+    "MessageDownloadVoiceRequest": ".message_download_voice_request",
+    "MessageDownloadVoiceResponse": ".message_download_voice_response",
+    "MessageForwardFileData": ".message_forward_file_data",
+    "MessageForwardFileRequest": ".message_forward_file_request",
+    "MessageForwardFileResponse": ".message_forward_file_response",
+    "MessageForwardImageData": ".message_forward_image_data",
+    "MessageForwardImageRequest": ".message_forward_image_request",
+    "MessageForwardImageResponse": ".message_forward_image_response",
+    "MessageForwardVideoData": ".message_forward_video_data",
+    "MessageForwardVideoRequest": ".message_forward_video_request",
+    "MessageForwardVideoResponse": ".message_forward_video_response",
+    "MessagePostFileData": ".message_post_file_data",
+    "MessagePostFileRequest": ".message_post_file_request",
+    "MessagePostFileResponse": ".message_post_file_response",
+    "MessagePostImageData": ".message_post_image_data",
+    "MessagePostImageRequest": ".message_post_image_request",
+    "MessagePostImageResponse": ".message_post_image_response",
+    "MessagePostLinkData": ".message_post_link_data",
+    "MessagePostLinkRequest": ".message_post_link_request",
+    "MessagePostLinkResponse": ".message_post_link_response",
+    "MessagePostTextData": ".message_post_text_data",
+    "MessagePostTextRequest": ".message_post_text_request",
+    "MessagePostTextResponse": ".message_post_text_response",
+    "MessagePostVideoData": ".message_post_video_data",
+    "MessagePostVideoRequest": ".message_post_video_request",
+    "MessagePostVideoResponse": ".message_post_video_response",
+    "MessagePostVoiceData": ".message_post_voice_data",
+    "MessagePostVoiceRequest": ".message_post_voice_request",
+    "MessagePostVoiceResponse": ".message_post_voice_response",
+    "MessageRevokeMsgRequest": ".message_revoke_msg_request",
+    "MessageRevokeMsgResponse": ".message_revoke_msg_response",
     "PushAddMsgData": ".push_add_msg_data",
     "PushDelContactsData": ".push_del_contacts_data",
     "PushEnvelope": ".push_envelope",
@@ -43,8 +155,64 @@ __all__ = (
     "GroupGetChatroomQrCodeData",
     "GroupGetChatroomQrCodeRequest",
     "GroupGetChatroomQrCodeResponse",
+    "LoginCheckLoginData",
+    "LoginCheckLoginDataLoginInfo",
+    "LoginCheckLoginRequest",
+    "LoginCheckLoginResponse",
+    "LoginCheckOnlineRequest",
+    "LoginCheckOnlineResponse",
+    "LoginGetLoginQrCodeData",
+    "LoginGetLoginQrCodeRequest",
+    "LoginGetLoginQrCodeResponse",
+    "LoginLogoutRequest",
+    "LoginLogoutResponse",
+    "LoginReconnectionData",
+    "LoginReconnectionDataLoginInfo",
+    "LoginReconnectionRequest",
+    "LoginReconnectionResponse",
     "LoginSetCallbackRequest",
     "LoginSetCallbackResponse",
+    "MessageDownloadFileData",
+    "MessageDownloadFileRequest",
+    "MessageDownloadFileResponse",
+    "MessageDownloadImageData",
+    "MessageDownloadImageRequest",
+    "MessageDownloadImageResponse",
+    "MessageDownloadVideoData",
+    "MessageDownloadVideoRequest",
+    "MessageDownloadVideoResponse",
+    "MessageDownloadVoiceData",
+    "MessageDownloadVoiceRequest",
+    "MessageDownloadVoiceResponse",
+    "MessageForwardFileData",
+    "MessageForwardFileRequest",
+    "MessageForwardFileResponse",
+    "MessageForwardImageData",
+    "MessageForwardImageRequest",
+    "MessageForwardImageResponse",
+    "MessageForwardVideoData",
+    "MessageForwardVideoRequest",
+    "MessageForwardVideoResponse",
+    "MessagePostFileData",
+    "MessagePostFileRequest",
+    "MessagePostFileResponse",
+    "MessagePostImageData",
+    "MessagePostImageRequest",
+    "MessagePostImageResponse",
+    "MessagePostLinkData",
+    "MessagePostLinkRequest",
+    "MessagePostLinkResponse",
+    "MessagePostTextData",
+    "MessagePostTextRequest",
+    "MessagePostTextResponse",
+    "MessagePostVideoData",
+    "MessagePostVideoRequest",
+    "MessagePostVideoResponse",
+    "MessagePostVoiceData",
+    "MessagePostVoiceRequest",
+    "MessagePostVoiceResponse",
+    "MessageRevokeMsgRequest",
+    "MessageRevokeMsgResponse",
     "PushAddMsgData",
     "PushDelContactsData",
     "PushEnvelope",

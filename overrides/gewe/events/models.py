@@ -72,6 +72,23 @@ class MessageEvent(BaseEvent):
     mentions_me: bool = False
     push_content: str | None = None
 
+    @property
+    def text_without_mentions(self) -> str | None:
+        """The message's text without the @-mentions at its start when it mentions this account
+        (`"@Bot\u2005hi"` -> `"hi"`), else the text as it came; None for a message without text.
+
+        WeChat puts U+2005 after every `@name`; which name is this account's is not in the push, so
+        all leading mentions go (`strip_leading_mentions(text, names=[...])` keeps other people's).
+        """
+        text = getattr(self, "text", None)
+        if not isinstance(text, str):
+            return None
+        if not self.mentions_me:
+            return text
+        from .mentions import strip_leading_mentions
+
+        return strip_leading_mentions(text)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OtherMessageEvent(MessageEvent):

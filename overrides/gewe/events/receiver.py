@@ -61,6 +61,9 @@ if TYPE_CHECKING:
 from .models import Event, PingEvent
 from .parse import decode_body, is_test_message, parse_event, push_key
 
+if TYPE_CHECKING:
+    from ..media.hosts import ReceiverMediaHost
+
 logger = logging.getLogger("gewe.events")
 http_logger = logging.getLogger("gewe.events.http")  # aiohttp's protocol errors, rate-limited
 Handler = Callable[[Event], object]
@@ -269,6 +272,8 @@ class Receiver:
         request_timeout: seconds a request's headers and body may take to arrive (`start()` only).
         idle_timeout: seconds an idle keep-alive connection stays open (`start()` only).
         max_connections: open connections (`start()` only; default: below the process's file limit).
+        media: a `gewe.media.ReceiverMediaHost` to serve from the same server (local files sent
+            with `client.message.send_image(...)` and friends); `allow` does not apply to it.
     """
 
     def __init__(
@@ -289,6 +294,7 @@ class Receiver:
         request_timeout: float = 5.0,
         idle_timeout: float = 15.0,
         max_connections: int | None = None,
+        media: ReceiverMediaHost | None = None,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise GeweConfigError("Receiver path must start with '/' (e.g. secret_path())", setting="path")
@@ -325,6 +331,7 @@ class Receiver:
         except ValueError as exc:
             raise GeweConfigError(f"allow: not an address or network: {exc}", setting="allow") from None
         self.handler = handler
+        self.media = media  # served by this receiver's server too (gewe.media.ReceiverMediaHost)
         self.queue, self.store_timeout = queue, store_timeout
         self.worker: Worker | None = None
         if queue is not None and handler is not None:
@@ -562,6 +569,8 @@ class Receiver:
         app.on_cleanup.append(_stop)
 
     def _route(self, app: web.Application) -> None:
+        if self.media is not None:  # its own secret prefix, routed first
+            self.media.add_to(app)
         folder = self._path.decode().rsplit("/", 1)[0] + "/"
         app.router.add_route("*", folder + "{tail:.*}", self._aiohttp_handler)
 

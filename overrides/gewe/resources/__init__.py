@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
+    from .login import AsyncLoginResource, LoginResource
+    from .message import AsyncMessageResource, MessageResource
 
 logger = logging.getLogger("gewe")
 
@@ -72,12 +75,42 @@ def _resource_property(module: str, is_async: bool) -> cached_property[Any]:
     return prop
 
 
+class ModuleNotInSpecError(AttributeError):
+    """`client.<module>` for a module the spec this SDK was generated from has no pages for.
+
+    An AttributeError (so `hasattr` and `getattr(client, name, default)` keep working) whose
+    message names the module and says how to add its pages.
+    """
+
+    def __init__(self, client: str, module: str, modules: tuple[str, ...]) -> None:
+        self.module = module
+        super().__init__(
+            f"{client} has no module {module!r}: the spec this SDK was generated from has no page for "
+            f"any operation of it (it has: {', '.join(modules) or 'none'}). Add its pages (GeWe's "
+            f"under openapi/exports/{module}/, e.g. with `make pull`, or your own under "
+            f"openapi/pages/{module}/), then `make spec generate`; or call one operation by its path "
+            f'with client.invoke("{module}.<operation>", "/gewe/v2/api/{module}/<operation>", body, None)',
+            name=module,
+        )
+
+
+_LOOKS_LIKE_MODULE = re.compile(r"^[a-z][a-z0-9]*$")
+
+
 def install(client_class: type[Any], modules: tuple[str, ...], is_async: bool) -> None:
-    """Give `client_class` a lazily created attribute per module that honours the overrides."""
+    """Give `client_class` a lazily created attribute per module that honours the overrides, and
+    an error naming the module for one the spec lacks."""
     for module in modules:
         prop = _resource_property(module, is_async)
         setattr(client_class, module, prop)
         prop.__set_name__(client_class, module)
+
+    def __getattr__(self: Any, name: str) -> Any:  # only for names the class does not have
+        if _LOOKS_LIKE_MODULE.match(name):
+            raise ModuleNotInSpecError(type(self).__name__, name, modules)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+
+    client_class.__getattr__ = __getattr__
 
 
 class Overrides:
@@ -88,6 +121,12 @@ class Overrides:
         @property
         def group(self) -> GroupResource: ...
 
+        @property
+        def login(self) -> LoginResource: ...
+
+        @property
+        def message(self) -> MessageResource: ...
+
 
 class AsyncOverrides:
     """The static types of the overridden modules of `AsyncGeweClient` (empty at run time)."""
@@ -96,3 +135,9 @@ class AsyncOverrides:
 
         @property
         def group(self) -> AsyncGroupResource: ...
+
+        @property
+        def login(self) -> AsyncLoginResource: ...
+
+        @property
+        def message(self) -> AsyncMessageResource: ...

@@ -6,19 +6,53 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, cast
 
-from ...types import UNSET, Unset  # noqa: F401  (defaults of optional fields)
+from ...types import UNSET, Unset
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ...models.login_check_login_data import LoginCheckLoginData
+    from ...models.login_check_login_request import LoginCheckLoginRequest
+    from ...models.login_check_login_response import LoginCheckLoginResponse
+    from ...models.login_check_online_request import LoginCheckOnlineRequest
+    from ...models.login_check_online_response import LoginCheckOnlineResponse
+    from ...models.login_get_login_qr_code_data import LoginGetLoginQrCodeData
+    from ...models.login_get_login_qr_code_request import LoginGetLoginQrCodeRequest
+    from ...models.login_get_login_qr_code_response import LoginGetLoginQrCodeResponse
+    from ...models.login_logout_request import LoginLogoutRequest
+    from ...models.login_logout_response import LoginLogoutResponse
+    from ...models.login_reconnection_data import LoginReconnectionData
+    from ...models.login_reconnection_request import LoginReconnectionRequest
+    from ...models.login_reconnection_response import LoginReconnectionResponse
     from ...models.login_set_callback_request import LoginSetCallbackRequest
     from ...models.login_set_callback_response import LoginSetCallbackResponse
+    from ...types import UNSET, Unset
     from .. import AsyncInvoker, Invoker, Report
 
 __all__ = ("AsyncLoginResource", "LoginResource")
 
 #: Every operation of this module: method name -> ("module.operation", HTTP path).
 OPERATIONS: dict[str, tuple[str, str]] = {
+    "check_login": (
+        "login.checkLogin",
+        "/gewe/v2/api/login/checkLogin",
+    ),
+    "check_online": (
+        "login.checkOnline",
+        "/gewe/v2/api/login/checkOnline",
+    ),
+    "get_login_qr_code": (
+        "login.getLoginQrCode",
+        "/gewe/v2/api/login/getLoginQrCode",
+    ),
+    "logout": (
+        "login.logout",
+        "/gewe/v2/api/login/logout",
+    ),
+    "reconnection": (
+        "login.reconnection",
+        "/gewe/v2/api/login/reconnection",
+    ),
     "set_callback": (
         "login.setCallback",
         "/gewe/v2/api/login/setCallback",
@@ -27,10 +61,109 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 
 
 @functools.cache
+def _login_check_login_request() -> type[LoginCheckLoginRequest]:
+    from ...models.login_check_login_request import LoginCheckLoginRequest
+
+    return LoginCheckLoginRequest
+
+
+@functools.cache
+def _login_check_login_data() -> type[LoginCheckLoginData]:
+    from ...models.login_check_login_data import LoginCheckLoginData
+
+    return LoginCheckLoginData
+
+
+@functools.cache
+def _login_check_online_request() -> type[LoginCheckOnlineRequest]:
+    from ...models.login_check_online_request import LoginCheckOnlineRequest
+
+    return LoginCheckOnlineRequest
+
+
+@functools.cache
+def _login_get_login_qr_code_request() -> type[LoginGetLoginQrCodeRequest]:
+    from ...models.login_get_login_qr_code_request import LoginGetLoginQrCodeRequest
+
+    return LoginGetLoginQrCodeRequest
+
+
+@functools.cache
+def _login_get_login_qr_code_data() -> type[LoginGetLoginQrCodeData]:
+    from ...models.login_get_login_qr_code_data import LoginGetLoginQrCodeData
+
+    return LoginGetLoginQrCodeData
+
+
+@functools.cache
+def _login_logout_request() -> type[LoginLogoutRequest]:
+    from ...models.login_logout_request import LoginLogoutRequest
+
+    return LoginLogoutRequest
+
+
+@functools.cache
+def _login_reconnection_request() -> type[LoginReconnectionRequest]:
+    from ...models.login_reconnection_request import LoginReconnectionRequest
+
+    return LoginReconnectionRequest
+
+
+@functools.cache
+def _login_reconnection_data() -> type[LoginReconnectionData]:
+    from ...models.login_reconnection_data import LoginReconnectionData
+
+    return LoginReconnectionData
+
+
+@functools.cache
 def _login_set_callback_request() -> type[LoginSetCallbackRequest]:
     from ...models.login_set_callback_request import LoginSetCallbackRequest
 
     return LoginSetCallbackRequest
+
+
+def _parse_check_login(data: Any, _report: Report) -> LoginCheckLoginData:
+    """The reply's `data` of `check_login`."""
+    if isinstance(data, dict):
+        data = _login_check_login_data().from_dict(data, report=_report, path="data")
+    elif _report is not None:
+        _report("data", data, "object")
+    return cast("LoginCheckLoginData", data)
+
+
+def _parse_check_online(data: Any, _report: Report) -> bool | None:
+    """The reply's `data` of `check_online`."""
+    if data is None or data is UNSET:
+        return None
+    if _report is not None and not isinstance(data, bool):
+        _report("data", data, "boolean")
+    return cast("bool | None", data)
+
+
+def _parse_get_login_qr_code(data: Any, _report: Report) -> LoginGetLoginQrCodeData:
+    """The reply's `data` of `get_login_qr_code`."""
+    if isinstance(data, dict):
+        data = _login_get_login_qr_code_data().from_dict(data, report=_report, path="data")
+    elif _report is not None:
+        _report("data", data, "object")
+    return cast("LoginGetLoginQrCodeData", data)
+
+
+def _parse_logout(data: Any, _report: Report) -> None:
+    """The reply's `data` of `logout`: none is documented, so None."""
+    return None
+
+
+def _parse_reconnection(data: Any, _report: Report) -> LoginReconnectionData | None:
+    """The reply's `data` of `reconnection`."""
+    if data is None or data is UNSET:
+        return None
+    if isinstance(data, dict):
+        data = _login_reconnection_data().from_dict(data, report=_report, path="data")
+    elif _report is not None:
+        _report("data", data, "object")
+    return cast("LoginReconnectionData | None", data)
 
 
 def _parse_set_callback(data: Any, _report: Report) -> None:
@@ -45,6 +178,257 @@ class LoginResource:
 
     def __init__(self, invoker: Invoker) -> None:
         self._invoker = invoker
+
+    def check_login(
+        self,
+        *,
+        app_id: str | None = None,
+        uuid: str,
+        auto_sliding: bool | Unset = UNSET,
+        captch_code: str | Unset = UNSET,
+        proxy_ip: str | Unset = UNSET,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginCheckLoginData:
+        """执行登录 (`POST /gewe/v2/api/login/checkLogin`)
+
+        Polls a login started by getLoginQrCode: call it every few seconds until `status` is 2
+        (logged in; `loginInfo` then holds the account), or the QR code expires (`expiredTime`
+        reaches 0), or the phone asks for a verification code (then call again with `captchCode`).
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            uuid: the uuid from getLoginQrCode
+            auto_sliding: pass the new-device slider check automatically (false for ipad)
+            captch_code: the verification code shown on the phone, when it asks for one
+            proxy_ip: your own proxy, socks5://user:pw@host:port
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginCheckLoginData: the reply's `data`.
+        """
+        body = _login_check_login_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+            uuid=uuid,
+            auto_sliding=auto_sliding,
+            captch_code=captch_code,
+            proxy_ip=proxy_ip,
+        ).to_dict()
+        return self._invoker.invoke(
+            "login.checkLogin",
+            "/gewe/v2/api/login/checkLogin",
+            body,
+            _parse_check_login,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def check_online(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> bool | None:
+        """检查是否在线 (`POST /gewe/v2/api/login/checkOnline`)
+
+        Whether the device's account is logged in right now.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            bool | None: the reply's `data`.
+        """
+        body = _login_check_online_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return self._invoker.invoke(
+            "login.checkOnline",
+            "/gewe/v2/api/login/checkOnline",
+            body,
+            _parse_check_online,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def get_login_qr_code(
+        self,
+        *,
+        app_id: str | None = None,
+        region_id: str,
+        type_: str,
+        proxy_ip: str | Unset = UNSET,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginGetLoginQrCodeData:
+        """获取登录二维码 (`POST /gewe/v2/api/login/getLoginQrCode`)
+
+        Starts a login: returns the QR code to show to the person whose account logs in, and the
+        uuid to poll checkLogin with.
+
+        - With an empty `appId` (the very first login) GeWe creates a new device and returns its id:
+          keep it and pass it on every later login. Creating devices is never retried after a
+          timeout (a retry could create a second one).
+        - `regionId` is a six-digit province code (110000 Beijing, 310000 Shanghai, 440000
+          Guangdong, ...): pick the one nearest to the account's usual place.
+
+        Args:
+            app_id: the device id; an empty string on the very first login (defaults to the client's app id)
+            region_id: the login region, a six-digit province code
+            type_: the device kind to log in as: ipad (recommended) or mac
+            proxy_ip: your own proxy, socks5://user:pw@host:port
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginGetLoginQrCodeData: the reply's `data`.
+        """
+        body = _login_get_login_qr_code_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+            region_id=region_id,
+            type_=type_,
+            proxy_ip=proxy_ip,
+        ).to_dict()
+        return self._invoker.invoke(
+            "login.getLoginQrCode",
+            "/gewe/v2/api/login/getLoginQrCode",
+            body,
+            _parse_get_login_qr_code,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def logout(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> None:
+        """退出登录 (`POST /gewe/v2/api/login/logout`)
+
+        Logs the device's account out; the device id stays valid for a later login.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            None: the page documents no `data` in the reply.
+        """
+        body = _login_logout_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return self._invoker.invoke(
+            "login.logout",
+            "/gewe/v2/api/login/logout",
+            body,
+            _parse_logout,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def reconnection(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginReconnectionData | None:
+        """断线重连 (`POST /gewe/v2/api/login/reconnection`)
+
+        Reconnects a device whose account dropped offline. When it had to log in again the reply
+        looks like checkLogin's; otherwise there is no data.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginReconnectionData | None: the reply's `data`.
+        """
+        body = _login_reconnection_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return self._invoker.invoke(
+            "login.reconnection",
+            "/gewe/v2/api/login/reconnection",
+            body,
+            _parse_reconnection,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
 
     def set_callback(
         self,
@@ -109,6 +493,257 @@ class AsyncLoginResource:
 
     def __init__(self, invoker: AsyncInvoker) -> None:
         self._invoker = invoker
+
+    async def check_login(
+        self,
+        *,
+        app_id: str | None = None,
+        uuid: str,
+        auto_sliding: bool | Unset = UNSET,
+        captch_code: str | Unset = UNSET,
+        proxy_ip: str | Unset = UNSET,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginCheckLoginData:
+        """执行登录 (`POST /gewe/v2/api/login/checkLogin`)
+
+        Polls a login started by getLoginQrCode: call it every few seconds until `status` is 2
+        (logged in; `loginInfo` then holds the account), or the QR code expires (`expiredTime`
+        reaches 0), or the phone asks for a verification code (then call again with `captchCode`).
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            uuid: the uuid from getLoginQrCode
+            auto_sliding: pass the new-device slider check automatically (false for ipad)
+            captch_code: the verification code shown on the phone, when it asks for one
+            proxy_ip: your own proxy, socks5://user:pw@host:port
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginCheckLoginData: the reply's `data`.
+        """
+        body = _login_check_login_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+            uuid=uuid,
+            auto_sliding=auto_sliding,
+            captch_code=captch_code,
+            proxy_ip=proxy_ip,
+        ).to_dict()
+        return await self._invoker.invoke(
+            "login.checkLogin",
+            "/gewe/v2/api/login/checkLogin",
+            body,
+            _parse_check_login,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    async def check_online(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> bool | None:
+        """检查是否在线 (`POST /gewe/v2/api/login/checkOnline`)
+
+        Whether the device's account is logged in right now.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            bool | None: the reply's `data`.
+        """
+        body = _login_check_online_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return await self._invoker.invoke(
+            "login.checkOnline",
+            "/gewe/v2/api/login/checkOnline",
+            body,
+            _parse_check_online,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    async def get_login_qr_code(
+        self,
+        *,
+        app_id: str | None = None,
+        region_id: str,
+        type_: str,
+        proxy_ip: str | Unset = UNSET,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginGetLoginQrCodeData:
+        """获取登录二维码 (`POST /gewe/v2/api/login/getLoginQrCode`)
+
+        Starts a login: returns the QR code to show to the person whose account logs in, and the
+        uuid to poll checkLogin with.
+
+        - With an empty `appId` (the very first login) GeWe creates a new device and returns its id:
+          keep it and pass it on every later login. Creating devices is never retried after a
+          timeout (a retry could create a second one).
+        - `regionId` is a six-digit province code (110000 Beijing, 310000 Shanghai, 440000
+          Guangdong, ...): pick the one nearest to the account's usual place.
+
+        Args:
+            app_id: the device id; an empty string on the very first login (defaults to the client's app id)
+            region_id: the login region, a six-digit province code
+            type_: the device kind to log in as: ipad (recommended) or mac
+            proxy_ip: your own proxy, socks5://user:pw@host:port
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginGetLoginQrCodeData: the reply's `data`.
+        """
+        body = _login_get_login_qr_code_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+            region_id=region_id,
+            type_=type_,
+            proxy_ip=proxy_ip,
+        ).to_dict()
+        return await self._invoker.invoke(
+            "login.getLoginQrCode",
+            "/gewe/v2/api/login/getLoginQrCode",
+            body,
+            _parse_get_login_qr_code,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    async def logout(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> None:
+        """退出登录 (`POST /gewe/v2/api/login/logout`)
+
+        Logs the device's account out; the device id stays valid for a later login.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            None: the page documents no `data` in the reply.
+        """
+        body = _login_logout_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return await self._invoker.invoke(
+            "login.logout",
+            "/gewe/v2/api/login/logout",
+            body,
+            _parse_logout,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+
+    async def reconnection(
+        self,
+        *,
+        app_id: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> LoginReconnectionData | None:
+        """断线重连 (`POST /gewe/v2/api/login/reconnection`)
+
+        Reconnects a device whose account dropped offline. When it had to log in again the reply
+        looks like checkLogin's; otherwise there is no data.
+
+        Args:
+            app_id: the device id (from getLoginQrCode) (defaults to the client's app id)
+            idempotent: True to allow retrying timeouts and overload replies for this call,
+                False to forbid it; None leaves it to the client's retry policy.
+            timeout: Seconds each attempt of this call may take in all, instead of the client's.
+            max_retries: Retries for this call, instead of the client's.
+            extra_body: Fields to send besides the typed ones (they win over typed fields).
+            extra_headers: Headers to send with this call (never the token header).
+            max_response_bytes: The largest reply to read (decompressed), instead of the client's.
+
+        Returns:
+            LoginReconnectionData | None: the reply's `data`.
+        """
+        body = _login_reconnection_request()(
+            app_id=self._invoker.resolve_app_id(app_id),
+        ).to_dict()
+        return await self._invoker.invoke(
+            "login.reconnection",
+            "/gewe/v2/api/login/reconnection",
+            body,
+            _parse_reconnection,
+            idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
 
     async def set_callback(
         self,

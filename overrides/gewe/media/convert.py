@@ -1,0 +1,140 @@
+"""Audio to SILK (with its real length), video length and a JPEG thumbnail, SILK back to WAV.
+
+PyAV (FFmpeg's libraries, in the wheel) decodes any common format; silk-python encodes and
+decodes SILK. Both come with `pip install 'gewe-sdk[media]'`; without them these functions raise
+`GeweDependencyError` naming the extra. Nothing shells out to a program.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from fractions import Fraction
+from typing import Any
+
+from ..errors import GeweDependencyError, GeweMediaError
+
+SILK_RATE = 24_000  # Hz: what WeChat's own voice messages use
+SILK_BIT_RATE = 24_000
+SILK_HEADERS = (b"#!SILK_V3", b"\x02#!SILK_V3")
+
+
+def _needs(module: str, purpose: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise GeweDependencyError(
+            f"{purpose} needs the media extra ({module} is not installed): pip install 'gewe-sdk[media]'"
+        ) from None
+
+
+def is_silk(data: bytes) -> bool:
+    return data.startswith(SILK_HEADERS)
+
+
+def silk_to_pcm(data: bytes) -> bytes:
+    """16-bit mono PCM at SILK_RATE from SILK audio."""
+    pysilk = _needs("pysilk", "decoding SILK audio")
+    out = io.BytesIO()
+    try:
+        pysilk.decode(io.BytesIO(data), out, SILK_RATE)
+    except Exception as exc:  # pysilk.SilkError and friends
+        raise GeweMediaError(f"the voice is not valid SILK audio ({type(exc).__name__}: {exc})") from None
+    return out.getvalue()
+
+
+def silk_duration_ms(data: bytes) -> int:
+    return round(len(silk_to_pcm(data)) / 2 / SILK_RATE * 1000)
+
+
+def silk_to_wav(data: bytes) -> bytes:
+    """A WAV file (16-bit mono, 24 kHz) from SILK audio."""
+    pcm = silk_to_pcm(data)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SILK_RATE)
+        wav.writeframes(pcm)
+    return out.getvalue()
+
+
+def _open(data: bytes, what: str) -> Any:
+    av = _needs("av", f"reading {what}")
+    try:
+        return av.open(io.BytesIO(data))
+    except Exception as exc:  # av.error.InvalidDataError and friends
+        raise GeweMediaError(f"the {what} cannot be decoded ({type(exc).__name__}: {exc})") from None
+
+
+def audio_to_pcm(data: bytes) -> bytes:
+    """16-bit mono PCM at SILK_RATE from any audio format FFmpeg reads (wav, mp3, ogg/opus, m4a, ...)."""
+    av = _needs("av", "converting audio to SILK")
+    container = _open(data, "audio")
+    with container:
+        if not container.streams.audio:
+            raise GeweMediaError("the voice has no audio stream")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SILK_RATE)
+        pcm = bytearray()
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    pcm += bytes(out.planes[0])[: out.samples * 2]
+            for out in resampler.resample(None):
+                pcm += bytes(out.planes[0])[: out.samples * 2]
+        except av.error.FFmpegError as exc:
+            raise GeweMediaError(f"the audio cannot be decoded ({exc})") from None
+    if not pcm:
+        raise GeweMediaError("the audio has no samples")
+    return bytes(pcm)
+
+
+def to_silk(data: bytes) -> tuple[bytes, int]:
+    """(SILK audio, its length in ms). SILK input is kept as it is (its length measured)."""
+    if is_silk(data):
+        return data, silk_duration_ms(data)
+    pcm = audio_to_pcm(data)
+    pysilk = _needs("pysilk", "encoding SILK audio")
+    out = io.BytesIO()
+    pysilk.encode(io.BytesIO(pcm), out, SILK_RATE, SILK_BIT_RATE, tencent=True)
+    return out.getvalue(), round(len(pcm) / 2 / SILK_RATE * 1000)
+
+
+def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
+    """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None)."""
+    av = _needs("av", "reading video")
+    container = _open(data, "video")
+    with container:
+        if not container.streams.video:
+            raise GeweMediaError("the video has no video stream")
+        stream = container.streams.video[0]
+        if container.duration is not None:
+            seconds = container.duration / 1_000_000
+        elif stream.duration is not None and stream.time_base is not None:
+            seconds = float(stream.duration * stream.time_base)
+        else:
+            seconds = 0.0
+        jpeg = None
+        if thumbnail:
+            try:
+                frame = next(container.decode(stream), None)
+            except av.error.FFmpegError as exc:
+                raise GeweMediaError(f"the video cannot be decoded ({exc})") from None
+            if frame is None:
+                raise GeweMediaError("the video has no frame to make a thumbnail of")
+            jpeg = _jpeg(av, frame)
+    return max(1, round(seconds)), jpeg
+
+
+def _jpeg(av: Any, frame: Any) -> bytes:
+    """One frame as a JPEG, by FFmpeg's own MJPEG encoder (no Pillow needed)."""
+    codec = av.CodecContext.create("mjpeg", "w")
+    codec.width, codec.height = frame.width - frame.width % 2, frame.height - frame.height % 2
+    codec.pix_fmt = "yuvj420p"
+    codec.time_base = Fraction(1, 25)
+    picture = frame.reformat(width=codec.width, height=codec.height, format="yuvj420p")
+    packets = [*codec.encode(picture), *codec.encode(None)]
+    return b"".join(bytes(p) for p in packets)
