@@ -553,6 +553,14 @@ class Receiver:
                 conn.handling, conn.idle = False, True
                 conn.deadline = self._now() + self.idle_timeout
 
+    async def _media_or_push(self, request: web.BaseRequest) -> web.StreamResponse:
+        """`start()`'s handler with a media host: its own secret prefix first, as `_route` orders it."""
+        media = self.media
+        assert media is not None
+        if request.path.startswith(media._prefix):
+            return await media.handle(request)  # type: ignore[arg-type]  # (uses method and path only)
+        return await self._aiohttp_handler(request)
+
     def add_to(self, app: web.Application) -> None:
         """Serve this receiver inside an existing aiohttp app.
 
@@ -750,7 +758,7 @@ class Receiver:
         # aiohttp's low-level server: every request comes to the handler, which compares the whole
         # path itself (in constant time) - no Application, router or match per request
         low_level = web.Server(
-            self._aiohttp_handler,
+            self._aiohttp_handler if self.media is None else self._media_or_push,
             access_log=None,  # no access log: the path is secret
             auto_decompress=False,  # a compressed body is refused (415), never inflated
             logger=http_logger,
