@@ -473,20 +473,20 @@ class RedisStreamQueue:
             raise
         may_run = []
         for delivery, key, reply in zip(out, keys, replies, strict=True):
-            part: _Partition = delivery.token[0]
+            taken: _Partition = delivery.token[0]
             if isinstance(reply, list):
                 delivery.attempts = int(reply[0])
                 if key is not None:
                     delivery.claimed = int(reply[1]) == 1
                 may_run.append(delivery)
                 continue
-            part.busy = False
-            part.buffer.clear()  # read by us, but an older entry or the partition is someone else's
+            taken.busy = False
+            taken.buffer.clear()  # read by us, but an older entry or the partition is someone else's
             if int(reply) == 0:  # the lease is lost: whoever holds it now claims what we read
-                if self._owned.get(part.index) is part:
-                    del self._owned[part.index]
+                if self._owned.get(taken.index) is taken:
+                    self._owned.pop(taken.index)
             else:  # claim the older entries, then ours again, in stream order
-                part.recover = True
+                taken.recover = True
         return may_run
 
     # -- after the handler ---------------------------------------------------------------------
