@@ -203,6 +203,31 @@ async def test_redis_a_worker_that_lost_its_lease_hands_out_nothing_more_of_the_
         await new.close()
 
 
+async def test_redis_entries_read_but_never_received_are_handed_out_before_newer_ones(
+    redis_url: str,
+) -> None:
+    """Redis killed after it stored an `XREADGROUP` delivery (AOF) but before its reply reached the
+    worker: the entries are pending for the worker, which never saw them. Its next read must not
+    hand out the chat's newer pushes before them."""
+    prefix = f"t{next(_prefixes)}"
+    pushes = [text_push(0, k) for k in range(3)]
+    queue = RedisStreamQueue(redis_url, prefix=prefix, partitions=1, lease=30.0)
+    try:
+        assert await queue.take(1, 0.1) == []  # the partition is ours, nothing was pending
+        for push in pushes[:2]:
+            await queue.put(push)
+        await queue.client.xreadgroup(queue.group, queue.consumer, {f"{prefix}:s:0": ">"}, count=2)
+        await queue.put(pushes[2])
+        got = []
+        for _ in range(3):
+            for d in await queue.take(1, 1.0):
+                got.append(d.raw)
+                await queue.ack(d)
+        assert got == pushes
+    finally:
+        await queue.close()
+
+
 async def test_duplicates_are_handled_once_and_a_failed_one_again(make: Any) -> None:
     queue = make()
     handled: list[int] = []
