@@ -18,7 +18,10 @@ partitions they are not busy with). A worker handles a partition's pushes one at
 stream order, and after each handler success `XACK`s and `XDEL`s the entry in one transaction. A
 worker that dies or hangs stops renewing: once its leases expire, the other workers take its
 partitions and claim its unacknowledged entries (`XAUTOCLAIM`) before anything newer, so order
-holds. Handler runs are counted per entry (a hash, incremented before the handler starts), so a
+holds. Each push is handed to a handler through a script that checks, inside Redis, that the lease
+is still this worker's and that no older entry of the partition is still pending (one read by a
+worker that lost its lease, or whose reply a Redis crash lost): a worker that learns late that
+its lease expired hands out nothing more, and older entries are claimed first. Handler runs are counted per entry (a hash, incremented before the handler starts), so a
 push that kills its worker every time still ends as a dead letter: an entry of the `dead` stream
 with the push, the error and the count (`gewe dead list|replay`).
 
