@@ -21,9 +21,10 @@ partitions and claim its unacknowledged entries (`XAUTOCLAIM`) before anything n
 holds. Each push is handed to a handler through a script that checks, inside Redis, that the lease
 is still this worker's and that no older entry of the partition is still pending (one read by a
 worker that lost its lease, or whose reply a Redis crash lost): a worker that learns late that
-its lease expired hands out nothing more, and older entries are claimed first. Handler runs are counted per entry (a hash, incremented before the handler starts), so a
-push that kills its worker every time still ends as a dead letter: an entry of the `dead` stream
-with the push, the error and the count (`gewe dead list|replay`).
+its lease expired hands out nothing more, and older entries are claimed first. Handler runs are
+counted per entry (a hash, incremented before the handler starts), so a push that kills its
+worker every time still ends as a dead letter: an entry of the `dead` stream with the push, the
+error and the count (`gewe dead list|replay`).
 
 **Redis itself** must keep what it acknowledged for "nothing acknowledged is lost" to hold across
 a Redis crash: run it with `appendonly yes` and `appendfsync always` (`everysec` may lose the last
