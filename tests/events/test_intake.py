@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+from gewe.events import parse_event
 from gewe.events.intake import Intake, MemoryIntake, Push
 
 
@@ -62,3 +64,33 @@ async def test_a_cancelled_getter_passes_its_wake_up_on() -> None:
     first.cancel()  # ...which is cancelled before it runs
     got = await asyncio.wait_for(second, 1)
     assert got.size == 5
+
+
+async def test_the_decoded_push_rides_along_only_while_workers_keep_up() -> None:
+    from gewe.events import Event, Receiver
+    from gewe.events.receiver import KEEP_DECODED_PUSHES
+    from tests.fixtures import pushes as P
+
+    seen: list[Event] = []
+
+    async def handle(event: Event) -> None:
+        seen.append(event)
+
+    receiver = Receiver(handle, path="/gewe/s", workers=1)
+    receiver.ensure_workers()
+    intake = receiver.intake
+    assert isinstance(intake, MemoryIntake)
+    bodies = [
+        json.dumps(P.push(1, f"m{i}", new_msg_id=500 + i)).encode() for i in range(KEEP_DECODED_PUSHES + 5)
+    ]
+    for body in bodies:  # no worker runs meanwhile: a backlog builds
+        assert await receiver.receive(body) == 200
+    kept = [p.raw is not None for p in list(intake._items)]
+    assert kept == [True] * KEEP_DECODED_PUSHES + [False] * 5  # a backlog keeps bytes only
+    for _ in range(100):
+        if len(seen) == len(bodies):
+            break
+        await asyncio.sleep(0.01)
+    assert [e.raw for e in seen] == [json.loads(b) for b in bodies]  # the same events either way
+    assert [type(e) for e in seen] == [type(parse_event(b)) for b in bodies]
+    await receiver.stop()

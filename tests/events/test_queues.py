@@ -323,3 +323,40 @@ def test_chat_keys_put_both_directions_of_a_chat_together_and_partitions_are_sta
     assert chat_key({"TypeName": "ModContacts", "Appid": "a"}) == "a|~ModContacts"
     assert partition_of(chat_key(room), 16) == partition_of(chat_key(dict(room)), 16)
     assert len({partition_of(f"a|{i}", 16) for i in range(200)}) == 16
+
+
+async def test_redis_puts_of_a_burst_share_few_pipelines_and_a_given_up_put_is_not_stored(
+    redis_url: str,
+) -> None:
+    queue = RedisStreamQueue(redis_url, prefix=f"t{next(_prefixes)}", partitions=4)
+    await queue.put(text_push(50, 0))  # the script is loaded: no pipeline is sent twice below
+    sent: list[int] = []
+    most = 0
+    raw_puts = queue._raw_puts
+
+    async def counting(puts: list[Any]) -> list[Any]:
+        nonlocal most
+        sent.append(len(puts))
+        most = max(most, len(queue._sending))
+        await asyncio.sleep(0.02)  # a slow round trip: the pushes arriving meanwhile wait for it
+        return await raw_puts(puts)
+
+    queue._raw_puts = counting  # type: ignore[method-assign]
+    try:
+
+        async def put_later(i: int) -> None:
+            await asyncio.sleep(0.001 * (i % 20))
+            await queue.put(text_push(i % 7, i))
+
+        await asyncio.gather(*(put_later(i) for i in range(300)))
+        assert sum(sent) == 300 and most <= queue.PUTS_IN_FLIGHT
+        assert len(sent) < 30, sent  # not one round trip per loop turn
+        given_up = asyncio.ensure_future(queue.put(text_push(99, 0)))
+        blocker = [asyncio.ensure_future(queue.put(text_push(98, i))) for i in range(2)]
+        await asyncio.sleep(0)
+        given_up.cancel()  # (the receiver's store_timeout) before its pipeline went
+        await asyncio.gather(*blocker)
+        stored = sum([await queue.client.xlen(s) for s in queue._streams])
+        assert stored == 303  # the 300, the 2 after, the first: not the one given up on
+    finally:
+        await queue.close()

@@ -74,13 +74,21 @@ class MemoryDedup:
             self._owners.pop(key, None)
 
     async def claim(self, key: str) -> bool:
+        return self.claim_now(key)
+
+    def claim_now(self, key: str) -> bool:
+        """`claim` without a coroutine (this store never waits): the receiver's answer path."""
         now = time.monotonic()
-        self._purge(now)
-        if key in self._seen:
+        seen = self._seen
+        if seen:
+            oldest = next(iter(seen.values()))
+            if oldest <= now or len(seen) > self.max_keys:
+                self._purge(now)
+        if key in seen:
             return False
-        self._seen[key] = now + self.ttl
-        if len(self._seen) > self.max_keys:
-            self._owners.pop(self._seen.popitem(last=False)[0], None)
+        seen[key] = now + self.ttl
+        if len(seen) > self.max_keys:
+            self._owners.pop(seen.popitem(last=False)[0], None)
         return True
 
     async def release(self, key: str) -> None:

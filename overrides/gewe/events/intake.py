@@ -11,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(slots=True, eq=False)
 class Push:
-    """An accepted push: its body as received, its de-duplication key (or None), its size."""
+    """An accepted push: its body as received, its de-duplication key (or None), its size, and
+    the JSON object the answer path already decoded from it (`raw`; None: decode `body` again)."""
 
     body: bytes
     key: str | None
     size: int = field(init=False)
     attempt: int = 1
+    raw: dict[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.size = len(self.body)
@@ -95,6 +97,17 @@ class MemoryIntake:
         self.queued -= 1
         self.queued_bytes -= push.size
         if self._items and not self._waking:  # more waiting: another worker, for when this one waits
+            self._wake_one()
+        return push
+
+    def get_nowait(self) -> Push | None:
+        """The oldest queued push, or None when none is waiting (a worker's step without a coroutine)."""
+        if not self._items:
+            return None
+        push = self._items.popleft()
+        self.queued -= 1
+        self.queued_bytes -= push.size
+        if self._items and not self._waking:
             self._wake_one()
         return push
 

@@ -71,6 +71,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_KEY = 200  # "<Appid>:<NewMsgId>": a real one is under 60 characters
 THREAD_PARSE_BYTES = 64 * 1024  # a bigger push is parsed in a thread: the loop keeps answering
+KEEP_DECODED_BYTES = 16 * 1024  # a push this small, queued behind fewer than KEEP_DECODED_PUSHES,
+KEEP_DECODED_PUSHES = 128  # keeps the object decoded on the answer path for its worker
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
@@ -360,7 +362,7 @@ class Receiver:
         self._busy: dict[asyncio.Task[None], Push] = {}
         self._started: dict[asyncio.Task[None], float] = {}  # worker -> when its handler was called
         self._expired: set[asyncio.Task[None]] = set()  # workers the watchdog cancelled
-        self._runner: web.AppRunner | None = None
+        self._runner: web.BaseRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._conns: dict[asyncio.BaseTransport | None, _Conn] = {}
@@ -408,7 +410,7 @@ class Receiver:
         return hmac.compare_digest(path.encode(), self._path)
 
     def address_allowed(self, remote: str | None) -> bool:
-        if self.allow is None:
+        if self.allow is None:  # (the aiohttp handler does not even ask for the address then)
             return True
         try:
             address = ipaddress.ip_address((remote or "").split("%", 1)[0])
@@ -441,7 +443,7 @@ class Receiver:
             return self._answer(503)
         try:
             raw = decode_body(body)
-            if _containers(body) > max(1024, len(body) // 64):
+            if len(body) > 1024 and _containers(body) > max(1024, len(body) // 64):
                 raise GeweEventError("far more JSON containers than a push has")
         except GeweEventError as exc:
             logger.debug("push answered 400: %s", exc)
@@ -459,17 +461,19 @@ class Receiver:
             return self._answer(400)
         if self.queue is not None:
             return await self._store(raw, bytes(body))
-        self.ensure_workers()
         intake = self.intake
-        assert intake is not None
+        if intake is None:
+            self.ensure_workers()
+            intake = self.intake
+            assert intake is not None
         if not self._accepting:
             return self._reject(raw, "the receiver is stopping")
         if intake.queued >= self.queue_size or intake.queued_bytes + len(body) > self.queue_bytes:
             return self._reject(raw, "the queue is full")
         if key is not None and self.dedup is not None:
             try:
-                if self._claim_is_instant:
-                    first = await self.dedup.claim(key)
+                if self._claim_is_instant:  # a MemoryDedup: no coroutine, no deadline
+                    first = self.dedup.claim_now(key)  # type: ignore[attr-defined]
                 else:
                     async with asyncio.timeout(self.claim_timeout):
                         first = await self.dedup.claim(key)
@@ -481,7 +485,11 @@ class Receiver:
                 self.duplicates += 1
                 logger.debug("duplicate push ignored (%s)", _describe(raw))
                 return self._answer(200)
-        if not await intake.put(Push(bytes(body), key)):
+        # the decoded object rides along while workers keep up (no second json.loads); a backlog
+        # keeps only the bytes, so queue_bytes still bounds the memory of what waits
+        keep = len(body) <= KEEP_DECODED_BYTES and intake.queued < KEEP_DECODED_PUSHES
+        push = Push(body if type(body) is bytes else bytes(body), key, raw=raw if keep else None)
+        if not (intake.put_nowait(push) if type(intake) is MemoryIntake else await intake.put(push)):
             if key is not None:
                 await self._forget(key)
             return self._reject(raw, "the queue is full")
@@ -514,10 +522,10 @@ class Receiver:
         logger.warning("push answered 503 (%s): %s; GeWe delivers it again", _describe(raw), why)
         return self._answer(503)
 
-    async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
+    async def _aiohttp_handler(self, request: web.BaseRequest) -> web.StreamResponse:
         if not self.path_matches(request.path):
             return web.Response(status=self._answer(404))
-        if not self.address_allowed(request.remote):
+        if self.allow is not None and not self.address_allowed(request.remote):
             return web.Response(status=self._answer(403))
         status = self.refusal(request.method, request.headers.get("Content-Encoding"), request.content_length)
         if status is not None:
@@ -544,6 +552,14 @@ class Receiver:
             if conn is not None:
                 conn.handling, conn.idle = False, True
                 conn.deadline = self._now() + self.idle_timeout
+
+    async def _media_or_push(self, request: web.BaseRequest) -> web.StreamResponse:
+        """`start()`'s handler with a media host: its own secret prefix first, as `_route` orders it."""
+        media = self.media
+        assert media is not None
+        if request.path.startswith(media._prefix):
+            return await media.handle(request)  # type: ignore[arg-type]  # (uses method and path only)
+        return await self._aiohttp_handler(request)
 
     def add_to(self, app: web.Application) -> None:
         """Serve this receiver inside an existing aiohttp app.
@@ -629,15 +645,19 @@ class Receiver:
         assert intake is not None
         me = asyncio.current_task()
         assert me is not None
+        memory = intake if type(intake) is MemoryIntake else None
         while True:
             try:
-                push = await intake.get()
+                push = memory.get_nowait() if memory is not None else None
+                if push is None:
+                    push = await intake.get()
                 self._busy[me] = push
                 try:
                     await self._handle(push, me)
                 finally:
                     del self._busy[me]
-                    await intake.done(push)
+                    if memory is None:  # MemoryIntake.done does nothing: no coroutine per push
+                        await intake.done(push)
             except asyncio.CancelledError:
                 if me not in self._expired:  # stop(): the worker ends
                     raise
@@ -660,17 +680,21 @@ class Receiver:
                     task.cancel()
 
     async def _parse(self, push: Push) -> Event:
+        body = push.body if push.raw is None else push.raw  # decoded once, on the answer path
         if push.size > THREAD_PARSE_BYTES and self._parsers is not None:
-            event: Event = await self._parsers.submit(parse_event, push.body)
+            event: Event = await self._parsers.submit(parse_event, body)
             return event
-        return parse_event(push.body)
+        return parse_event(body)
 
     async def _handle(self, push: Push, me: asyncio.Task[None]) -> None:
         assert self.handler is not None  # without a queue there is always a handler
         event: Event | None = None
         started = self._started
         try:
-            event = await self._parse(push)
+            if push.size > THREAD_PARSE_BYTES and self._parsers is not None:
+                event = await self._parse(push)
+            else:  # a small push: parsed right here (no coroutine)
+                event = parse_event(push.body if push.raw is None else push.raw)
             if self.handler_timeout is not None:
                 assert self._loop is not None
                 started[me] = self._loop.time()
@@ -731,18 +755,17 @@ class Receiver:
         self._stopped = False
         loop = asyncio.get_running_loop()
         self._loop = loop
-        app = web.Application(client_max_size=self.max_body)
-        self._route(app)
-        runner = web.AppRunner(
-            app,
+        # aiohttp's low-level server: every request comes to the handler, which compares the whole
+        # path itself (in constant time) - no Application, router or match per request
+        low_level = web.Server(
+            self._aiohttp_handler if self.media is None else self._media_or_push,
             access_log=None,  # no access log: the path is secret
-            handle_signals=False,
             auto_decompress=False,  # a compressed body is refused (415), never inflated
             logger=http_logger,
             keepalive_timeout=self.idle_timeout,
             lingering_time=0.5,
-            shutdown_timeout=1.0,
         )
+        runner = web.ServerRunner(low_level, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         server = runner.server
         assert server is not None
@@ -894,12 +917,18 @@ def _containers(body: bytes) -> int:
     return body.count(b"{") + body.count(b"[") - 2 * body.count(b"<![CDATA[")
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes | None:
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it grows beyond `limit` bytes."""
     length = request.content_length
     if length is not None and not request.headers.get("Transfer-Encoding"):  # checked <= limit
+        content = request.content
+        if content.is_eof():  # all of it is in (the usual case): taken as it is, nothing to wait for
+            body = content.read_nowait()
+            if len(body) != length:
+                raise ConnectionResetError("the body ended early")
+            return body
         try:
-            return await request.content.readexactly(length)
+            return await content.readexactly(length)
         except asyncio.IncompleteReadError as exc:  # the client stopped short
             raise ConnectionResetError("the body ended early") from exc
     chunks: list[bytes] = []

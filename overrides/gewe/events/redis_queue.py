@@ -143,6 +143,11 @@ class RedisStreamQueue:
         group: the consumer group's name.
     """
 
+    # pipelines of puts out at once: under a burst the pushes arriving meanwhile wait for one to
+    # come back and go together (a few large round trips, not one small one per loop turn)
+    PUTS_IN_FLIGHT = 2
+    SEND_TIMEOUT = 5.0  # a pipeline of puts not answered by then fails (its connection is dropped)
+
     def __init__(
         self,
         url_or_client: Any,
@@ -188,6 +193,8 @@ class RedisStreamQueue:
         self._release_script = self.client.register_script(_RELEASE)
         self._take_script = self.client.register_script(_TAKE)
         self._puts: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # pipelines of puts on their way
+        self._put_heads: dict[str, Any] = {}  # stream -> its EVALSHA's RESP bytes before the body
         self._flush_scheduled = False
         self._owned: dict[int, _Partition] = {}
         self._lost: dict[int, _Partition] = {}  # leases lost while a push of theirs still runs here
@@ -203,30 +210,46 @@ class RedisStreamQueue:
 
     async def put(self, raw: dict[str, Any], body: bytes | None = None) -> None:
         stream = self._streams[partition_of(chat_key(raw), self.partitions)]
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._puts.append((stream, body or dumps(raw), future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if not self._flush_scheduled and len(self._sending) < self.PUTS_IN_FLIGHT:
+            self._start_sender(loop)
         await future
 
-    def _flush(self) -> None:
+    def _start_sender(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A task that sends, when it first runs, every put waiting by then (the loop turn's)."""
+        self._flush_scheduled = True  # (until the sender takes the waiting puts)
+        task = loop.create_task(self._send_waiting())
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    async def _send_waiting(self) -> None:
         self._flush_scheduled = False
-        puts, self._puts = self._puts, []
+        puts, self._puts = [p for p in self._puts if not p[2].done()], []  # not those given up on
         if puts:
-            asyncio.get_running_loop().create_task(self._send(puts))
+            await self._send(puts)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        # the pushes that waited for a pipeline to come back go together in the next one
+        loop = task.get_loop()
+        waiting = self._puts and not self._flush_scheduled
+        if waiting and len(self._sending) < self.PUTS_IN_FLIGHT and not loop.is_closed():
+            self._start_sender(loop)
 
     async def _send(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         try:
-            try:
-                results = await self._pipe_puts(puts)
-            except Exception as exc:
-                if not _no_script(exc):
-                    raise
-                results = [exc]
-            if any(_no_script(r) for r in results):  # a new or restarted Redis: load it once
-                await self.client.script_load(_PUT)
-                results = await self._pipe_puts(puts)
+            async with asyncio.timeout(self.SEND_TIMEOUT):  # a Redis that hangs cannot hold the puts
+                try:
+                    results = await self._pipe_puts(puts)
+                except Exception as exc:
+                    if not _no_script(exc):
+                        raise
+                    results = [exc]
+                if any(_no_script(r) for r in results):  # a new or restarted Redis: load it once
+                    await self.client.script_load(_PUT)
+                    results = await self._pipe_puts(puts)
         except BaseException as exc:
             for _, _, future in puts:
                 if not future.done():
@@ -245,11 +268,52 @@ class RedisStreamQueue:
                 future.set_result(None)
 
     async def _pipe_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> list[Any]:
+        if self._owned_client:  # our own pool: the commands packed here, on one connection
+            return await self._raw_puts(puts)
         sha = self._put_script.sha
         async with self.client.pipeline(transaction=False) as pipe:
             for stream, data, _ in puts:  # EVALSHA by hand: redis-py's Script costs ~3x per call
                 pipe.execute_command("EVALSHA", sha, 2, stream, self._backlog, self.max_len, data)
             results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
+
+    def _packed_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> bytes:
+        """The EVALSHAs of `puts` as RESP bytes: only the body differs from one to the next, so the
+        rest of each command is made once per stream and script (redis-py packs each argument)."""
+        sha = self._put_script.sha
+        heads = self._put_heads
+        if heads.get("") != (sha, self.max_len):  # (re)made when either changes
+            heads.clear()
+            heads[""] = (sha, self.max_len)
+        parts: list[bytes] = []
+        for stream, data, _ in puts:
+            head = heads.get(stream)
+            if head is None:
+                args = [b"EVALSHA", sha.encode(), b"2", stream.encode(), self._backlog.encode()]
+                args.append(str(self.max_len).encode())
+                head = b"*7\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+                heads[stream] = head
+            parts += (head, b"$%d\r\n" % len(data), data, b"\r\n")
+        return b"".join(parts)
+
+    async def _raw_puts(self, puts: list[tuple[str, bytes, asyncio.Future[None]]]) -> list[Any]:
+        from redis.exceptions import ResponseError
+
+        pool = self.client.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(self._packed_puts(puts))
+            results: list[Any] = []
+            for _ in puts:  # every reply is read, errors too: the connection stays in step
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
+        except BaseException:
+            await asyncio.shield(connection.disconnect())  # half-read: never reused
+            raise
+        finally:
+            await pool.release(connection)
         return results
 
     # -- partitions and leases (workers) -------------------------------------------------------
@@ -593,5 +657,8 @@ class RedisStreamQueue:
         if self._keeper is not None:
             with contextlib.suppress(Exception):
                 await self.release_leases()
+        if self._sending:  # pipelines of puts on their way (each bounded by SEND_TIMEOUT)
+            await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owned_client:
             await self.client.aclose()
+            await self.client.connection_pool.disconnect()  # (a pool given to Redis() stays open)
