@@ -166,6 +166,68 @@ async def test_stop_hands_back_the_running_push_uncounted_and_another_worker_get
     assert attempts == [1]  # the stopped try was not counted
 
 
+async def test_redis_a_worker_that_lost_its_lease_hands_out_nothing_more_of_the_partition(
+    redis_url: str,
+) -> None:
+    """A worker starved past its lease (or cut off by a Redis restart) learns it only at its next
+    renewal; meanwhile another owns the partition. Neither the old owner's buffer nor what it read
+    after losing the lease may run before, or beside, the new owner's older pushes of the chat."""
+    prefix = f"t{next(_prefixes)}"
+    pushes = [text_push(0, k) for k in range(5)]
+    old = RedisStreamQueue(redis_url, prefix=prefix, partitions=1, lease=30.0)
+    new = RedisStreamQueue(redis_url, prefix=prefix, partitions=1, lease=30.0)
+    try:
+        for push in pushes[:3]:
+            await old.put(push)
+        [d0] = await old.take(1, 1.0)  # reads all three; 1 and 2 wait in its buffer
+        assert d0.raw == pushes[0]
+        await old.ack(d0)
+        await old.client.delete(f"{prefix}:lease:0")  # its lease expired while it was starved
+        await new.open()  # takes the partition and claims what was pending: 1 and 2
+        [d1] = await new.take(1, 1.0)
+        assert d1.raw == pushes[1]  # its handler has not begun yet
+        assert await old.take(1, 0.2) == []  # not push 2 from its buffer: refused, partition dropped
+        await old.put(pushes[3])
+        assert await old.take(1, 0.2) == []  # nothing read after the loss either
+        await new.ack(d1)
+        await new.put(pushes[4])
+        got = []
+        for _ in range(3):  # 3 was read (so pending) by the old owner: it comes before 4
+            [d] = await new.take(1, 1.0)
+            got.append(d.raw)
+            await new.ack(d)
+        assert got == pushes[2:]
+        assert await new.take(1, 0.1) == []
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def test_redis_entries_read_but_never_received_are_handed_out_before_newer_ones(
+    redis_url: str,
+) -> None:
+    """Redis killed after it stored an `XREADGROUP` delivery (AOF) but before its reply reached the
+    worker: the entries are pending for the worker, which never saw them. Its next read must not
+    hand out the chat's newer pushes before them."""
+    prefix = f"t{next(_prefixes)}"
+    pushes = [text_push(0, k) for k in range(3)]
+    queue = RedisStreamQueue(redis_url, prefix=prefix, partitions=1, lease=30.0)
+    try:
+        assert await queue.take(1, 0.1) == []  # the partition is ours, nothing was pending
+        for push in pushes[:2]:
+            await queue.put(push)
+        await queue.client.xreadgroup(queue.group, queue.consumer, {f"{prefix}:s:0": ">"}, count=2)
+        await queue.put(pushes[2])
+        got = []
+        for _ in range(3):
+            for d in await queue.take(1, 1.0):
+                got.append(d.raw)
+                await queue.ack(d)
+        assert got == pushes
+    finally:
+        await queue.close()
+
+
 async def test_duplicates_are_handled_once_and_a_failed_one_again(make: Any) -> None:
     queue = make()
     handled: list[int] = []

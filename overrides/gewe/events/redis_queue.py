@@ -18,9 +18,13 @@ partitions they are not busy with). A worker handles a partition's pushes one at
 stream order, and after each handler success `XACK`s and `XDEL`s the entry in one transaction. A
 worker that dies or hangs stops renewing: once its leases expire, the other workers take its
 partitions and claim its unacknowledged entries (`XAUTOCLAIM`) before anything newer, so order
-holds. Handler runs are counted per entry (a hash, incremented before the handler starts), so a
-push that kills its worker every time still ends as a dead letter: an entry of the `dead` stream
-with the push, the error and the count (`gewe dead list|replay`).
+holds. Each push is handed to a handler through a script that checks, inside Redis, that the lease
+is still this worker's and that no older entry of the partition is still pending (one read by a
+worker that lost its lease, or whose reply a Redis crash lost): a worker that learns late that
+its lease expired hands out nothing more, and older entries are claimed first. Handler runs are
+counted per entry (a hash, incremented before the handler starts), so a push that kills its
+worker every time still ends as a dead letter: an entry of the `dead` stream with the push, the
+error and the count (`gewe dead list|replay`).
 
 **Redis itself** must keep what it acknowledged for "nothing acknowledged is lost" to hold across
 a Redis crash: run it with `appendonly yes` and `appendfsync always` (`everysec` may lose the last
@@ -42,7 +46,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import GeweConfigError, GeweDependencyError
-from .dedup import _CLAIM_FOR
 from .parse import push_key
 from .queues import DeadLetter, Delivery, chat_key, dumps, partition_of
 
@@ -75,6 +78,30 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
     return 1
 end
 return 0
+"""
+# Handing out one entry, fenced inside Redis: refused (0) unless this worker still holds the
+# partition's lease, and (-1) while an older entry of the partition is still pending (an earlier
+# owner's, left by a worker that lost its lease after reading it): the taker claims those first.
+# Otherwise it counts the run and, with a dedup key, makes the de-duplication claim.
+# KEYS: lease, stream, attempts hash, [dedup key]; ARGV: consumer, group, entry id, delivery id,
+# [claim owner, claim ttl].
+_TAKE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if #redis.call('XPENDING', KEYS[2], ARGV[2], '-', '(' .. ARGV[3], 1) > 0 then return -1 end
+local n = redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
+local claimed = -1
+if KEYS[4] then
+    local held = redis.call('GET', KEYS[4])
+    if not held then
+        redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
+        claimed = 1
+    elseif held == ARGV[5] then
+        claimed = 1
+    else
+        claimed = 0
+    end
+end
+return {n, claimed}
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -164,11 +191,13 @@ class RedisStreamQueue:
         self._heartbeat = self.client.register_script(_HEARTBEAT)
         self._renew_script = self.client.register_script(_RENEW)
         self._release_script = self.client.register_script(_RELEASE)
+        self._take_script = self.client.register_script(_TAKE)
         self._puts: list[tuple[str, bytes, asyncio.Future[None]]] = []
         self._sending: set[asyncio.Task[None]] = set()  # pipelines of puts on their way
         self._put_heads: dict[str, Any] = {}  # stream -> its EVALSHA's RESP bytes before the body
         self._flush_scheduled = False
         self._owned: dict[int, _Partition] = {}
+        self._lost: dict[int, _Partition] = {}  # leases lost while a push of theirs still runs here
         self._groups_ready = False
         self._keeper: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -329,7 +358,9 @@ class RedisStreamQueue:
                 renewed = await pipe.execute()
             for index, ok in zip(owned, renewed, strict=True):
                 if not ok:  # expired and maybe taken: what is buffered is the new owner's now
-                    self._owned.pop(index, None)
+                    lost = self._owned.pop(index, None)
+                    if lost is not None and lost.busy:  # not ours again before its push is settled
+                        self._lost[index] = lost
         target = math.ceil(self.partitions / max(live, 1))
         staying = [p for p in self._owned.values() if not p.leaving]
         extra = len(staying) - target
@@ -351,9 +382,9 @@ class RedisStreamQueue:
             for index in order:
                 if len([p for p in self._owned.values() if not p.leaving]) >= target:
                     break
-                if index not in self._owned and await self.client.set(
-                    self._lease_key(index), self.consumer, nx=True, px=ttl
-                ):
+                if index in self._lost or index in self._owned:
+                    continue
+                if await self.client.set(self._lease_key(index), self.consumer, nx=True, px=ttl):
                     self._owned[index] = _Partition(index, self._streams[index])
         if self._wake is not None:
             self._wake.set()
@@ -462,26 +493,9 @@ class RedisStreamQueue:
                 part.busy = True
                 out.append(Delivery(f"{part.index}/{entry_id}", raw, chat_key(raw), 0, (part, entry_id)))
         if out:
-            claims = self.claims_for  # the Worker's dedup is ours: its claims ride along
-            keys = [push_key(d.raw) if claims is not None else None for d in out]
-            async with self.client.pipeline(transaction=False) as pipe:
-                for delivery, key in zip(out, keys, strict=True):
-                    pipe.hincrby(self._attempts, delivery.id, 1)
-                    if key is not None and claims is not None:
-                        pipe.eval(_CLAIM_FOR, 1, claims.prefix + key, "~" + delivery.id, claims.ttl)
-                try:
-                    replies = iter(await pipe.execute())
-                except BaseException:
-                    for delivery in out:
-                        part, entry_id = delivery.token
-                        part.buffer.appendleft((entry_id, delivery.raw))
-                        part.busy = False
-                    raise
-            for delivery, key in zip(out, keys, strict=True):
-                delivery.attempts = int(next(replies))
-                if key is not None:
-                    delivery.claimed = bool(next(replies))
-            return out
+            out = await self._fenced(out)
+            if out:
+                return out
         remaining = deadline - time.monotonic()
         if remaining > 0 and (not empty or any(p.busy for p in self._owned.values())):
             wake.clear()
@@ -489,11 +503,67 @@ class RedisStreamQueue:
                 await asyncio.wait_for(wake.wait(), min(remaining, 0.05))
         return out
 
+    async def _fenced(self, out: list[Delivery]) -> list[Delivery]:
+        """Count and claim the deliveries taken, in one script each (`_TAKE`) that refuses a push
+        of a partition whose lease this worker lost (dropped here: the new owner claims what was
+        read) or that has an older entry still pending (claimed first: `recover`). The deliveries
+        that may run."""
+        claims = self.claims_for  # the Worker's dedup is ours: its claims ride along
+        sha = self._take_script.sha
+        keys = [push_key(d.raw) if claims is not None else None for d in out]
+
+        async def send() -> list[Any]:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for delivery, key in zip(out, keys, strict=True):
+                    part, entry_id = delivery.token
+                    args: list[Any] = [self._lease_key(part.index), part.stream, self._attempts]
+                    argv: list[Any] = [self.consumer, self.group, entry_id, delivery.id]
+                    if key is not None and claims is not None:
+                        args.append(claims.prefix + key)
+                        argv += ["~" + delivery.id, claims.ttl]
+                    pipe.execute_command("EVALSHA", sha, len(args), *args, *argv)
+                results: list[Any] = await pipe.execute(raise_on_error=False)
+            return results
+
+        try:
+            replies = await send()
+            if any(_no_script(r) for r in replies):  # a new or restarted Redis: load it once
+                await self.client.script_load(_TAKE)
+                replies = await send()
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+        except BaseException:
+            for delivery in out:
+                part, entry_id = delivery.token
+                part.buffer.appendleft((entry_id, delivery.raw))
+                part.busy = False
+            raise
+        may_run = []
+        for delivery, key, reply in zip(out, keys, replies, strict=True):
+            taken: _Partition = delivery.token[0]
+            if isinstance(reply, list):
+                delivery.attempts = int(reply[0])
+                if key is not None:
+                    delivery.claimed = int(reply[1]) == 1
+                may_run.append(delivery)
+                continue
+            taken.busy = False
+            taken.buffer.clear()  # read by us, but an older entry or the partition is someone else's
+            if int(reply) == 0:  # the lease is lost: whoever holds it now claims what we read
+                if self._owned.get(taken.index) is taken:
+                    self._owned.pop(taken.index)
+            else:  # claim the older entries, then ours again, in stream order
+                taken.recover = True
+        return may_run
+
     # -- after the handler ---------------------------------------------------------------------
 
     def _settle(self, delivery: Delivery) -> _Partition:
         part: _Partition = delivery.token[0]
         part.busy = False
+        if self._lost.get(part.index) is part:
+            del self._lost[part.index]
         if self._wake is not None:
             self._wake.set()
         return part
