@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import MODULES, CallOptions, Report, Resources
+from gewe_api.api import CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .raw import RawResponse
-from .resources import Overrides, install
+from .resources import Modules
 from .settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from .transport import Sender, SenderClosed, SendFailure, Unreadable, log_exchange, wire
 
@@ -45,7 +45,7 @@ P = ParamSpec("P")
 __all__ = ["GeweClient"]
 
 
-class GeweClient(ClientBase, Overrides, Resources):
+class GeweClient(ClientBase, Modules):
     """A synchronous GeWe client. Use it as a context manager, or call `close()`.
 
     Args:
@@ -190,7 +190,3 @@ class _SharedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._transport.handle_request(request)
-
-
-# `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.
-install(GeweClient, MODULES, is_async=False)
