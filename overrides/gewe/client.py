@@ -130,7 +130,7 @@ class GeweClient(ClientBase, Modules):
         sender = self._sender
         wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:
-            time.sleep(wait)
+            self._sleep(wait)
         while True:
             if sender.closed:
                 raise call.closed()
@@ -155,7 +155,11 @@ class GeweClient(ClientBase, Modules):
                     return call.result(reply)
                 delay = after
             if delay > 0:
-                time.sleep(delay)
+                self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait `seconds`, or until the client is closed (from any thread)."""
+        self._shared.closing.wait(seconds)
 
     def with_raw_response(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         """Call `method` (e.g. `client.group.get_chatroom_qr_code`) and keep its HTTP reply.
@@ -169,9 +173,11 @@ class GeweClient(ClientBase, Modules):
         return result
 
     def close(self) -> None:
-        """Close the connection pool (unless it was passed in as `http_client`, or shared)."""
+        """Close the connection pool (unless it was passed in as `http_client`, or shared); calls
+        waiting between retries, in other threads, end with a `GeweConfigError` at once."""
         if self._owns_pool:
             self._sender.close()
+            self._shared.closing.set()
         if "generated" in self.__dict__:
             self.generated.get_httpx_client().close()
 
