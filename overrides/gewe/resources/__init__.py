@@ -94,7 +94,7 @@ class _Lookup:
         """`client.<module>` as the generated mixin makes it (for the re-declarations below)."""
         for base in type(self).__mro__:
             if base in (Resources, AsyncResources) and module in base.__dict__:
-                return base.__dict__[module].func(self)
+                return base.__dict__[module].__get__(self, type(self))
         raise ModuleNotInSpecError(type(self).__name__, module, MODULES)
 
     if not TYPE_CHECKING:  # invisible to type checkers: a misspelt attribute stays an error there
