@@ -111,12 +111,7 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
         if not container.streams.video:
             raise GeweMediaError("the video has no video stream")
         stream = container.streams.video[0]
-        if container.duration is not None:
-            seconds = container.duration / 1_000_000
-        elif stream.duration is not None and stream.time_base is not None:
-            seconds = float(stream.duration * stream.time_base)
-        else:
-            seconds = 0.0
+        seconds = _seconds(container, stream)
         jpeg = None
         if thumbnail:
             try:
@@ -127,6 +122,24 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
                 raise GeweMediaError("the video has no frame to make a thumbnail of")
             jpeg = _jpeg(av, frame)
     return max(1, round(seconds)), jpeg
+
+
+def video_seconds(data: bytes) -> float:
+    """The length of a video in seconds, as its container (or else its video stream) states it."""
+    _needs("av", "reading video")
+    container = _open(data, "video")
+    with container:
+        if not container.streams.video:
+            raise GeweMediaError("the video has no video stream")
+        return _seconds(container, container.streams.video[0])
+
+
+def _seconds(container: Any, stream: Any) -> float:
+    if container.duration is not None:
+        return float(container.duration) / 1_000_000
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return 0.0
 
 
 def _jpeg(av: Any, frame: Any) -> bytes:
