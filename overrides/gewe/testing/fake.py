@@ -31,7 +31,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
@@ -39,6 +38,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from .._loop_thread import LoopThread, NotInTime
 from ..errors import GeweConfigError
 from ._media import media_problem
 from ._spec import Operation, check, load_operations
@@ -198,7 +198,7 @@ class FakeGewe:
         self.on_call: Callable[[Call], None] | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
         self._closing: asyncio.Event | None = None
         self._http: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
@@ -375,42 +375,25 @@ class FakeGewe:
         """Run the fake on an event loop in a thread of its own (for sync tests)."""
         if self._thread is not None:
             raise GeweConfigError("this FakeGewe is already running")
-        loop = asyncio.new_event_loop()
-        started: Future[str] = Future()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-
-            async def begin() -> None:
-                try:
-                    started.set_result(await self.start())
-                except BaseException as exc:  # reported to __enter__
-                    started.set_exception(exc)
-
-            task = loop.create_task(begin())
-            loop.run_forever()
-            del task
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="FakeGewe", daemon=True)
-        self._thread.start()
+        worker = LoopThread("FakeGewe")
         try:
-            started.result(timeout=30)
+            worker.run(self.start(), 30)
+        except NotInTime:
+            worker.close(10)
+            raise GeweConfigError("the FakeGewe did not start within 30 s") from None
         except BaseException:
-            loop.call_soon_threadsafe(loop.stop)
-            self._thread.join(10)
-            self._thread = None
+            worker.close(10)
             raise
+        self._thread = worker
         return self
 
     def __exit__(self, *exc: object) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        worker = self._thread
+        if worker is None:
             return
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(30)
+            worker.run(self.stop(), 30)
+        worker.close(30)
         self._thread = None
 
     def _run(self, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
