@@ -374,6 +374,7 @@ class Receiver:
         self.last_ping: PingEvent | None = None
         self.answered: Counter[int] = Counter()
         self.handled = 0
+        self.stored = 0  # pushes a `queue` stored (and answered 200)
         self.failed = 0
         self.timed_out = 0
         self.duplicates = 0
@@ -394,6 +395,7 @@ class Receiver:
             "queued_bytes": intake.queued_bytes if intake is not None else 0,
             "in_flight": len(self._busy),
             "handled": self.handled,
+            "stored": self.stored,
             "failed": self.failed,
             "timed_out": self.timed_out,
             "duplicates": self.duplicates,
@@ -507,6 +509,7 @@ class Receiver:
             return self._reject(raw, f"the queue did not store it within {self.store_timeout:g} s")
         except Exception as exc:  # full, or its store is down: GeWe delivers it again
             return self._reject(raw, f"the queue did not store it ({type(exc).__name__}: {exc})")
+        self.stored += 1
         return self._answer(200)
 
     async def _start_worker(self) -> None:
