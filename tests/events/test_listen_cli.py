@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from tests.fixtures import pushes as P
+from tests.support import gewe_proc
 from tools.servers import ROOT, free_port, port_accepts
 
 TOKEN = "tok-SECRET-5f3a9c"
@@ -41,13 +41,7 @@ def _listen_on(port: int, *extra: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def _interrupt(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    try:
-        proc.send_signal(signal.SIGINT)
-        return proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    return gewe_proc.stop(proc, signal.SIGINT)
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["lines", "json"])
@@ -171,26 +165,14 @@ def test_listen_store_only_keeps_pushes_for_gewe_work_across_a_kill(tmp_path: Pa
         "        f.write(event.text + '\\n')\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])}
-    work = subprocess.Popen(
-        [sys.executable, "-m", "gewe.cli", "work", "mybot:handle", "--queue", queue, "--stop-timeout", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    work = gewe_proc.start("work", "mybot:handle", "--queue", queue, "--stop-timeout", "2", cwd=tmp_path)
     handled = tmp_path / "handled.txt"
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(_lines(handled)) < 2:
             time.sleep(0.05)
-        work.send_signal(signal.SIGTERM)
-        _, work_err = work.communicate(timeout=30)
     finally:
-        if work.poll() is None:
-            work.kill()
-            work.communicate()
+        _, work_err = gewe_proc.stop(work)
     assert work.returncode == 0, work_err
     assert _lines(handled) == ["first", "second"]  # in order, the duplicate delivery handled once
     assert "stopped: 2 handled, 0 failed, 1 duplicates" in work_err, work_err

@@ -5,7 +5,6 @@ typed error at the call, the reason in `fake.calls(op)[i].problems`)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,15 +17,13 @@ TO = "wxid_friend01"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGewe]:
-    with FakeGewe() as running:
-        yield running
+def fake(gewe_fake: FakeGewe) -> FakeGewe:
+    return gewe_fake  # the plugin's fixtures, as a user's test has them
 
 
 @pytest.fixture
-def client(fake: FakeGewe) -> Iterator[GeweClient]:
-    with GeweClient(token=fake.token, app_id=fake.app_id, base_url=fake.base_url, max_retries=0) as c:
-        yield c
+def client(gewe_client: GeweClient) -> GeweClient:
+    return gewe_client
 
 
 def silk(seconds: float) -> bytes:

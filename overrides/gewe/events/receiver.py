@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
+from .._serving import binding
 from ..errors import GeweConfigError, GeweEventError
 from .dedup import DedupStore, MemoryDedup
 from .intake import Intake, MemoryIntake, Push
@@ -772,7 +773,7 @@ class Receiver:
         await runner.setup()
         server = runner.server
         assert server is not None
-        try:
+        async with binding(runner, host, port):
             if sock is not None:
                 self._server = await loop.create_server(
                     lambda: _Conn(self, server()), sock=sock, backlog=ACCEPT_BATCH
@@ -784,11 +785,6 @@ class Receiver:
             for listening in self._server.sockets:  # the kernel's queue stays long: no SYN is dropped
                 with socket.fromfd(listening.fileno(), listening.family, listening.type) as same:
                     same.listen(LISTEN_BACKLOG)
-        except OSError as exc:
-            await runner.cleanup()
-            raise GeweConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}", setting="port"
-            ) from None
         self._runner = runner
         logging.getLogger("asyncio").addFilter(_accept_errors)
         self._sweeper = asyncio.create_task(self._sweep(), name="gewe-receiver-sweep")

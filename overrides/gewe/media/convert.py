@@ -106,11 +106,8 @@ def to_silk(data: bytes) -> tuple[bytes, int]:
 def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
     """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None)."""
     av = _needs("av", "reading video")
-    container = _open(data, "video")
-    with container:
-        if not container.streams.video:
-            raise GeweMediaError("the video has no video stream")
-        stream = container.streams.video[0]
+    with _open(data, "video") as container:
+        stream = _video_stream(container)
         seconds = _seconds(container, stream)
         jpeg = None
         if thumbnail:
@@ -126,12 +123,14 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
 
 def video_seconds(data: bytes) -> float:
     """The length of a video in seconds, as its container (or else its video stream) states it."""
-    _needs("av", "reading video")
-    container = _open(data, "video")
-    with container:
-        if not container.streams.video:
-            raise GeweMediaError("the video has no video stream")
-        return _seconds(container, container.streams.video[0])
+    with _open(data, "video") as container:
+        return _seconds(container, _video_stream(container))
+
+
+def _video_stream(container: Any) -> Any:
+    if not container.streams.video:
+        raise GeweMediaError("the video has no video stream")
+    return container.streams.video[0]
 
 
 def _seconds(container: Any, stream: Any) -> float:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import quote
 
+from .._serving import binding
 from ..errors import GeweConfigError, GeweMediaError
 
 if TYPE_CHECKING:
@@ -274,14 +275,8 @@ class ReceiverMediaHost:
         self.add_to(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)  # the prefix is secret
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise GeweConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}", setting="port"
-            ) from None
+        async with binding(runner, host, port):
+            await web.TCPSite(runner, host, port).start()
         self._runner = runner
         bound = runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
