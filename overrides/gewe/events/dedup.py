@@ -111,7 +111,7 @@ class MemoryDedup:
 #: `RedisDedup.claim_for` as a Lua function: 1 when `key` was free (now held by `owner` for `ttl`
 #: s) or is `owner`'s already, else 0. `RedisStreamQueue`'s take script makes the same claim inside
 #: its fence, so both use this one definition.
-CLAIM_FOR_LUA = """
+_CLAIM_FOR_LUA = """
 local function claim_for(key, owner, ttl)
     local held = redis.call('GET', key)
     if not held then
@@ -122,7 +122,7 @@ local function claim_for(key, owner, ttl)
     return 0
 end
 """
-_CLAIM_FOR = CLAIM_FOR_LUA + "return claim_for(KEYS[1], ARGV[1], ARGV[2])\n"
+_CLAIM_FOR = _CLAIM_FOR_LUA + "return claim_for(KEYS[1], ARGV[1], ARGV[2])\n"
 
 
 class RedisDedup:

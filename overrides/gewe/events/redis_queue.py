@@ -46,7 +46,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import GeweConfigError, GeweDependencyError
-from .dedup import CLAIM_FOR_LUA
+from .dedup import _CLAIM_FOR_LUA
 from .parse import push_key
 from .queues import DeadLetter, Delivery, chat_key, dumps, partition_of
 
@@ -84,11 +84,11 @@ return 0
 # partition's lease, and (-1) while an older entry of the partition is still pending (an earlier
 # owner's, left by a worker that lost its lease after reading it): the taker claims those first.
 # Otherwise it counts the run and, with a dedup key, makes the de-duplication claim (the dedup
-# store's own `claim_for`, dedup.CLAIM_FOR_LUA).
+# store's own `claim_for`, dedup._CLAIM_FOR_LUA).
 # KEYS: lease, stream, attempts hash, [dedup key]; ARGV: consumer, group, entry id, delivery id,
 # [claim owner, claim ttl].
 _TAKE = (
-    CLAIM_FOR_LUA
+    _CLAIM_FOR_LUA
     + """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if #redis.call('XPENDING', KEYS[2], ARGV[2], '-', '(' .. ARGV[3], 1) > 0 then return -1 end
