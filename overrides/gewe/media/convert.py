@@ -106,17 +106,9 @@ def to_silk(data: bytes) -> tuple[bytes, int]:
 def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
     """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None)."""
     av = _needs("av", "reading video")
-    container = _open(data, "video")
-    with container:
-        if not container.streams.video:
-            raise GeweMediaError("the video has no video stream")
-        stream = container.streams.video[0]
-        if container.duration is not None:
-            seconds = container.duration / 1_000_000
-        elif stream.duration is not None and stream.time_base is not None:
-            seconds = float(stream.duration * stream.time_base)
-        else:
-            seconds = 0.0
+    with _open(data, "video") as container:
+        stream = _video_stream(container)
+        seconds = _seconds(container, stream)
         jpeg = None
         if thumbnail:
             try:
@@ -127,6 +119,26 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
                 raise GeweMediaError("the video has no frame to make a thumbnail of")
             jpeg = _jpeg(av, frame)
     return max(1, round(seconds)), jpeg
+
+
+def video_seconds(data: bytes) -> float:
+    """The length of a video in seconds, as its container (or else its video stream) states it."""
+    with _open(data, "video") as container:
+        return _seconds(container, _video_stream(container))
+
+
+def _video_stream(container: Any) -> Any:
+    if not container.streams.video:
+        raise GeweMediaError("the video has no video stream")
+    return container.streams.video[0]
+
+
+def _seconds(container: Any, stream: Any) -> float:
+    if container.duration is not None:
+        return float(container.duration) / 1_000_000
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return 0.0
 
 
 def _jpeg(av: Any, frame: Any) -> bytes:
