@@ -5,7 +5,7 @@
     gewe operations [MODULE]
     gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--allow ADDR] [--set-callback PUBLIC_URL]
                 [--json] [--queue Q [--store-only]]
-    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S]
+    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S] [--create]
     gewe dead list|replay --queue Q [ID ...] [--all]
     gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
     gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]

@@ -69,7 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queue",
         metavar="QUEUE",
-        help="store pushes in sqlite:///path.db or redis://host:port/db before answering; print from there",
+        help="store pushes before answering, and print from there: sqlite:///relative.db (in the current "
+        "folder; created if missing), sqlite:////absolute/path.db or redis://host:port/db",
     )
     parser.add_argument(
         "--store-only",
