@@ -633,10 +633,10 @@ class FakeGewe:
             return {"ret": 200, "msg": OK_MSG, "data": None}
         data = file_url_reply(reply)
         if data is not None:  # a download: the page's CDN address cannot be fetched, the fake's can
-            return {**reply, "data": {**data, "fileUrl": self.sample_url(op)}}
+            return {**reply, "data": {**data, "fileUrl": self._sample_url(op)}}
         return reply
 
-    def sample_url(self, op: str) -> str:
+    def _sample_url(self, op: str) -> str:
         """The `fileUrl` the download operation `op` answers by default: a file the fake serves,
         of the kind the operation's name says (image: a JPEG, voice: SILK, video: an MP4, else a
         text file; see gewe.testing._samples)."""
