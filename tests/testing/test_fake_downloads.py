@@ -1,7 +1,7 @@
 """A bot's download works against the fake out of the box: each download operation (any whose
 example reply has `data.fileUrl`) answers a URL the fake serves itself, with media of the right
-kind, so `client.message.download(event)` returns a JPEG, SILK (WAV with `wav=True`), an MP4 or a
-file's bytes; a test's own `fake.reply(...)` still wins."""
+kind, so `gewe_client.message.download(event)` returns a JPEG, SILK (WAV with `wav=True`), an MP4 or a
+file's bytes; a test's own `gewe_fake.reply(...)` still wins."""
 
 from __future__ import annotations
 
@@ -19,16 +19,7 @@ from gewe.media import image_type
 from gewe.testing import FakeGewe, pushes
 
 SAMPLES = resources.files("gewe.testing").joinpath("samples")
-
-
-@pytest.fixture
-def fake(gewe_fake: FakeGewe) -> FakeGewe:
-    return gewe_fake  # the plugin's fixtures, as a user's test has them
-
-
-@pytest.fixture
-def client(gewe_client: GeweClient) -> GeweClient:
-    return gewe_client
+# the tests take the plugin's fixtures (gewe_fake, gewe_client), as a user's test does
 
 
 def event(push: dict[str, object]) -> MessageEvent:
@@ -37,40 +28,40 @@ def event(push: dict[str, object]) -> MessageEvent:
     return found
 
 
-def test_an_image_downloads_as_a_jpeg(fake: FakeGewe, client: GeweClient, tmp_path: Path) -> None:
-    saved = client.message.download(event(pushes.image()), to=tmp_path / "a.jpg")
+def test_an_image_downloads_as_a_jpeg(gewe_fake: FakeGewe, gewe_client: GeweClient, tmp_path: Path) -> None:
+    saved = gewe_client.message.download(event(pushes.image()), to=tmp_path / "a.jpg")
     assert isinstance(saved, Path)
     assert image_type(saved.read_bytes()) == ("image/jpeg", ".jpg")
-    [call] = fake.calls("message.downloadImage")
+    [call] = gewe_fake.calls("message.downloadImage")
     assert call.problems == () and call["type"] == 1  # high definition first, as GeWe offers
 
 
 def test_a_voice_downloads_as_silk_and_decodes_to_the_length_the_push_states(
-    fake: FakeGewe, client: GeweClient
+    gewe_fake: FakeGewe, gewe_client: GeweClient
 ) -> None:
     voice = event(pushes.voice())
-    data = client.message.download(voice)
+    data = gewe_client.message.download(voice)
     assert isinstance(data, bytes) and data.startswith((b"#!SILK_V3", b"\x02#!SILK_V3"))
     pytest.importorskip("pysilk")
-    wav = client.message.download(voice, wav=True)
+    wav = gewe_client.message.download(voice, wav=True)
     assert isinstance(wav, bytes)
     with wave.open(BytesIO(wav)) as w:
         assert round(w.getnframes() / w.getframerate() * 1000) == 2500  # pushes.voice()'s voicelength
-    assert [c.problems for c in fake.calls("message.downloadVoice")] == [(), ()]
+    assert [c.problems for c in gewe_fake.calls("message.downloadVoice")] == [(), ()]
 
 
 def test_without_the_media_extra_wav_says_what_to_install(
-    fake: FakeGewe, client: GeweClient, monkeypatch: pytest.MonkeyPatch
+    gewe_fake: FakeGewe, gewe_client: GeweClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "pysilk", None)  # as if silk-python were not installed
     with pytest.raises(GeweDependencyError, match=r"pip install 'gewe-sdk\[media\]'"):
-        client.message.download(event(pushes.voice()), wav=True)
+        gewe_client.message.download(event(pushes.voice()), wav=True)
 
 
 def test_a_video_downloads_as_an_mp4_of_the_length_the_push_states(
-    fake: FakeGewe, client: GeweClient
+    gewe_fake: FakeGewe, gewe_client: GeweClient
 ) -> None:
-    data = client.message.download(event(pushes.video()))
+    data = gewe_client.message.download(event(pushes.video()))
     assert isinstance(data, bytes) and data[4:8] == b"ftyp"  # an MP4
     pytest.importorskip("av")
     from gewe.media.convert import video_info
@@ -79,21 +70,21 @@ def test_a_video_downloads_as_an_mp4_of_the_length_the_push_states(
     assert seconds == 12 and thumbnail is not None  # pushes.video()'s playlength
 
 
-def test_a_file_downloads_as_bytes(fake: FakeGewe, client: GeweClient) -> None:
-    data = client.message.download(event(pushes.file()))
+def test_a_file_downloads_as_bytes(gewe_fake: FakeGewe, gewe_client: GeweClient) -> None:
+    data = gewe_client.message.download(event(pushes.file()))
     assert data == SAMPLES.joinpath("file.txt").read_bytes() and data
 
 
-def test_a_tests_own_reply_wins(fake: FakeGewe, client: GeweClient) -> None:
+def test_a_tests_own_reply_wins(gewe_fake: FakeGewe, gewe_client: GeweClient) -> None:
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
         "3a7e9b550000000a49444154789c63600000000200015cd9e96e0000000049454e44ae426082"
     )
-    fake.reply("message.downloadImage", data={"fileUrl": fake.serve(png, name="mine.png")})
-    assert client.message.download(event(pushes.image())) == png
-    fake.fail("message.downloadVideo", msg="下载失败")
+    gewe_fake.reply("message.downloadImage", data={"fileUrl": gewe_fake.serve(png, name="mine.png")})
+    assert gewe_client.message.download(event(pushes.image())) == png
+    gewe_fake.fail("message.downloadVideo", msg="下载失败")
     with pytest.raises(GeweAPIError, match="下载失败"):
-        client.message.download(event(pushes.video()))
+        gewe_client.message.download(event(pushes.video()))
 
 
 async def test_any_download_operation_of_a_spec_is_served_by_its_reply_not_its_name() -> None:
