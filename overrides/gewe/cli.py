@@ -3,12 +3,13 @@
     gewe group qrcode CHATROOM_ID [-o FILE] [--terminal]
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
-    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
-                [--queue Q [--store-only]]
-    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S]
+    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--allow ADDR] [--set-callback PUBLIC_URL]
+                [--json] [--queue Q [--store-only]]
+    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S] [--create]
     gewe dead list|replay --queue Q [ID ...] [--all]
     gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
-    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
+    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--mention WXID]
+                                           [--duplicate] [--port P]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -283,6 +284,8 @@ def _config_message(exc: GeweConfigError) -> str:
             return message.replace(generic, f"pass {flag} or set {variable}").replace(
                 generic_short, f"pass {flag} or set {variable}"
             )
+        if flag in message and variable in message:  # it already says how
+            return message
         return f"{message} (set with {flag} or {variable})"
     return message
 
