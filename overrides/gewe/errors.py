@@ -17,6 +17,7 @@
     │   └── GeweTimeoutError   ... because a timeout ran out
     ├── GeweImageError         a base64 image field that is not a valid image
     ├── GeweDependencyError    an optional extra is not installed
+    ├── GeweMediaError         media to send, or a download or its target path, that cannot be used
     └── GeweEventError         a callback body that is not a JSON object, or a callback URL that fails
 
 Which `msg` makes which `GeweAPIError` subclass is one table, `gewe.failures.KNOWN_FAILURES`;
