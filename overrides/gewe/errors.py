@@ -254,8 +254,10 @@ class GeweDependencyError(GeweError):
 
 
 class GeweMediaError(GeweError):
-    """Media to send or a download that cannot be used: too large for its kind, not an image, audio
-    or video that decodes, a download GeWe has in no size, or no media host to publish local data.
+    """What the message helpers (`client.message.send_*`, `download`, `reply`) were given cannot be
+    used: media too large for its kind, not an image, audio or video that decodes, a download GeWe
+    has in no size or a `to=` path that cannot be written, no media host to publish local data, or
+    a reply to something that is not a received message.
 
     Raised before anything is uploaded or sent.
     """

@@ -117,6 +117,14 @@ def _finish(event: Any, data: bytes, target: Path | None, wav: bool) -> bytes | 
 def _reply_fields(
     event: MessageEvent, text: str, mention_sender: bool, sender_name: str | None
 ) -> dict[str, Any]:
+    from ..events.models import MessageEvent
+
+    if not isinstance(event, MessageEvent):
+        what = "an event that is not a message" if hasattr(event, "kind") else f"a {type(event).__name__}"
+        raise GeweMediaError(
+            f"reply takes a received message event (from gewe.events), not {what}; to send a text to "
+            "a wxid or room id, call client.message.post_text(to_wxid=..., content=...)"
+        )
     if not isinstance(event.chat_id, str) or not event.chat_id:
         raise GeweMediaError(f"the {event.kind} event has no chat to reply in")
     if not isinstance(text, str) or not text:
