@@ -103,20 +103,72 @@ def to_silk(data: bytes) -> tuple[bytes, int]:
     return out.getvalue(), round(len(pcm) / 2 / SILK_RATE * 1000)
 
 
+# AV_DISPOSITION_ATTACHED_PIC: a picture stream that is an audio file's cover, not a video.
+ATTACHED_PIC = 0x0400
+# FFmpeg's demuxers of images (besides every "*_pipe" one: jpeg_pipe, png_pipe, webp_pipe, ...).
+IMAGE_FORMATS = frozenset({"image2", "gif", "apng"})
+
+
+def _moving_picture(container: Any) -> Any:
+    """The video stream of a video: a GeweMediaError for an image, a GIF, a single frame, or a
+    file whose only picture is an audio file's cover."""
+    pictures = list(container.streams.video)
+    if not pictures:
+        raise GeweMediaError("the video has no video stream")
+    formats = set((container.format.name or "").split(","))
+    if formats & IMAGE_FORMATS or any(name.endswith("_pipe") for name in formats):
+        codec = pictures[0].codec_context.name
+        what = "an image" if "gif" in formats or "apng" in formats else "a still image"
+        raise GeweMediaError(f"the video is {what} ({codec}), not a video: send it with send_image")
+    moving = [s for s in pictures if not int(getattr(s, "disposition", 0) or 0) & ATTACHED_PIC]
+    if not moving:
+        raise GeweMediaError("the video has no video stream (only a cover picture)")
+    stream = moving[0]
+    if stream.frames == 1:
+        raise GeweMediaError("the video has a single frame (a still image): send it with send_image")
+    return stream
+
+
+def _packets(data: bytes, index: int, stop_at: int | None = None) -> tuple[int, float]:
+    """(how many pictures, up to `stop_at`; the seconds they span) of video stream `index`, read
+    from its packets without decoding them; a GeweMediaError when it has at most one."""
+    av = _needs("av", "reading video")
+    with _open(data, "video") as container:
+        stream = container.streams.video[index]
+        count, end = 0, 0
+        try:
+            for packet in container.demux(stream):
+                if packet.size and packet.pts is not None:
+                    count += 1
+                    end = max(end, packet.pts + (packet.duration or 0))
+                    if count == stop_at:
+                        break
+        except av.error.FFmpegError as exc:
+            raise GeweMediaError(f"the video cannot be decoded ({exc})") from None
+        if count <= 1:
+            raise GeweMediaError("the video has a single frame (a still image): send it with send_image")
+        return count, float(end * stream.time_base) if stream.time_base is not None else 0.0
+
+
 def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
-    """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None)."""
+    """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None).
+
+    A GeweMediaError for what is not a moving picture: no video stream, a still image or a GIF,
+    a single frame, or only an audio file's cover picture.
+    """
     av = _needs("av", "reading video")
     container = _open(data, "video")
     with container:
-        if not container.streams.video:
-            raise GeweMediaError("the video has no video stream")
-        stream = container.streams.video[0]
+        stream = _moving_picture(container)
+        index = list(container.streams.video).index(stream)
         if container.duration is not None:
             seconds = container.duration / 1_000_000
         elif stream.duration is not None and stream.time_base is not None:
             seconds = float(stream.duration * stream.time_base)
-        else:
-            seconds = 0.0
+        else:  # neither says: count the pictures (a still image has one)
+            seconds = _packets(data, index)[1]
+        if not stream.frames:  # a container that does not count them: at least two pictures?
+            _packets(data, index, stop_at=2)
         jpeg = None
         if thumbnail:
             try:

@@ -254,7 +254,9 @@ class MessageResource(generated.MessageResource):
     ) -> MessagePostVideoData:
         """Send a video from a URL, a path or bytes. Its length (s) is read from the file and, with
         no `thumbnail` (a JPEG: URL, path or bytes), a frame near its start becomes one (needs
-        `gewe-sdk[media]`). A video URL needs `duration_s` and `thumbnail`."""
+        `gewe-sdk[media]`). A video URL needs `duration_s` and `thumbnail`. What does not move (a
+        still image, a GIF, a single frame, audio with only a cover picture) is a GeweMediaError:
+        send images with `send_image`."""
         return self._send(
             prepare_video(source, thumbnail, duration_s, max_bytes),
             host,
