@@ -181,10 +181,29 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
     return max(1, round(seconds)), jpeg
 
 
+def image_to_jpeg(data: bytes, what: str) -> bytes:
+    """A PNG, GIF or WebP image (its first picture) as a JPEG, by FFmpeg's own decoders and MJPEG
+    encoder. Without the media extra, a GeweDependencyError that says to install it or give a JPEG."""
+    try:
+        av = _needs("av", f"making {what} a JPEG")
+    except GeweDependencyError as exc:
+        raise GeweDependencyError(f"{exc}, or give a JPEG") from None
+    with _open(data, what) as container:
+        try:
+            frame = next(container.decode(video=0), None) if container.streams.video else None
+        except av.error.FFmpegError as exc:
+            raise GeweMediaError(f"{what} cannot be decoded ({exc})") from None
+        if frame is None:
+            raise GeweMediaError(f"{what} has no picture")
+        return _jpeg(av, frame)
+
+
 def _jpeg(av: Any, frame: Any) -> bytes:
-    """One frame as a JPEG, by FFmpeg's own MJPEG encoder (no Pillow needed)."""
+    """One frame as a JPEG, by FFmpeg's own MJPEG encoder (no Pillow needed); its sides even (at
+    least 2), as the encoder's 4:2:0 pictures need."""
     codec = av.CodecContext.create("mjpeg", "w")
-    codec.width, codec.height = frame.width - frame.width % 2, frame.height - frame.height % 2
+    codec.width = max(2, frame.width - frame.width % 2)
+    codec.height = max(2, frame.height - frame.height % 2)
     codec.pix_fmt = "yuvj420p"
     codec.time_base = Fraction(1, 25)
     picture = frame.reformat(width=codec.width, height=codec.height, format="yuvj420p")

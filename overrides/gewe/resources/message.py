@@ -253,8 +253,10 @@ class MessageResource(generated.MessageResource):
         **options: Unpack[CallOptions],
     ) -> MessagePostVideoData:
         """Send a video from a URL, a path or bytes. Its length (s) is read from the file and, with
-        no `thumbnail` (a JPEG: URL, path or bytes), a frame near its start becomes one (needs
-        `gewe-sdk[media]`). A video URL needs `duration_s` and `thumbnail`. What does not move (a
+        no `thumbnail`, a frame near its start becomes its JPEG thumbnail (needs `gewe-sdk[media]`).
+        A `thumbnail` path or bytes may be a JPEG, or a PNG, GIF or WebP made a JPEG (the media
+        extra); a thumbnail URL is passed as it is and must be a JPEG. A video URL needs
+        `duration_s` and `thumbnail`. What does not move (a
         still image, a GIF, a single frame, audio with only a cover picture) is a GeweMediaError:
         send images with `send_image`."""
         return self._send(
