@@ -87,7 +87,7 @@ class GeweError(Exception):
         if self.attempts is None:
             return text
         where = f"POST {self.url} " if self.url else ""
-        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        tries = {0: "no attempt", 1: "1 attempt"}.get(self.attempts, f"{self.attempts} attempts")
         timeout = "" if self.timeout is None else f", timeout {self.timeout:g} s"
         return f"{text} ({where}after {tries} over {self.elapsed or 0.0:.1f} s{timeout})"
 
