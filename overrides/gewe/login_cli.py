@@ -5,7 +5,7 @@ printed), saves it as an image with -o, polls checkLogin until the account is in
 app id, wxid and nickname), the code expires (exit 1) or a verification code is asked for (then
 prompts for it on the terminal). Progress goes to stderr; with --json every state is one JSON
 line on stdout instead, for scripts. A device already logged in, or one GeWe does not know, adds a
-`hint:` line after the error with the next step (`hint`).
+`hint:` line after the error with the next step.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _PROGRESS = {
 }
 
 
-def hint(exc: GeweAPIError, app_id: str | None) -> str | None:
+def _hint(exc: GeweAPIError, app_id: str | None) -> str | None:
     """What to do next after GeWe refused a login, for the failures that have a next step."""
     device = f"the device {app_id}" if app_id else "the device"
     if isinstance(exc, GeweAlreadyLoggedInError):
@@ -82,7 +82,7 @@ def run_login(args: argparse.Namespace, client: Any, out: Any, err: Any) -> int:
     try:
         return _login(args, client, out, err)
     except GeweAPIError as exc:
-        args.hint = hint(exc, None if args.new_device else client.app_id)
+        args.hint = _hint(exc, None if args.new_device else client.app_id)
         raise
 
 

@@ -148,10 +148,10 @@ def check_pool(http_client: object, transport: object, client_type: type, transp
 
 
 #: The path every operation's path starts with; GeWe's docs write it as part of the API root.
-API_ROOT_PATH = "/gewe/v2/api"
+_API_ROOT_PATH = "/gewe/v2/api"
 
 
-def base_url_from(base_url: str | None) -> str:
+def _base_url_from(base_url: str | None) -> str:
     """The base URL a client uses: the argument, else GEWE_BASE_URL, else the public cloud; stripped
     of surrounding whitespace. An explicit empty argument is a GeweConfigError (it would otherwise
     send the token to the public cloud); an empty variable means it is not set."""
@@ -189,8 +189,8 @@ def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
     userinfo = url.userinfo.decode("latin-1") if url.userinfo else None
     clean = url.copy_with(username=None, password=None) if userinfo else url
     path = clean.path.rstrip("/")
-    if path.endswith(API_ROOT_PATH):  # as GeWe's docs write the root: each path adds it again
-        clean = clean.copy_with(path=path.removesuffix(API_ROOT_PATH) or "/")
+    if path.endswith(_API_ROOT_PATH):  # as GeWe's docs write the root: each path adds it again
+        clean = clean.copy_with(path=path.removesuffix(_API_ROOT_PATH) or "/")
     return clean, userinfo
 
 
@@ -242,7 +242,7 @@ class Settings:
             token = check_token(token)
         if not isinstance(base_url, str | None):
             raise GeweConfigError("base_url must be a string", setting="base_url")
-        base, userinfo = _parse_base_url(base_url_from(base_url))
+        base, userinfo = _parse_base_url(_base_url_from(base_url))
         from .retry import RetryPolicy
 
         secrets = [token]

@@ -104,9 +104,9 @@ def to_silk(data: bytes) -> tuple[bytes, int]:
 
 
 # AV_DISPOSITION_ATTACHED_PIC: a picture stream that is an audio file's cover, not a video.
-ATTACHED_PIC = 0x0400
+_ATTACHED_PIC = 0x0400
 # FFmpeg's demuxers of images (besides every "*_pipe" one: jpeg_pipe, png_pipe, webp_pipe, ...).
-IMAGE_FORMATS = frozenset({"image2", "gif", "apng"})
+_IMAGE_FORMATS = frozenset({"image2", "gif", "apng"})
 
 
 def _moving_picture(container: Any) -> Any:
@@ -116,11 +116,11 @@ def _moving_picture(container: Any) -> Any:
     if not pictures:
         raise GeweMediaError("the video has no video stream")
     formats = set((container.format.name or "").split(","))
-    if formats & IMAGE_FORMATS or any(name.endswith("_pipe") for name in formats):
+    if formats & _IMAGE_FORMATS or any(name.endswith("_pipe") for name in formats):
         codec = pictures[0].codec_context.name
         what = "an image" if "gif" in formats or "apng" in formats else "a still image"
         raise GeweMediaError(f"the video is {what} ({codec}), not a video: send it with send_image")
-    moving = [s for s in pictures if not int(getattr(s, "disposition", 0) or 0) & ATTACHED_PIC]
+    moving = [s for s in pictures if not int(getattr(s, "disposition", 0) or 0) & _ATTACHED_PIC]
     if not moving:
         raise GeweMediaError("the video has no video stream (only a cover picture)")
     stream = moving[0]

@@ -256,9 +256,8 @@ class MessageResource(generated.MessageResource):
         no `thumbnail`, a frame near its start becomes its JPEG thumbnail (needs `gewe-sdk[media]`).
         A `thumbnail` path or bytes may be a JPEG, or a PNG, GIF or WebP made a JPEG (the media
         extra); a thumbnail URL is passed as it is and must be a JPEG. A video URL needs
-        `duration_s` and `thumbnail`. What does not move (a
-        still image, a GIF, a single frame, audio with only a cover picture) is a GeweMediaError:
-        send images with `send_image`."""
+        `duration_s` and `thumbnail`. What does not move (a still image, a GIF, a single frame,
+        audio with only a cover picture) is a GeweMediaError: send images with `send_image`."""
         return self._send(
             prepare_video(source, thumbnail, duration_s, max_bytes),
             host,
@@ -304,9 +303,9 @@ class MessageResource(generated.MessageResource):
         ".mp4", a file its own); an extension given is kept. A `to` that names no file (".",
         "..", ""), is a folder, or whose folder does not exist is a GeweMediaError before
         anything is downloaded. An image is tried in high definition, then normal, then
-        thumbnail size (a size the sender did not upload fails). `wav=True` decodes a voice from SILK to WAV (needs
-        `gewe-sdk[media]`). Over `max_bytes` (default `gewe.media.LIMITS["download"]`) is a
-        GeweMediaError, and nothing is written.
+        thumbnail size (a size the sender did not upload fails). `wav=True` decodes a voice from
+        SILK to WAV (needs `gewe-sdk[media]`). Over `max_bytes` (default
+        `gewe.media.LIMITS["download"]`) is a GeweMediaError, and nothing is written.
         """
         limit = check_limit("download", max_bytes)
         method, attempts = _download_plan(event)

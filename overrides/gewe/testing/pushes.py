@@ -21,7 +21,7 @@ import base64
 import itertools
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -66,9 +66,6 @@ def _wxids(value: str | Iterable[str] | None, what: str) -> list[str]:
     return found
 
 
-Member = str | tuple[str, str]
-
-
 def _member(value: Any, what: str) -> tuple[str, str]:
     """(wxid, nickname) from a pair, or from a wxid alone (named by it)."""
     if isinstance(value, str):
@@ -78,7 +75,7 @@ def _member(value: Any, what: str) -> tuple[str, str]:
     raise TypeError(f"{what}, got {value!r}")
 
 
-def _members(value: Member | Iterable[Member], what: str) -> list[tuple[str, str]]:
+def _members(value: Any, what: str) -> list[tuple[str, str]]:
     """Members from one member (a wxid, or a (wxid, nickname) pair) or an iterable of them."""
     if isinstance(value, str) or (
         isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
@@ -455,8 +452,8 @@ def pat(*, patter_wxid: str = SENDER, patted_wxid: str = BOT, room: str = ROOM, 
 def group_event(
     *,
     template: str = '"$username$"邀请"$names$"加入了群聊',
-    inviter: Member = (SENDER, "Alice"),
-    members: Member | Iterable[Member] = (("wxid_e", "Eve"),),
+    inviter: str | tuple[str, str] = (SENDER, "Alice"),
+    members: str | tuple[str, str] | Iterable[str | tuple[str, str]] = (("wxid_e", "Eve"),),
     room: str = ROOM,
     **common: Any,
 ) -> Push:
