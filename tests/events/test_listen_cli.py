@@ -9,12 +9,14 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 import pytest
 
 from tests.fixtures import pushes as P
+from tests.support import gewe_proc
 from tools.servers import ROOT, free_port, port_accepts
 
 TOKEN = "tok-SECRET-5f3a9c"
@@ -39,13 +41,7 @@ def _listen_on(port: int, *extra: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def _interrupt(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    try:
-        proc.send_signal(signal.SIGINT)
-        return proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    return gewe_proc.stop(proc, signal.SIGINT)
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["lines", "json"])
@@ -140,3 +136,61 @@ def test_listen_output_escapes_terminal_controls_and_json_is_strict() -> None:
     decoded = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in --json output"))
     assert decoded["text"] == hostile  # the escapes decode back to the text as it came
     assert decoded["raw"]["Extra"] is None and decoded["raw"]["More"] == [None]
+
+
+def test_listen_store_only_keeps_pushes_for_gewe_work_across_a_kill(tmp_path: Path) -> None:
+    """`gewe listen --queue Q --store-only` stores and answers, handling nothing; killed with
+    SIGKILL, what it answered 200 is in Q, and `gewe work` in another process handles it once."""
+    queue = f"sqlite:///{tmp_path / 'q.db'}"
+    proc, port = _listen("--queue", queue, "--store-only")
+    url = f"http://127.0.0.1:{port}{PATH}"
+    first = P.push(1, "first", sender=P.ALICE, new_msg_id=21)
+    second = P.push(1, "second", sender=P.ALICE, new_msg_id=22)
+    try:
+        with httpx.Client(timeout=10) as http:
+            statuses = [
+                http.post(url, json=body).status_code
+                for body in (first, first, {"testMsg": "验证", "token": TOKEN}, second)
+            ]
+    finally:
+        proc.kill()  # SIGKILL: no shutdown, nothing flushed at exit
+        out, err = proc.communicate(timeout=30)
+    assert statuses == [200] * 4
+    assert f"listening on {url} (storing pushes in {queue} for `gewe work`; no handler here)" in err
+    assert out == ""  # no handler here: nothing printed, nothing handled
+
+    (tmp_path / "mybot.py").write_text(
+        "import pathlib\n\nasync def handle(event):\n"
+        "    with pathlib.Path('handled.txt').open('a') as f:\n"
+        "        f.write(event.text + '\\n')\n",
+        encoding="utf-8",
+    )
+    work = gewe_proc.start("work", "mybot:handle", "--queue", queue, "--stop-timeout", "2", cwd=tmp_path)
+    handled = tmp_path / "handled.txt"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(_lines(handled)) < 2:
+            time.sleep(0.05)
+    finally:
+        _, work_err = gewe_proc.stop(work)
+    assert work.returncode == 0, work_err
+    assert _lines(handled) == ["first", "second"]  # in order, the duplicate delivery handled once
+    assert "stopped: 2 handled, 0 failed, 1 duplicates" in work_err, work_err
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+@pytest.mark.parametrize("queue", [[], ["--queue", "memory"]], ids=["no-queue", "memory"])
+def test_store_only_needs_a_queue_other_processes_read(queue: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gewe.cli", "listen", "--store-only", *queue],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("usage: gewe listen"), result.stderr
+    assert "--store-only needs a --queue other processes read" in result.stderr
+    assert "Traceback" not in result.stderr

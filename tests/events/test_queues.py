@@ -274,6 +274,7 @@ async def test_receiver_answers_only_once_stored(make: Any, kind: str) -> None:
             assert resp.status == 200  # the test message is answered, never stored
     await store.stop()
     assert handled == []
+    assert store.stats()["stored"] == 1 and store.stats()["answered"] == {"200": 2}
     bot = Receiver(handle, queue=queue, path="/gewe/s")  # receives and handles
     url = await bot.start()
     async with aiohttp.ClientSession() as http, http.post(url, json=text_push(0, 1)) as resp:
@@ -301,6 +302,7 @@ async def test_a_push_not_stored_in_time_is_503(queue: PushQueue) -> None:
     async with aiohttp.ClientSession() as http, http.post(url, json=text_push(0, 0)) as resp:
         assert resp.status == 503
     await receiver.stop()
+    assert receiver.stats()["stored"] == 0
 
 
 def test_config_errors_and_queue_spellings(tmp_path: Path) -> None:

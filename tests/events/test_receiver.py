@@ -502,3 +502,22 @@ async def test_idle_keep_alive_and_slow_requests_are_closed_by_their_deadlines()
             writer.close()
     finally:
         await receiver.stop()
+
+
+async def test_a_port_in_use_is_a_config_error_naming_it() -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    receiver = Receiver(Recorder(), path=secret_path())
+    try:
+        with pytest.raises(GeweConfigError, match=f"cannot listen on 127.0.0.1:{port}: ") as err:
+            await receiver.start("127.0.0.1", port)
+        assert err.value.setting == "port"
+    finally:
+        taken.close()
+    url = await receiver.start("127.0.0.1", 0)  # nothing half-started is left in the way
+    assert url.startswith("http://127.0.0.1:")
+    await receiver.stop()

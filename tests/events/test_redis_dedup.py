@@ -39,6 +39,17 @@ async def test_claim_is_atomic_and_release_forgets(client: aioredis.Redis) -> No
     assert await b.claim("wx:1") is True
 
 
+async def test_claim_for_is_true_again_for_its_owner_until_complete(client: aioredis.Redis) -> None:
+    store = RedisDedup(client, ttl=60)
+    assert await store.claim_for("wx:2", "worker-a") is True
+    assert await store.claim_for("wx:2", "worker-a") is True  # the same owner, e.g. after a retry
+    assert await store.claim_for("wx:2", "worker-b") is False
+    assert 0 < await client.ttl("gewe:dedup:wx:2") <= 60
+    await store.complete("wx:2")  # handled: nobody's claim any more, not even its owner's
+    assert await store.claim_for("wx:2", "worker-a") is False
+    assert await store.claim("wx:2") is False
+
+
 async def test_keys_expire_after_ttl(client: aioredis.Redis) -> None:
     store = RedisDedup(client, ttl=1, prefix="t:")
     assert await store.claim("k") and not await store.claim("k")

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from gewe.events import SqliteQueue
 from gewe.events.queues import Delivery
 from tests.fixtures import pushes as P
-from tools.servers import ROOT
+from tests.support import gewe_proc
 
-GEWE = [sys.executable, "-m", "gewe.cli"]
-
-
-def gewe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])}
-    return subprocess.run([*GEWE, *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
+gewe = gewe_proc.run
 
 
 async def _store_and_kill_one(db: Path) -> None:
@@ -44,14 +35,8 @@ def test_gewe_work_handles_stored_pushes_and_stops_on_sigterm(tmp_path: Path) ->
         "    pathlib.Path('handled.txt').write_text(event.text)\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])}
-    proc = subprocess.Popen(
-        [*GEWE, "work", "mybot:handle", "--queue", f"sqlite:///{db}", "--stop-timeout", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = gewe_proc.start(
+        "work", "mybot:handle", "--queue", f"sqlite:///{db}", "--stop-timeout", "2", cwd=tmp_path
     )
     try:
         for _ in range(300):
@@ -59,12 +44,8 @@ def test_gewe_work_handles_stored_pushes_and_stops_on_sigterm(tmp_path: Path) ->
                 break
             time.sleep(0.05)
         assert (tmp_path / "handled.txt").read_text(encoding="utf-8") == "to handle"
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _, err = gewe_proc.stop(proc)
     assert proc.returncode == 0, err
     assert "stopped: 1 handled" in err
 

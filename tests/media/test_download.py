@@ -1,4 +1,5 @@
-"""`client.message.download(event)`, `reply` and `text_without_mentions`, against a fake GeWe."""
+"""`client.message.download(event)`, `reply` and `text_without_mentions`, against
+`gewe.testing.FakeGewe` (a download's `fileUrl` is what the fake serves, as GeWe's CDN)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,21 @@ from gewe import AsyncGeweClient, GeweAPIError, GeweClient, GeweMediaError
 from gewe.events import parse_event
 from gewe.events.mentions import strip_leading_mentions
 from gewe.events.models import FileEvent, FileNoticeEvent, ImageEvent, TextEvent, VideoEvent, VoiceEvent
+from gewe.testing import FakeGewe
 from tests.conftest import TOKEN
 from tests.support import media_samples
-from tests.support.fake_gewe import FakeGewe, fake_gewe
 
 IMG_XML = '<msg><img aeskey="6b6f" length="48213" md5="9e10" /></msg>'
+NEW_MSG_ID = 9_123_456_789_012_345_678
+
+
+def fake_gewe() -> FakeGewe:
+    return FakeGewe(token=TOKEN, app_id="wx_app")
+
+
+def downloads(fake: FakeGewe, op: str, data: bytes, name: str = "media") -> None:
+    """`op` answers a fileUrl where the fake serves `data`."""
+    fake.reply(op, data={"fileUrl": fake.serve(data, name=name)})
 
 
 def image_event() -> ImageEvent:
@@ -27,11 +38,11 @@ def image_event() -> ImageEvent:
 
 def download(fake: FakeGewe, mode: str, event: Any, **kw: Any) -> Any:
     if mode == "sync":
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             return client.message.download(event, **kw)
 
     async def main() -> Any:
-        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             return await client.message.download(event, **kw)
 
     return asyncio.run(main())
@@ -43,21 +54,21 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 def test_an_image_falls_back_to_the_sizes_that_exist(mode: str) -> None:
-    with fake_gewe(TOKEN) as fake:
-        fake.missing_image_types = {1}
-        fake.files["image-2"] = media_samples.png()
+    with fake_gewe() as fake:
+        fake.fail("message.downloadImage", msg="图片不存在", times=1)  # no high-definition size
+        downloads(fake, "message.downloadImage", media_samples.png())
         data = download(fake, mode, image_event())
     assert data == media_samples.png()
-    assert [b["type"] for b in fake.ops("message/downloadImage")] == [1, 2]
-    assert fake.ops("message/downloadImage")[0]["xml"] == IMG_XML
+    assert [b["type"] for b in fake.calls("message.downloadImage")] == [1, 2]
+    assert fake.calls("message.downloadImage")[0]["xml"] == IMG_XML
 
 
 def test_an_image_in_no_size_raises_the_last_error(mode: str) -> None:
-    with fake_gewe(TOKEN) as fake:
-        fake.missing_image_types = {1, 2, 3}
+    with fake_gewe() as fake:
+        fake.fail("message.downloadImage", msg="图片不存在")
         with pytest.raises(GeweAPIError, match="图片不存在"):
             download(fake, mode, image_event())
-    assert [b["type"] for b in fake.ops("message/downloadImage")] == [1, 2, 3]
+    assert [b["type"] for b in fake.calls("message.downloadImage")] == [1, 2, 3]
 
 
 def test_voice_as_silk_or_wav(mode: str, tmp_path: Path) -> None:
@@ -66,11 +77,11 @@ def test_voice_as_silk_or_wav(mode: str, tmp_path: Path) -> None:
 
     silk, ms = to_silk(media_samples.wav(1.2))
     event = VoiceEvent(app_id="wx_app", msg_id=769533802, content="<msg><voicemsg voicelength='1200'/></msg>")
-    with fake_gewe(TOKEN) as fake:
-        fake.files["voice"] = silk
+    with fake_gewe() as fake:
+        downloads(fake, "message.downloadVoice", silk, "v.silk")
         assert download(fake, mode, event) == silk
         target = download(fake, mode, event, wav=True, to=tmp_path / "v.wav")
-    assert fake.ops("message/downloadVoice")[0]["msgId"] == 769533802
+    assert fake.calls("message.downloadVoice")[0]["msgId"] == 769533802
     assert target == tmp_path / "v.wav"
     with wave.open(BytesIO(target.read_bytes())) as w:
         assert abs(w.getnframes() / w.getframerate() * 1000 - ms) < 30
@@ -78,21 +89,23 @@ def test_voice_as_silk_or_wav(mode: str, tmp_path: Path) -> None:
 
 
 def test_video_and_file_written_atomically(mode: str, tmp_path: Path) -> None:
-    with fake_gewe(TOKEN) as fake:
-        fake.files["video"] = b"\0\0\0\x18ftypmp42" + b"v" * 1000
-        fake.files["file"] = b"%PDF-1.7\n" + b"f" * 1000
+    video_bytes = b"\0\0\0\x18ftypmp42" + b"v" * 1000
+    file_bytes = b"%PDF-1.7\n" + b"f" * 1000
+    with fake_gewe() as fake:
+        downloads(fake, "message.downloadVideo", video_bytes, "v.mp4")
+        downloads(fake, "message.downloadFile", file_bytes, "r.pdf")
         video = download(fake, mode, VideoEvent(app_id="wx_app", content="<msg><videomsg/></msg>"))
         path = download(
             fake, mode, FileEvent(app_id="wx_app", content="<msg><appmsg/></msg>"), to=tmp_path / "r.pdf"
         )
-    assert video == fake.files["video"]
-    assert path.read_bytes() == fake.files["file"]
+    assert video == video_bytes
+    assert path.read_bytes() == file_bytes
 
 
 def test_over_the_limit_nothing_is_written(mode: str, tmp_path: Path) -> None:
     target = tmp_path / "big.bin"
-    with fake_gewe(TOKEN) as fake:
-        fake.files["file"] = b"x" * 5000
+    with fake_gewe() as fake:
+        downloads(fake, "message.downloadFile", b"x" * 5000)
         with pytest.raises(GeweMediaError, match=r"over max_bytes \(1000 bytes\)"):
             download(fake, mode, FileEvent(app_id="wx_app", content="<msg/>"), to=target, max_bytes=1000)
     assert list(tmp_path.iterdir()) == []
@@ -141,22 +154,23 @@ def test_text_without_mentions() -> None:
 def test_reply_answers_in_the_chat_and_mentions_the_sender(mode: str) -> None:
     event = parse_event(GROUP_PUSH)
     assert isinstance(event, TextEvent)
-    with fake_gewe(TOKEN) as fake:
+    with fake_gewe() as fake:
+        fake.reply("message.postText", data={"toWxid": "34757816141@chatroom", "newMsgId": NEW_MSG_ID})
         if mode == "sync":
-            with GeweClient(token=TOKEN, base_url=fake.url) as client:
+            with GeweClient(token=TOKEN, base_url=fake.base_url) as client:
                 sent = client.message.reply(event, "noon", mention_sender=True)
                 client.message.reply(event, "plain")
         else:
 
             async def main() -> Any:
-                async with AsyncGeweClient(token=TOKEN, base_url=fake.url) as client:
+                async with AsyncGeweClient(token=TOKEN, base_url=fake.base_url) as client:
                     first = await client.message.reply(event, "noon", mention_sender=True)
                     await client.message.reply(event, "plain")
                     return first
 
             sent = asyncio.run(main())
-    assert sent.new_msg_id == 9_123_456_789_012_345_678
-    first, second = fake.ops("message/postText")
+    assert sent.new_msg_id == NEW_MSG_ID
+    first, second = fake.calls("message.postText")
     assert first == {
         "appId": "wx_app",
         "toWxid": "34757816141@chatroom",

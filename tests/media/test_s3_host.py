@@ -13,9 +13,9 @@ import pytest
 
 from gewe import AsyncGeweClient, GeweClient, GeweMediaError
 from gewe.media import set_media_host
+from gewe.testing import FakeGewe
 from tests.conftest import TOKEN
 from tests.support import media_samples
-from tests.support.fake_gewe import fake_gewe
 from tools.servers import LOOPBACK, free_port, start_server
 
 boto3 = pytest.importorskip("boto3")
@@ -52,22 +52,26 @@ def test_media_through_presigned_urls(s3: Any, mode: str) -> None:
 
     host = S3MediaHost(BUCKET, client=s3, ttl=120)
     voice = media_samples.audio("mp3", 1.5)
-    with fake_gewe(TOKEN) as fake:
+    with FakeGewe(token=TOKEN, app_id="wx_app") as fake:
         if mode == "sync":
-            with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+            with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
                 set_media_host(client, host)
                 client.message.send_image("wxid_f", media_samples.png())
                 client.message.send_voice("wxid_f", voice)
         else:
 
             async def main() -> None:
-                async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+                async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
                     await client.message.send_image("wxid_f", media_samples.png(), host=host)
                     await client.message.send_voice("wxid_f", voice, host=host)
 
             asyncio.run(main())
-    assert [c.split(":")[0] for c in fake.checks] == ["message/postImage", "message/postVoice"], fake.checks
-    image_url = fake.ops("message/postImage")[0]["imgUrl"]
+    assert [(c.op, c.problems) for c in fake.calls()] == [
+        ("message.postImage", ()),
+        ("message.postVoice", ()),
+    ]  # fetched from S3 and checked: a PNG, SILK as long as stated
+    assert [f.field for f in fake.fetched] == ["imgUrl", "voiceUrl"]
+    image_url = fake.calls("message.postImage")[0]["imgUrl"]
     assert "Signature=" in image_url and "Expires=" in image_url  # presigned
     assert objects(s3) == []  # deleted once each send returned
     assert httpx.get(image_url, timeout=10).status_code == 404
@@ -87,9 +91,9 @@ def test_an_unreachable_store_is_a_media_error_and_nothing_is_sent() -> None:
     )
     assert "testing" not in repr(host)
     with (
-        fake_gewe(TOKEN) as fake,
-        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client,
+        FakeGewe(token=TOKEN, app_id="wx_app") as fake,
+        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client,
         pytest.raises(GeweMediaError, match="uploading to s3://bot-media/gewe-media/ failed"),
     ):
         client.message.send_image("wxid_f", media_samples.png(), host=host)
-    assert fake.requests == []
+    assert fake.calls() == []

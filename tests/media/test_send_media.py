@@ -1,6 +1,6 @@
-"""Sending local media through every media host to a fake GeWe that, like GeWe, downloads the URL
-it is given over real HTTP and checks the bytes (SILK and its length, a video's length and JPEG
-thumbnail); each host holds nothing once the send returned."""
+"""Sending local media through every media host to `gewe.testing.FakeGewe`, which, like GeWe,
+downloads the URL it is given over real HTTP and checks the bytes (an image, SILK and its length, a
+video's length and JPEG thumbnail); each host holds nothing once the send returned."""
 
 from __future__ import annotations
 
@@ -19,14 +19,33 @@ import pytest
 from gewe import AsyncGeweClient, GeweClient, GeweDependencyError, GeweMediaError
 from gewe.events import Receiver, secret_path
 from gewe.media import DirectoryMediaHost, Hosted, ReceiverMediaHost, set_media_host
+from gewe.media.convert import silk_duration_ms
+from gewe.testing import FakeGewe
 from tests.conftest import TOKEN
 from tests.support import media_samples
-from tests.support.fake_gewe import FakeGewe, fake_gewe
 
 pytest.importorskip("av")
 pytest.importorskip("pysilk")
 
 TO = "wxid_friend01"
+NEW_MSG_ID = 9_123_456_789_012_345_678  # beyond 2**53
+SENDS = ("message.postImage", "message.postVoice", "message.postVideo", "message.postFile")
+
+
+@contextmanager
+def fake_gewe() -> Iterator[FakeGewe]:
+    """The fake GeWe, answering each send as GeWe does (createTime and type null)."""
+    with FakeGewe(token=TOKEN, app_id="wx_app") as fake:
+        for op in SENDS:
+            data = {
+                "toWxid": TO,
+                "createTime": None,
+                "msgId": 769533801,
+                "newMsgId": NEW_MSG_ID,
+                "type": None,
+            }
+            fake.reply(op, data=data)
+        yield fake
 
 
 class LoopThread:
@@ -129,7 +148,7 @@ def send_all(fake: FakeGewe, host: Any, mode: str, tmp_path: Path) -> list[Any]:
     video = media_samples.video(3)
 
     if mode == "sync":
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             set_media_host(client, host)
             m = client.message
             return [
@@ -140,7 +159,7 @@ def send_all(fake: FakeGewe, host: Any, mode: str, tmp_path: Path) -> list[Any]:
             ]
 
     async def main() -> list[Any]:
-        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             set_media_host(client, host)
             m = client.message
             return [
@@ -158,39 +177,38 @@ def test_local_media_reach_gewe_through_each_host(
     host: tuple[Any, Callable[[], int]], mode: str, tmp_path: Path
 ) -> None:
     media_host, held = host
-    with fake_gewe(TOKEN) as fake:
+    with fake_gewe() as fake:
         replies = send_all(fake, media_host, mode, tmp_path)
-    assert [r.new_msg_id for r in replies] == [fake.new_msg_id] * 4  # beyond 2**53, exact
+    assert [r.new_msg_id for r in replies] == [NEW_MSG_ID] * 4  # beyond 2**53, exact
     assert all(r.create_time is None for r in replies)  # GeWe's null, kept optional
-    assert [c.split(":")[0] for c in fake.checks] == [
-        "message/postImage",
-        "message/postVoice",
-        "message/postVideo",
-        "message/postFile",
-    ], fake.checks
-    assert "SILK 1600 ms, stated 1600 ms" in fake.checks[1]
-    assert "video 3.00 s, stated 3 s, JPEG thumbnail" in fake.checks[2]
-    assert fake.fetched["message/postImage"][0][1] == media_samples.png()
-    voice = fake.ops("message/postVoice")[0]
+    calls = fake.calls()
+    assert [(c.op, c.problems) for c in calls] == [(op, ()) for op in SENDS]  # every check passed
+    fetched = {f.field: f.content for f in fake.fetched}
+    assert sorted(fetched) == ["fileUrl", "imgUrl", "thumbUrl", "videoUrl", "voiceUrl"]
+    assert fetched["imgUrl"] == media_samples.png()
+    voice = fake.calls("message.postVoice")[0]
     assert voice["voiceUrl"].endswith(".silk") and voice["voiceDuration"] == 1600
-    file_body = fake.ops("message/postFile")[0]
+    assert silk_duration_ms(fetched["voiceUrl"]) == 1600  # what GeWe got is as long as stated
+    video = fake.calls("message.postVideo")[0]
+    assert video["videoDuration"] == 3 and fetched["thumbUrl"].startswith(b"\xff\xd8\xff")
+    file_body = fake.calls("message.postFile")[0]
     assert file_body["fileName"] == ("report.txt" if mode == "sync" else "Q3 report.txt")
+    assert fetched["fileUrl"] == b"quarterly numbers\n" * 100
     assert held() == 0  # every object removed once its send returned
-    for op, fetched in fake.fetched.items():  # and no longer fetchable
-        for url, _ in fetched:
-            import httpx
+    for fetch in fake.fetched:  # and no longer fetchable
+        import httpx
 
-            assert httpx.get(url, timeout=5).status_code == 404, (op, url)
+        assert httpx.get(fetch.url, timeout=5).status_code == 404, fetch
 
 
 @pytest.mark.parametrize("kind", ["wav", "mp3", "ogg", "m4a"])
 def test_every_common_audio_format_becomes_silk_of_its_real_length(kind: str, tmp_path: Path) -> None:
     seconds = 2.2
-    with directory_host(tmp_path) as (media_host, held), fake_gewe(TOKEN) as fake:
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+    with directory_host(tmp_path) as (media_host, held), fake_gewe() as fake:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             client.message.send_voice(TO, media_samples.audio(kind, seconds), host=media_host)
-        sent = fake.ops("message/postVoice")[0]
-    assert len(fake.checks) == 1 and fake.checks[0].startswith("message/postVoice: SILK "), fake.checks
+        (sent,) = fake.calls("message.postVoice")
+    assert sent.problems == ()  # SILK, as long as stated (within 5 %)
     assert abs(sent["voiceDuration"] - seconds * 1000) <= 0.05 * seconds * 1000
     assert held() == 0
 
@@ -201,20 +219,22 @@ def test_a_wrong_duration_is_what_the_fake_refuses(tmp_path: Path) -> None:
 
     with (
         directory_host(tmp_path) as (media_host, _),
-        fake_gewe(TOKEN) as fake,
-        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client,
+        fake_gewe() as fake,
+        GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client,
         pytest.raises(GeweAPIError),
     ):
         client.message.send_voice(TO, media_samples.audio("wav", 1.0), duration_ms=10_000, host=media_host)
-    assert "voiceDuration 10000 ms, the SILK lasts 1000 ms" in fake.checks[0]
+    assert fake.calls("message.postVoice")[0].problems == (
+        "voiceUrl: voiceDuration is 10000 ms, but the SILK lasts 1000 ms",
+    )
 
 
 def test_limits_and_bad_media_fail_before_anything_is_uploaded(tmp_path: Path) -> None:
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8\xff" + b"\0" * 5000)
-    with directory_host(tmp_path / "..") as (inner, _), fake_gewe(TOKEN) as fake:
+    with directory_host(tmp_path / "..") as (inner, _), fake_gewe() as fake:
         recording = RecordingHost(inner)
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             set_media_host(client, recording)
             with pytest.raises(GeweMediaError, match="over the image limit of 1000 bytes"):
                 client.message.send_image(TO, big, max_bytes=1000)
@@ -226,14 +246,15 @@ def test_limits_and_bad_media_fail_before_anything_is_uploaded(tmp_path: Path) -
                 client.message.send_file(TO, tmp_path / "missing.txt")
             with pytest.raises(GeweMediaError, match="pass duration_ms"):
                 client.message.send_voice(TO, "https://cdn.example.com/a.silk")
-    assert recording.published == [] and fake.requests == []
+    assert recording.published == [] and fake.calls() == []
 
 
 def test_urls_pass_through_without_a_host() -> None:
-    with fake_gewe(TOKEN) as fake, GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
-        fake.files["img"] = media_samples.png()
-        client.message.send_image(TO, f"{fake.url}/files/img")
-    assert fake.ops("message/postImage")[0]["imgUrl"] == f"{fake.url}/files/img"
+    with fake_gewe() as fake, GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
+        url = fake.serve(media_samples.png(), name="img.png")
+        client.message.send_image(TO, url)
+    assert fake.calls("message.postImage")[0]["imgUrl"] == url
+    assert [f.content for f in fake.fetched] == [media_samples.png()]
 
 
 def test_no_host_is_a_clear_error() -> None:

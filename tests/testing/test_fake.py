@@ -382,7 +382,7 @@ async def test_media_urls_in_sends_are_fetched(fake: FakeGewe, client: AsyncGewe
     async def image(request: web.Request) -> web.Response:
         if request.path.endswith("missing.png"):
             return web.Response(status=404)
-        return web.Response(body=b"\x89PNG-bytes", content_type="image/png")
+        return web.Response(body=b"\x89PNG\r\n\x1a\n-bytes", content_type="image/png")
 
     fake.reply("message.postImage", data={"newMsgId": 1})
     async with _server(image) as url:
@@ -392,7 +392,7 @@ async def test_media_urls_in_sends_are_fetched(fake: FakeGewe, client: AsyncGewe
         with pytest.raises(GeweAPIError, match="imgUrl"):
             await _login(client, "message.postImage", {**body, "imgUrl": f"{base}/missing.png"})
     assert [(f.field, f.status, f.content) for f in fake.fetched] == [
-        ("imgUrl", 200, b"\x89PNG-bytes"),
+        ("imgUrl", 200, b"\x89PNG\r\n\x1a\n-bytes"),
         ("imgUrl", 404, b""),
     ]
 

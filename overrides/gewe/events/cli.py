@@ -1,8 +1,11 @@
-"""`gewe listen [--host] [--port] [--path] [--set-callback PUBLIC_URL] [--json] [--queue Q]`.
+"""`gewe listen [--host] [--port] [--path] [--set-callback URL] [--json] [--queue Q [--store-only]]`.
 
 Receives GeWe's pushes and prints one line per event (time, kind, chat, sender, a short summary),
 or with --json one JSON object per line; de-duplicated; Ctrl-C (or SIGTERM) stops cleanly after
 the events already received are printed. The URL to give GeWe goes to stderr.
+
+With `--queue Q --store-only` it prints nothing per push: it stores each push in Q and answers
+GeWe (`Receiver(queue=..., handler=None)`), for `gewe work` processes elsewhere to handle.
 """
 
 from __future__ import annotations
@@ -56,7 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="QUEUE",
         help="store pushes in sqlite:///path.db or redis://host:port/db before answering; print from there",
     )
-    parser.set_defaults(func=run_listen)
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="with --queue: only store each push and answer GeWe, printing nothing; `gewe work` handles them",
+    )
+    parser.set_defaults(func=run_listen, listen_parser=parser)
 
 
 # What a terminal acts on rather than prints: C0/C1 controls and DEL (escape sequences, bells,
@@ -141,13 +149,20 @@ async def _listen(args: argparse.Namespace) -> int:
     from .queues import open_queue
 
     queue = open_queue(args.queue) if args.queue else None
-    receiver = Receiver(show, path=args.path or secret_path(), workers=1, queue=queue)
+    handler = None if args.store_only else show
+    receiver = Receiver(handler, path=args.path or secret_path(), workers=1, queue=queue)
     url = await receiver.start(args.host, args.port)
     stopping = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
-        print(f"listening on {url}", file=sys.stderr, flush=True)
+        if args.store_only:
+            from .work_cli import _shown
+
+            role = f" (storing pushes in {_shown(args.queue)} for `gewe work`; no handler here)"
+        else:
+            role = ""
+        print(f"listening on {url}{role}", file=sys.stderr, flush=True)
         if args.set_callback:
             async with AsyncGeweClient(
                 token=args.token, base_url=args.base_url, timeout=args.timeout, max_retries=args.retries
@@ -159,13 +174,23 @@ async def _listen(args: argparse.Namespace) -> int:
         left = await asyncio.shield(receiver.stop())
         if queue is not None:
             await queue.close()
-        handled = receiver.worker.handled if receiver.worker is not None else receiver.handled
-        print(f"stopped ({handled} events, {left} left unhandled)", file=sys.stderr, flush=True)
+        if args.store_only:
+            print(f"stopped ({receiver.stored} pushes stored)", file=sys.stderr, flush=True)
+        else:
+            handled = receiver.worker.handled if receiver.worker is not None else receiver.handled
+            print(f"stopped ({handled} events, {left} left unhandled)", file=sys.stderr, flush=True)
     return 0
 
 
 def run_listen(args: argparse.Namespace) -> int:
     """Run `gewe listen` until Ctrl-C or SIGTERM."""
+    if args.store_only and (not args.queue or args.queue == "memory"):
+        args.listen_parser.error(
+            "--store-only needs a --queue other processes read (sqlite:///path.db or redis://...), "
+            "where `gewe work` finds the pushes"
+        )
+    if args.store_only and args.json:
+        args.listen_parser.error("--store-only prints no events: leave out --json")
     try:
         return asyncio.run(_listen(args))
     except KeyboardInterrupt:  # asyncio.run cancelled _listen, whose finally stopped the receiver

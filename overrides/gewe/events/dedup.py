@@ -108,15 +108,21 @@ class MemoryDedup:
         self._owners.pop(key, None)
 
 
-_CLAIM_FOR = """
-local held = redis.call('GET', KEYS[1])
-if not held then
-    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-    return 1
+#: `RedisDedup.claim_for` as a Lua function: 1 when `key` was free (now held by `owner` for `ttl`
+#: s) or is `owner`'s already, else 0. `RedisStreamQueue`'s take script makes the same claim inside
+#: its fence, so both use this one definition.
+_CLAIM_FOR_LUA = """
+local function claim_for(key, owner, ttl)
+    local held = redis.call('GET', key)
+    if not held then
+        redis.call('SET', key, owner, 'EX', ttl)
+        return 1
+    end
+    if held == owner then return 1 end
+    return 0
 end
-if held == ARGV[1] then return 1 end
-return 0
 """
+_CLAIM_FOR = _CLAIM_FOR_LUA + "return claim_for(KEYS[1], ARGV[1], ARGV[2])\n"
 
 
 class RedisDedup:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
+from .._serving import binding
 from ..errors import GeweConfigError, GeweEventError
 from .dedup import DedupStore, MemoryDedup
 from .intake import Intake, MemoryIntake, Push
@@ -374,6 +375,7 @@ class Receiver:
         self.last_ping: PingEvent | None = None
         self.answered: Counter[int] = Counter()
         self.handled = 0
+        self.stored = 0  # pushes a `queue` stored (and answered 200)
         self.failed = 0
         self.timed_out = 0
         self.duplicates = 0
@@ -394,6 +396,7 @@ class Receiver:
             "queued_bytes": intake.queued_bytes if intake is not None else 0,
             "in_flight": len(self._busy),
             "handled": self.handled,
+            "stored": self.stored,
             "failed": self.failed,
             "timed_out": self.timed_out,
             "duplicates": self.duplicates,
@@ -507,6 +510,7 @@ class Receiver:
             return self._reject(raw, f"the queue did not store it within {self.store_timeout:g} s")
         except Exception as exc:  # full, or its store is down: GeWe delivers it again
             return self._reject(raw, f"the queue did not store it ({type(exc).__name__}: {exc})")
+        self.stored += 1
         return self._answer(200)
 
     async def _start_worker(self) -> None:
@@ -769,7 +773,7 @@ class Receiver:
         await runner.setup()
         server = runner.server
         assert server is not None
-        try:
+        async with binding(runner, host, port):
             if sock is not None:
                 self._server = await loop.create_server(
                     lambda: _Conn(self, server()), sock=sock, backlog=ACCEPT_BATCH
@@ -781,11 +785,6 @@ class Receiver:
             for listening in self._server.sockets:  # the kernel's queue stays long: no SYN is dropped
                 with socket.fromfd(listening.fileno(), listening.family, listening.type) as same:
                     same.listen(LISTEN_BACKLOG)
-        except OSError as exc:
-            await runner.cleanup()
-            raise GeweConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}", setting="port"
-            ) from None
         self._runner = runner
         logging.getLogger("asyncio").addFilter(_accept_errors)
         self._sweeper = asyncio.create_task(self._sweep(), name="gewe-receiver-sweep")

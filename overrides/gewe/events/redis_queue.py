@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import GeweConfigError, GeweDependencyError
+from .dedup import _CLAIM_FOR_LUA
 from .parse import push_key
 from .queues import DeadLetter, Delivery, chat_key, dumps, partition_of
 
@@ -82,27 +83,21 @@ return 0
 # Handing out one entry, fenced inside Redis: refused (0) unless this worker still holds the
 # partition's lease, and (-1) while an older entry of the partition is still pending (an earlier
 # owner's, left by a worker that lost its lease after reading it): the taker claims those first.
-# Otherwise it counts the run and, with a dedup key, makes the de-duplication claim.
+# Otherwise it counts the run and, with a dedup key, makes the de-duplication claim (the dedup
+# store's own `claim_for`, dedup._CLAIM_FOR_LUA).
 # KEYS: lease, stream, attempts hash, [dedup key]; ARGV: consumer, group, entry id, delivery id,
 # [claim owner, claim ttl].
-_TAKE = """
+_TAKE = (
+    _CLAIM_FOR_LUA
+    + """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if #redis.call('XPENDING', KEYS[2], ARGV[2], '-', '(' .. ARGV[3], 1) > 0 then return -1 end
 local n = redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
 local claimed = -1
-if KEYS[4] then
-    local held = redis.call('GET', KEYS[4])
-    if not held then
-        redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
-        claimed = 1
-    elseif held == ARGV[5] then
-        claimed = 1
-    else
-        claimed = 0
-    end
-end
+if KEYS[4] then claimed = claim_for(KEYS[4], ARGV[5], ARGV[6]) end
 return {n, claimed}
 """
+)
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     redis.call('DEL', KEYS[1])

@@ -157,18 +157,9 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
     a single frame, or only an audio file's cover picture.
     """
     av = _needs("av", "reading video")
-    container = _open(data, "video")
-    with container:
+    with _open(data, "video") as container:
         stream = _moving_picture(container)
-        index = list(container.streams.video).index(stream)
-        if container.duration is not None:
-            seconds = container.duration / 1_000_000
-        elif stream.duration is not None and stream.time_base is not None:
-            seconds = float(stream.duration * stream.time_base)
-        else:  # neither says: count the pictures (a still image has one)
-            seconds = _packets(data, index)[1]
-        if not stream.frames:  # a container that does not count them: at least two pictures?
-            _packets(data, index, stop_at=2)
+        seconds = _length(data, container, stream)
         jpeg = None
         if thumbnail:
             try:
@@ -179,6 +170,34 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
                 raise GeweMediaError("the video has no frame to make a thumbnail of")
             jpeg = _jpeg(av, frame)
     return max(1, round(seconds)), jpeg
+
+
+def video_seconds(data: bytes) -> float:
+    """The length of a video in seconds, as its container (or else its video stream) states it,
+    else counted from its packets; a GeweMediaError for what is not a moving picture (as
+    `video_info`)."""
+    with _open(data, "video") as container:
+        return _length(data, container, _moving_picture(container))
+
+
+def _length(data: bytes, container: Any, stream: Any) -> float:
+    """Seconds of `stream` (one of `container`'s, opened from `data`); a GeweMediaError when it
+    turns out to hold a single picture."""
+    index = list(container.streams.video).index(stream)
+    seconds = _seconds(container, stream)
+    if not seconds:  # neither says: count the pictures (a still image has one)
+        seconds = _packets(data, index)[1]
+    if not stream.frames:  # a container that does not count them: at least two pictures?
+        _packets(data, index, stop_at=2)
+    return seconds
+
+
+def _seconds(container: Any, stream: Any) -> float:
+    if container.duration is not None:
+        return float(container.duration) / 1_000_000
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return 0.0
 
 
 def image_to_jpeg(data: bytes, what: str) -> bytes:

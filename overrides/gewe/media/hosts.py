@@ -14,19 +14,24 @@ the latest, when they expire:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import logging
+import math
 import os
 import re
 import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import quote
 
+from .._serving import binding
 from ..errors import GeweConfigError, GeweMediaError
 
 if TYPE_CHECKING:
@@ -144,7 +149,8 @@ class ReceiverMediaHost:
     `public_url` is where GeWe reaches this server from outside (the same base as the callback
     URL, e.g. https://bot.example.com); the media live under `prefix` (default: a random
     `/media/<secret>/`). Serve it with the receiver (`Receiver(..., media=host)`), inside any aiohttp
-    app (`host.add_to(app)`), or on its own (`await host.start(port=...)`).
+    app (`host.add_to(app)`), on its own (`await host.start(port=...)`), or, from sync code, on its
+    own server in a thread of its own (`with host.serving(port=...):`).
 
     Each URL is `<public_url><prefix><key>.<expiry>.<HMAC-SHA256>/<name>`: a URL that was not made
     here, was changed, or has expired is answered 404, as is an object already removed. At most
@@ -263,18 +269,14 @@ class ReceiverMediaHost:
         """Serve on its own aiohttp server; returns the local URL (put your public URL in front)."""
         from aiohttp import web
 
+        if self._runner is not None:
+            raise GeweConfigError(f"this media host is already serving at {self.url}")
         app = web.Application()
         self.add_to(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)  # the prefix is secret
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise GeweConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}", setting="port"
-            ) from None
+        async with binding(runner, host, port):
+            await web.TCPSite(runner, host, port).start()
         self._runner = runner
         bound = runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
@@ -284,3 +286,50 @@ class ReceiverMediaHost:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @contextlib.contextmanager
+    def serving(self, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0) -> Iterator[str]:
+        """For sync code: serve on its own aiohttp server, on an event loop in a daemon thread of its
+        own, until the `with` block ends; gives the local URL (put your public URL in front).
+
+            host = ReceiverMediaHost("https://bot.example.com")
+            with host.serving(port=8081):                 # your proxy forwards the prefix here
+                set_media_host(client, host)
+                client.message.send_voice("wxid_friend", "hello.mp3")
+
+        Starting and stopping each take at most `timeout` s: a server not listening by then is a
+        GeweMediaError (a port in use a GeweConfigError, at once); one not stopped by then is logged
+        at WARNING on the `gewe` logger and its event loop ended anyway, so leaving the block never
+        hangs.
+        """
+        from .._loop_thread import LoopThread, NotInTime
+
+        if not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
+            raise GeweConfigError(
+                f"timeout must be a positive number of seconds, got {timeout!r}", setting="timeout"
+            )
+        worker = LoopThread("gewe-media-host")
+        try:
+            url = worker.run(self.start(host, port), timeout)
+        except NotInTime:
+            worker.close(timeout)
+            raise GeweMediaError(
+                f"the media host did not start listening on {host}:{port} within {timeout} s"
+            ) from None
+        except BaseException:
+            worker.close(timeout)
+            raise
+        try:
+            yield url
+        finally:
+            try:
+                worker.run(self.stop(), timeout)
+            except Exception as exc:  # never hide the block's own outcome
+                logging.getLogger("gewe").warning(
+                    "the media host at %s did not stop cleanly within %s s (%s); its event loop ended anyway",
+                    url,
+                    timeout,
+                    type(exc).__name__,
+                )
+            worker.close(timeout)
+            self._runner = None  # its loop has ended: the host can be served again

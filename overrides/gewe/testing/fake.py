@@ -15,7 +15,9 @@ answering a GeWe-shaped error (`{"ret": 500, "msg": ...}`) when it does not matc
 page's example reply, or what the test set with `reply()` / `fail()`. It records every call
 (`calls()`), plays GeWe's side of the callback URL (the test message on `login.setCallback`,
 `push()` with GeWe's 3 s deadline and re-delivery) and of the login flow, and fetches the media
-URLs given in sends (`fetched`).
+URLs given in sends (`fetched`) and checks them as GeWe does (gewe.testing._media: an image, SILK
+of the stated length, a video of the stated length, a JPEG thumbnail). `serve()` puts bytes at a
+URL of the fake's own, for a download reply's `fileUrl` or a send's URL.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
@@ -37,7 +38,9 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from .._loop_thread import LoopThread, NotInTime
 from ..errors import GeweConfigError
+from ._media import media_problem
 from ._spec import Operation, check, load_operations
 
 T = TypeVar("T")
@@ -54,6 +57,7 @@ LOGIN_CHECK = "login.checkLogin"
 SET_CALLBACK = "login.setCallback"
 BUILT_IN = (LOGIN_QR, LOGIN_CHECK, SET_CALLBACK)
 CONTROL_PREFIX = "/_fake/"  # the fake's own routes (gewe fake push), never GeWe's
+FILES_PREFIX = CONTROL_PREFIX + "files/"  # what serve() serves (GET, no token: GeWe's CDN)
 
 
 class Call(dict[str, Any]):
@@ -134,8 +138,10 @@ class FakeGewe:
 
     `token` and `app_id` are what it accepts (a random token by default: `fake.token`);
     `operations` another table than the package's (tests over another spec); `validate=False`
-    answers requests that break the spec instead of refusing them; `redeliveries` is how many
-    more times a push is sent after a failed delivery, `redelivery_delay` the seconds between.
+    answers requests that break the spec instead of refusing them; `check_media=False` fetches
+    the media URLs of sends without checking their formats (which, for voice and video lengths,
+    need the media extra); `redeliveries` is how many more times a push is sent after a failed
+    delivery, `redelivery_delay` the seconds between.
     """
 
     def __init__(
@@ -147,6 +153,7 @@ class FakeGewe:
         port: int = 0,
         operations: Mapping[str, Operation] | None = None,
         validate: bool = True,
+        check_media: bool = True,
         redeliveries: int = 2,
         redelivery_delay: float = 0.05,
         push_timeout: float = PUSH_DEADLINE,
@@ -159,6 +166,7 @@ class FakeGewe:
         self.app_id = app_id
         self.host = host
         self.validate = validate
+        self.check_media = check_media
         self.redeliveries = redeliveries
         self.redelivery_delay = redelivery_delay
         self.push_timeout = push_timeout
@@ -184,12 +192,13 @@ class FakeGewe:
         self.callback_url: str | None = None
         self.deliveries: list[Delivery] = []
         self.fetched: list[Fetch] = []
+        self._files: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, content type)
         self.login = LoginFlow(logged_in=True)
         #: called with each `Call` as it arrives (on the fake's loop; `gewe fake` prints them)
         self.on_call: Callable[[Call], None] | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
         self._closing: asyncio.Event | None = None
         self._http: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
@@ -277,9 +286,30 @@ class FakeGewe:
         with self._lock:
             return [c for c in self._calls if op is None or c.op == op]
 
-    def reset(self) -> None:
-        """Forget calls, replies, failures, deliveries and fetches (the callback URL stays)."""
+    def serve(
+        self, data: bytes, *, name: str = "file", content_type: str = "application/octet-stream"
+    ) -> str:
+        """Serve `data` at a URL of the fake's own (GET) and return the URL.
+
+        What GeWe's CDN does for a download: `fake.reply("message.downloadImage", data={"fileUrl":
+        fake.serve(png, name="a.png")})`; also a URL to send (`send_voice(to, fake.serve(silk),
+        duration_ms=...)`). `name` is the URL's last segment.
+        """
+        if not self.base_url:
+            raise GeweConfigError("serve(): start the FakeGewe first (its URL is not known yet)")
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise GeweConfigError(f"serve(): data must be bytes, not {type(data).__name__}")
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name) or "file"
+        path = f"{FILES_PREFIX}{secrets.token_hex(8)}/{safe}"
         with self._lock:
+            self._files[path] = (bytes(data), content_type)
+        return self.base_url + path
+
+    def reset(self) -> None:
+        """Forget calls, replies, failures, deliveries, fetches and served files (the callback URL
+        stays)."""
+        with self._lock:
+            self._files.clear()
             self._calls.clear()
             self._rules.clear()
             self._standing.clear()
@@ -345,42 +375,25 @@ class FakeGewe:
         """Run the fake on an event loop in a thread of its own (for sync tests)."""
         if self._thread is not None:
             raise GeweConfigError("this FakeGewe is already running")
-        loop = asyncio.new_event_loop()
-        started: Future[str] = Future()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-
-            async def begin() -> None:
-                try:
-                    started.set_result(await self.start())
-                except BaseException as exc:  # reported to __enter__
-                    started.set_exception(exc)
-
-            task = loop.create_task(begin())
-            loop.run_forever()
-            del task
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="FakeGewe", daemon=True)
-        self._thread.start()
+        worker = LoopThread("FakeGewe")
         try:
-            started.result(timeout=30)
+            worker.run(self.start(), 30)
+        except NotInTime:
+            worker.close(10)
+            raise GeweConfigError("the FakeGewe did not start within 30 s") from None
         except BaseException:
-            loop.call_soon_threadsafe(loop.stop)
-            self._thread.join(10)
-            self._thread = None
+            worker.close(10)
             raise
+        self._thread = worker
         return self
 
     def __exit__(self, *exc: object) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        worker = self._thread
+        if worker is None:
             return
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(30)
+            worker.run(self.stop(), 30)
+        worker.close(30)
         self._thread = None
 
     def _run(self, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
@@ -482,6 +495,8 @@ class FakeGewe:
     # ----------------------------------------------------------------- the server
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(FILES_PREFIX):
+            return self._file(request)
         if request.path.startswith(CONTROL_PREFIX):
             return await self._control(request)
         op = self._by_path.get(request.path)
@@ -505,7 +520,8 @@ class FakeGewe:
             return _error(f"fake GeWe: {op} takes POST, not {request.method}", 405)
         if self.validate:
             problems += self._problems(op, request, body)
-        self._record(Call(op, body if isinstance(body, dict) else {}, time.time(), problems))
+        call = Call(op, body if isinstance(body, dict) else {}, time.time(), problems)
+        self._record(call)
         if problems:
             return _reply(_refusal(problems))
         rule = self._next_rule(op)
@@ -520,15 +536,26 @@ class FakeGewe:
             return web.Response(status=500)
         if rule is not None and rule.kind == "status":
             return _reply(rule.body, rule.status)
-        fetch_error = await self._fetch_media(op, body)
-        if fetch_error is not None:
-            return _reply(fetch_error)
+        media_error = await self._fetch_media(op, body)
+        if media_error is not None:
+            with self._lock:
+                call.problems = (media_error,)
+            return _reply({"ret": 500, "msg": media_error, "data": None})
         if rule is not None:
             return _reply(rule.body)
         special = await self._play(op, body)
         if special is not None:
             return _reply(special)
         return _reply(self._example(op))
+
+    def _file(self, request: web.Request) -> web.Response:
+        with self._lock:
+            found = self._files.get(request.path)
+        if request.method not in ("GET", "HEAD"):
+            return web.Response(status=405)
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
 
     async def _control(self, request: web.Request) -> web.Response:
         """`gewe fake push` drives a running fake here: POST /_fake/push {"body", "duplicate"}."""
@@ -597,9 +624,11 @@ class FakeGewe:
             return {"ret": 200, "msg": OK_MSG, "data": None}
         return reply
 
-    async def _fetch_media(self, op: str, body: Any) -> dict[str, Any] | None:
+    async def _fetch_media(self, op: str, body: Any) -> str | None:
+        """Download each media URL of a send, as GeWe does; why GeWe would fail the send, or None."""
         if not isinstance(body, dict):
             return None
+        got: dict[str, bytes] = {}
         for name in MEDIA_FIELDS:
             url = body.get(name)
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -616,8 +645,12 @@ class FakeGewe:
             with self._lock:
                 self.fetched.append(Fetch(op, name, url, status, content, ctype))
             if status != 200:
-                return {"ret": 500, "msg": f"{name} 文件下载失败 (HTTP {status})", "data": None}
-        return None
+                answer = "no answer" if status is None else f"HTTP {status}"
+                return f"{name} 文件下载失败 ({answer})"
+            got[name] = content
+        if not got or not self.check_media:
+            return None
+        return await asyncio.to_thread(media_problem, body, got)
 
     # ----------------------------------------------------------------- GeWe's own behaviour
 
