@@ -13,11 +13,20 @@ import pytest
 
 from gewe import AsyncGeweClient, GeweClient, GeweMediaError
 from gewe.events.models import FileEvent, ImageEvent, VideoEvent, VoiceEvent
+from gewe.testing import FakeGewe
 from tests.conftest import TOKEN
 from tests.support import media_samples
-from tests.support.fake_gewe import FakeGewe, fake_gewe
 
 IMG_XML = '<msg><img aeskey="6b6f" length="48213" md5="9e10" /></msg>'
+
+
+def fake_gewe() -> FakeGewe:
+    return FakeGewe(token=TOKEN, app_id="wx_app")
+
+
+def downloads(fake: FakeGewe, op: str, data: bytes) -> None:
+    """`op` answers a fileUrl where the fake serves `data` (as GeWe's CDN does)."""
+    fake.reply(op, data={"fileUrl": fake.serve(data, name="media")})
 
 
 def image_event() -> ImageEvent:
@@ -26,11 +35,11 @@ def image_event() -> ImageEvent:
 
 def download(fake: FakeGewe, mode: str, event: Any, **kw: Any) -> Any:
     if mode == "sync":
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             return client.message.download(event, **kw)
 
     async def main() -> Any:
-        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             return await client.message.download(event, **kw)
 
     return asyncio.run(main())
@@ -82,11 +91,11 @@ def test_a_target_that_cannot_be_written_is_a_media_error_before_any_call(
 ) -> None:
     to, problem = _bad_targets(tmp_path)[shape]
     before = sorted(p.name for p in tmp_path.iterdir())
-    with fake_gewe(TOKEN) as fake:
-        fake.files["image-1"] = media_samples.png()
+    with fake_gewe() as fake:
+        downloads(fake, "message.downloadImage", media_samples.png())
         with pytest.raises(GeweMediaError, match=problem):
             download(fake, mode, image_event(), to=to)
-        assert fake.requests == []  # nothing downloaded (nor paced) for a path that cannot work
+        assert fake.calls() == []  # nothing downloaded (nor paced) for a path that cannot work
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -96,8 +105,8 @@ def test_a_read_only_folder_is_a_media_error(mode: str, tmp_path: Path) -> None:
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        with fake_gewe(TOKEN) as fake:
-            fake.files["image-1"] = media_samples.png()
+        with fake_gewe() as fake:
+            downloads(fake, "message.downloadImage", media_samples.png())
             with pytest.raises(GeweMediaError, match="cannot write"):
                 download(fake, mode, image_event(), to=locked / "out.png")
         assert list(locked.iterdir()) == []
@@ -117,9 +126,9 @@ def test_a_write_that_fails_is_a_media_error_and_leaves_nothing(mode: str, tmp_p
         folder.rmdir()
         return real(target, data)
 
-    with pytest.MonkeyPatch.context() as patch, fake_gewe(TOKEN) as fake:
+    with pytest.MonkeyPatch.context() as patch, fake_gewe() as fake:
         patch.setattr(message_module, "write_atomically", vanish_first)
-        fake.files["image-1"] = media_samples.png()
+        downloads(fake, "message.downloadImage", media_samples.png())
         with pytest.raises(GeweMediaError, match="cannot write"):
             download(fake, mode, image_event(), to=folder / "out.png")
     assert list(tmp_path.iterdir()) == []
@@ -136,11 +145,11 @@ def test_a_name_without_an_extension_gets_the_right_one(mode: str, tmp_path: Pat
     voice = VoiceEvent(app_id="wx_app", msg_id=7, content="<msg><voicemsg voicelength='500'/></msg>")
     video = VideoEvent(app_id="wx_app", content="<msg><videomsg/></msg>")
     report = FileEvent(app_id="wx_app", content="<msg><appmsg/></msg>", file_name="Q3 report.pdf", ext="pdf")
-    with fake_gewe(TOKEN) as fake:
-        fake.files["voice"] = silk
-        fake.files["image-1"] = media_samples.png()
-        fake.files["video"] = media_samples.video(1)
-        fake.files["file"] = b"%PDF-1.7\n" + b"f" * 100
+    with fake_gewe() as fake:
+        downloads(fake, "message.downloadVoice", silk)
+        downloads(fake, "message.downloadImage", media_samples.png())
+        downloads(fake, "message.downloadVideo", media_samples.video(1))
+        downloads(fake, "message.downloadFile", b"%PDF-1.7\n" + b"f" * 100)
         written = {
             "wav": download(fake, mode, voice, to=tmp_path / "voice-out", wav=True),
             "silk": download(fake, mode, voice, to=tmp_path / "voice-raw"),

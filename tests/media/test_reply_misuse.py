@@ -10,9 +10,8 @@ import pytest
 
 from gewe import AsyncGeweClient, GeweClient, GeweMediaError
 from gewe.events import parse_event
-from gewe.testing import pushes
+from gewe.testing import FakeGewe, pushes
 from tests.conftest import TOKEN
-from tests.support.fake_gewe import fake_gewe
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -31,17 +30,19 @@ NOT_MESSAGES = {
 
 @pytest.mark.parametrize("event", NOT_MESSAGES.values(), ids=NOT_MESSAGES.keys())
 def test_reply_to_what_is_not_an_event_is_a_typed_error(mode: str, event: Any) -> None:
-    with fake_gewe(TOKEN) as fake:
+    with FakeGewe(token=TOKEN, app_id="wx_app") as fake:
         with pytest.raises(GeweMediaError, match="reply takes a received message event") as info:
             if mode == "sync":
-                with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+                with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
                     client.message.reply(event, "hi")
             else:
 
                 async def main() -> None:
-                    async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+                    async with AsyncGeweClient(
+                        token=TOKEN, app_id="wx_app", base_url=fake.base_url
+                    ) as client:
                         await client.message.reply(event, "hi")
 
                 asyncio.run(main())
-        assert fake.requests == []
+        assert fake.calls() == []
     assert "client.message.post_text(to_wxid=..., content=...)" in str(info.value)

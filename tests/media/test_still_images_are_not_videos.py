@@ -118,3 +118,20 @@ def test_real_videos_still_read_as_videos() -> None:
     # containers that count no frames (mkv), or state no length at all (a raw MPEG-4 stream)
     assert video_info(_frames("matroska", "mpeg4", "yuv420p", count=30), thumbnail=False) == (3, None)
     assert video_info(_frames("m4v", "mpeg4", "yuv420p", count=30), thumbnail=False) == (3, None)
+
+
+def test_the_fake_gewe_refuses_a_still_image_sent_by_url_as_a_video() -> None:
+    """A URL is passed through unread; the fake, like GeWe, fetches it and finds no video."""
+    from gewe import GeweAPIError
+    from gewe.testing import FakeGewe
+
+    with FakeGewe(token=TOKEN, app_id="wx_app") as fake:
+        fake.reply("message.postVideo", data={"newMsgId": 1})
+        still = fake.serve(_frames("image2pipe", "mjpeg", "yuvj420p"), name="cat.jpg")
+        with (
+            GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url, max_retries=0) as client,
+            pytest.raises(GeweAPIError),
+        ):
+            client.message.send_video("wxid_a", still, duration_s=3, thumbnail=still)
+        (call,) = fake.calls("message.postVideo")
+    assert any(p.startswith("videoUrl: the video is a still image") for p in call.problems), call.problems

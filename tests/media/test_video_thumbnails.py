@@ -15,9 +15,8 @@ from gewe import AsyncGeweClient, GeweClient, GeweDependencyError, GeweMediaErro
 from gewe.media import DirectoryMediaHost, set_media_host
 from gewe.media.convert import image_to_jpeg
 from tests.conftest import TOKEN
-from tests.media.test_send_media import directory_host
+from tests.media.test_send_media import directory_host, fake_gewe
 from tests.support import media_samples
-from tests.support.fake_gewe import fake_gewe
 
 av = pytest.importorskip("av")
 pytest.importorskip("pysilk")
@@ -63,21 +62,21 @@ def test_an_image_thumbnail_becomes_a_jpeg(tmp_path: Path, kind: str, mode: str)
     video = media_samples.video(2)
     served = tmp_path / "served"
     served.mkdir()
-    with directory_host(served) as (host, held), fake_gewe(TOKEN) as fake:
+    with directory_host(served) as (host, held), fake_gewe() as fake:
         if mode == "sync":
-            with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+            with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
                 client.message.send_video(TO, video, thumbnail=thumb, host=host)
         else:
 
             async def main() -> None:
-                async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+                async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
                     await client.message.send_video(TO, video, thumbnail=thumb, host=host)
 
             asyncio.run(main())
-        assert fake.checks == ["message/postVideo: video 2.00 s, stated 2 s, JPEG thumbnail"]
-        sent = fake.ops("message/postVideo")[0]
-        assert sent["thumbUrl"].endswith("thumb.jpg")
-        (_, jpeg), *_ = (f for f in fake.fetched["message/postVideo"] if f[0] == sent["thumbUrl"])
+        (sent,) = fake.calls("message.postVideo")
+        assert sent.problems == ()  # the fake checked a JPEG thumbnail and a 2 s video, as GeWe does
+        assert sent["videoDuration"] == 2 and sent["thumbUrl"].endswith("thumb.jpg")
+        (jpeg,) = [f.content for f in fake.fetched if f.field == "thumbUrl"]
         assert held() == 0
     width, height = jpeg_size(jpeg)
     if kind == "tiny-png":
@@ -90,11 +89,11 @@ def test_a_jpeg_thumbnail_is_sent_as_it_is(tmp_path: Path) -> None:
     jpeg = picture("image2pipe", "mjpeg", "yuvj420p")
     served = tmp_path / "served"
     served.mkdir()
-    with directory_host(served) as (host, _), fake_gewe(TOKEN) as fake:
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.url) as client:
+    with directory_host(served) as (host, _), fake_gewe() as fake:
+        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
             client.message.send_video(TO, media_samples.video(2), thumbnail=jpeg, host=host)
-        thumb_url = fake.ops("message/postVideo")[0]["thumbUrl"]
-        assert [data for url, data in fake.fetched["message/postVideo"] if url == thumb_url] == [jpeg]
+        assert fake.calls("message.postVideo")[0].problems == ()
+        assert [f.content for f in fake.fetched if f.field == "thumbUrl"] == [jpeg]
 
 
 def test_a_thumbnail_that_is_not_an_image_is_refused(tmp_path: Path) -> None:
