@@ -4,45 +4,16 @@ gets the one its bytes call for, as `Image.save` adds one."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gewe import AsyncGeweClient, GeweClient, GeweMediaError
-from gewe.events.models import FileEvent, ImageEvent, VideoEvent, VoiceEvent
-from gewe.testing import FakeGewe
-from tests.conftest import TOKEN
+from gewe import GeweMediaError
+from gewe.events.models import FileEvent, VideoEvent, VoiceEvent
+from tests.media.test_download import download, downloads, fake_gewe, image_event
 from tests.support import media_samples
-
-IMG_XML = '<msg><img aeskey="6b6f" length="48213" md5="9e10" /></msg>'
-
-
-def fake_gewe() -> FakeGewe:
-    return FakeGewe(token=TOKEN, app_id="wx_app")
-
-
-def downloads(fake: FakeGewe, op: str, data: bytes) -> None:
-    """`op` answers a fileUrl where the fake serves `data` (as GeWe's CDN does)."""
-    fake.reply(op, data={"fileUrl": fake.serve(data, name="media")})
-
-
-def image_event() -> ImageEvent:
-    return ImageEvent(app_id="wx_app", msg_id=11, new_msg_id=9_000_000_000_000_000_001, content=IMG_XML)
-
-
-def download(fake: FakeGewe, mode: str, event: Any, **kw: Any) -> Any:
-    if mode == "sync":
-        with GeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
-            return client.message.download(event, **kw)
-
-    async def main() -> Any:
-        async with AsyncGeweClient(token=TOKEN, app_id="wx_app", base_url=fake.base_url) as client:
-            return await client.message.download(event, **kw)
-
-    return asyncio.run(main())
 
 
 @pytest.fixture(params=["sync", "async"])
