@@ -62,8 +62,8 @@ async def handle(event: Event) -> None:
     """Save what arrives (not what the bot itself sent): voice as WAV, the rest as it comes."""
     if event.kind not in ("image", "voice", "video", "file") or event.is_self:
         return
-    suffix = {"image": ".jpg", "voice": ".wav", "video": ".mp4"}.get(event.kind, "")
-    name = getattr(event, "file_name", None) or f"received-{event.new_msg_id}{suffix}"
+    # a name without an extension gets the one the bytes call for: .jpg/.png, .wav (wav=True), .mp4
+    name = getattr(event, "file_name", None) or f"received-{event.new_msg_id}"
     try:
         path = await client.message.download(event, to=Path(name).name, wav=True)
     except GeweError as err:

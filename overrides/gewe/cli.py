@@ -141,11 +141,19 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
 
 def _cmd_operations(args: argparse.Namespace) -> int:
-    for module in [args.module] if args.module else MODULES:
+    modules = [args.module] if args.module else MODULES
+    for module in modules:
         if module not in MODULES:
             raise _UsageError(f"unknown module {module!r}; modules: {', '.join(MODULES)}")
-        for method, (operation, path) in sorted(_operations(module).items()):
-            _out(f"{module}.{method:<32} {operation:<40} POST {path}")
+    rows = [
+        (f"{module}.{method}", operation, f"POST {path}")
+        for module in modules
+        for method, (operation, path) in sorted(_operations(module).items())
+    ]
+    # each column as wide as its widest name (plus two spaces), over every module listed
+    widths = [max((len(row[i]) for row in rows), default=0) + 2 for i in range(2)]
+    for name, operation, where in rows:
+        _out(f"{name:<{widths[0]}}{operation:<{widths[1]}}{where}")
     return 0
 
 
@@ -316,6 +324,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.exit(2, f"gewe: error: {exc}\n")
     except GeweAPIError as exc:
         _err(f"error: {exc.operation}: ret={exc.ret} msg={exc.msg!r} code={exc.code!r}")
+        if args.hint:  # a command's next step for this failure (gewe login's)
+            _err(f"hint: {args.hint}")
         return 1
     except GeweConfigError as exc:
         _err(f"error: {_config_message(exc)}")
@@ -358,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         args.text = " ".join(extra)
     args.called = False  # set by a command once its call succeeded
+    args.hint = None  # set by a command that knows the next step after a GeWe failure
     try:
         with _verbose_logging(args.verbose):
             code = _run(parser, args)
