@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PATH = "/gewe/bench-secret"
+PATH = "/gewe/bench-secret-7c1e9a4b"
 CHATS = 200
 
 

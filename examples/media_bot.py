@@ -4,33 +4,35 @@ that arrives.
     pip install 'gewe-sdk[media]'                 # voice -> SILK, video length and thumbnail
     export GEWE_TOKEN=... GEWE_APP_ID=wx_...       # GEWE_BASE_URL too, for a mock or a private cloud
     python examples/media_bot.py https://bot.example.com wxid_friend   # serve, send, save until Ctrl-C
-    python examples/media_bot.py                   # try it here (against a mock such as `make mock`)
+    python examples/media_bot.py                   # try it here, against `gewe fake` (or `make mock`)
 
 GeWe fetches every image, file, voice and video by URL, so the bot's own server (the receiver,
 behind your reverse proxy at the public URL) also serves the local media, under a secret prefix
 and with signed URLs that expire; each is removed once GeWe has fetched it. Without a public URL
 the script listens on 127.0.0.1, checks each URL it hands over by fetching it as GeWe would, then
-pushes itself an image message and downloads it (a mock's `fileUrl` is an example address, which
-the script says).
+pushes itself an image, a voice, a video and a file message and downloads each. Against the fake
+GeWe (`gewe fake`, which serves a JPEG, SILK, an MP4 and a file for its downloads) all four are
+saved, the voice as WAV; Prism answers its page's example `fileUrl`, which cannot be fetched, and
+the script says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import struct
 import sys
-import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from gewe import AsyncGeweClient, GeweError, GeweMediaError
 from gewe.events import Event, Receiver, secret_path, set_callback
 from gewe.media import Hosted, ReceiverMediaHost, set_media_host
+from gewe.testing import pushes
 
 client = AsyncGeweClient()  # token and app id from GEWE_TOKEN and GEWE_APP_ID
 saved: list[Path] = []
@@ -60,8 +62,8 @@ async def handle(event: Event) -> None:
     """Save what arrives (not what the bot itself sent): voice as WAV, the rest as it comes."""
     if event.kind not in ("image", "voice", "video", "file") or event.is_self:
         return
-    suffix = {"image": ".jpg", "voice": ".wav", "video": ".mp4"}.get(event.kind, "")
-    name = getattr(event, "file_name", None) or f"received-{event.new_msg_id}{suffix}"
+    # a name without an extension gets the one the bytes call for: .jpg/.png, .wav (wav=True), .mp4
+    name = getattr(event, "file_name", None) or f"received-{event.new_msg_id}"
     try:
         path = await client.message.download(event, to=Path(name).name, wav=True)
     except GeweError as err:
@@ -121,26 +123,6 @@ class CheckedHost:
         self.inner.remove(hosted)
 
 
-def image_push(new_msg_id: int) -> dict[str, object]:
-    xml = (
-        '<?xml version="1.0"?><msg><img aeskey="6b6f" length="48213" md5="9e10" cdnmidimgurl="3057" /></msg>'
-    )
-    return {
-        "TypeName": "AddMsg",
-        "Appid": client.app_id,
-        "Wxid": "wxid_bot",
-        "Data": {
-            "MsgId": new_msg_id % 10**9,
-            "NewMsgId": new_msg_id,
-            "FromUserName": {"string": "wxid_friend01"},
-            "ToUserName": {"string": "wxid_bot"},
-            "MsgType": 3,
-            "Content": {"string": xml},
-            "CreateTime": int(time.time()),
-        },
-    }
-
-
 async def try_locally() -> int:
     host = ReceiverMediaHost("http://127.0.0.1:1", ttl=60)  # the public URL is known once listening
     receiver = Receiver(handle, path=secret_path(), media=host)
@@ -151,16 +133,28 @@ async def try_locally() -> int:
         set_media_host(client, checked)
         await send("filehelper")
         print(f"served and fetched like GeWe: {', '.join(checked.checked)}; held now: {len(host)}")
-        push = json.dumps(image_push(7_446_372_893_521_042_977))
-        async with http.post(url, data=push, headers={"Content-Type": "application/json"}) as r:
-            print(f"pushed an image message, the receiver answered {r.status}")
-        await receiver.stop()
-    mock_address = any("cdn.example.com" in f for f in download_failures)
-    if download_failures and mock_address:
-        print("(a mock's downloadImage answers its example fileUrl, which cannot be fetched; GeWe's can)")
+        for kind, push in incoming(client.app_id or "wx_example").items():  # as GeWe would post them
+            async with http.post(url, json=push) as reply:
+                print(f"pushed the {kind} message, the receiver answered {reply.status}")
+        await receiver.stop()  # handles what arrived: each download, then saved
+    mock_address = bool(download_failures) and all("cdn.example.com" in f for f in download_failures)
+    if mock_address:
+        print("(Prism's download replies hold their page's example fileUrl, which cannot be fetched;")
+        print(" GeWe's and `gewe fake`'s can: try `gewe fake`)")
     sends_ok = len(checked.checked) == 2 and checked.checked[1].startswith("hello.silk") and len(host) == 0
-    downloaded = len(saved) == 1 or mock_address
+    downloaded = sorted(p.suffix for p in saved) == [".jpg", ".mp4", ".txt", ".wav"] or mock_address
     return 0 if sends_ok and downloaded else 1
+
+
+def incoming(app_id: str) -> dict[str, dict[str, Any]]:
+    """An image, a voice, a video and a file from wxid_friend01, shaped as GeWe pushes them."""
+    common: dict[str, Any] = {"app_id": app_id, "sender": "wxid_friend01"}
+    return {
+        "image": pushes.image(**common),
+        "voice": pushes.voice(**common),
+        "video": pushes.video(**common),
+        "file": pushes.file(file_name="notes.txt", ext="txt", **common),
+    }
 
 
 if __name__ == "__main__":

@@ -173,9 +173,18 @@ class Call(Generic[T]):
         return self._with_context(error, reply.status_code)
 
     def closed(self) -> GeweConfigError:
-        """The error for a call on (or waiting on) a closed client."""
-        error = GeweConfigError("the client was closed: this call was not sent (again); create a new client")
-        return self._with_context(error)
+        """The error for a call on (or waiting on) a closed client; `.attempts` counts the attempts
+        it made (0: closed before its first, nothing sent)."""
+        made = self.attempt  # attempts that ended; the one this call was about to make never starts
+        if made == 0:
+            message = "the client was closed before this call was sent; create a new client"
+        else:
+            message = (
+                f"the client was closed before retry {made} of this call: not sent again; create a new client"
+            )
+        error = self._with_context(GeweConfigError(message))
+        error.attempts = made
+        return error
 
     def result(self, reply: Reply) -> T:
         sink = RAW_SINK.get()

@@ -3,12 +3,13 @@
     gewe group qrcode CHATROOM_ID [-o FILE] [--terminal]
     gewe call MODULE OPERATION [--json '{...}']
     gewe operations [MODULE]
-    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--set-callback PUBLIC_URL] [--json]
-                [--queue Q [--store-only]]
-    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S]
+    gewe listen [--host H] [--port P] [--path /gewe/SECRET] [--allow ADDR] [--set-callback PUBLIC_URL]
+                [--json] [--queue Q [--store-only]]
+    gewe work MODULE:HANDLER --queue Q [--concurrency N] [--handler-timeout S] [--stop-timeout S] [--create]
     gewe dead list|replay --queue Q [ID ...] [--all]
     gewe login [-o FILE] [--region CODE] [--device ipad|mac] [--new-device] [--json]
-    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--duplicate]
+    gewe fake [--port P]  |  gewe fake push KIND [TEXT] [--to CHAT] [--sender WXID] [--mention WXID]
+                                           [--duplicate] [--port P]
 
 Token, app id and base URL come from --token/--app-id/--base-url or GEWE_TOKEN, GEWE_APP_ID,
 GEWE_BASE_URL; these and --timeout, --retries and -v/--verbose go before or after the command.
@@ -140,11 +141,19 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
 
 def _cmd_operations(args: argparse.Namespace) -> int:
-    for module in [args.module] if args.module else MODULES:
+    modules = [args.module] if args.module else MODULES
+    for module in modules:
         if module not in MODULES:
             raise _UsageError(f"unknown module {module!r}; modules: {', '.join(MODULES)}")
-        for method, (operation, path) in sorted(_operations(module).items()):
-            _out(f"{module}.{method:<32} {operation:<40} POST {path}")
+    rows = [
+        (f"{module}.{method}", operation, f"POST {path}")
+        for module in modules
+        for method, (operation, path) in sorted(_operations(module).items())
+    ]
+    # each column as wide as its widest name (plus two spaces), over every module listed
+    widths = [max((len(row[i]) for row in rows), default=0) + 2 for i in range(2)]
+    for name, operation, where in rows:
+        _out(f"{name:<{widths[0]}}{operation:<{widths[1]}}{where}")
     return 0
 
 
@@ -283,6 +292,8 @@ def _config_message(exc: GeweConfigError) -> str:
             return message.replace(generic, f"pass {flag} or set {variable}").replace(
                 generic_short, f"pass {flag} or set {variable}"
             )
+        if flag in message and variable in message:  # it already says how
+            return message
         return f"{message} (set with {flag} or {variable})"
     return message
 
@@ -313,6 +324,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.exit(2, f"gewe: error: {exc}\n")
     except GeweAPIError as exc:
         _err(f"error: {exc.operation}: ret={exc.ret} msg={exc.msg!r} code={exc.code!r}")
+        if args.hint:  # a command's next step for this failure (gewe login's)
+            _err(f"hint: {args.hint}")
         return 1
     except GeweConfigError as exc:
         _err(f"error: {_config_message(exc)}")
@@ -355,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         args.text = " ".join(extra)
     args.called = False  # set by a command once its call succeeded
+    args.hint = None  # set by a command that knows the next step after a GeWe failure
     try:
         with _verbose_logging(args.verbose):
             code = _run(parser, args)

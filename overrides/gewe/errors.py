@@ -17,6 +17,7 @@
     │   └── GeweTimeoutError   ... because a timeout ran out
     ├── GeweImageError         a base64 image field that is not a valid image
     ├── GeweDependencyError    an optional extra is not installed
+    ├── GeweMediaError         media to send, or a download or its target path, that cannot be used
     └── GeweEventError         a callback body that is not a JSON object, or a callback URL that fails
 
 Which `msg` makes which `GeweAPIError` subclass is one table, `gewe.failures.KNOWN_FAILURES`;
@@ -86,7 +87,7 @@ class GeweError(Exception):
         if self.attempts is None:
             return text
         where = f"POST {self.url} " if self.url else ""
-        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        tries = {0: "no attempt", 1: "1 attempt"}.get(self.attempts, f"{self.attempts} attempts")
         timeout = "" if self.timeout is None else f", timeout {self.timeout:g} s"
         return f"{text} ({where}after {tries} over {self.elapsed or 0.0:.1f} s{timeout})"
 
@@ -253,8 +254,10 @@ class GeweDependencyError(GeweError):
 
 
 class GeweMediaError(GeweError):
-    """Media to send or a download that cannot be used: too large for its kind, not an image, audio
-    or video that decodes, a download GeWe has in no size, or no media host to publish local data.
+    """What the message helpers (`client.message.send_*`, `download`, `reply`) were given cannot be
+    used: media too large for its kind, not an image, audio or video that decodes, a download GeWe
+    has in no size or a `to=` path that cannot be written, no media host to publish local data, or
+    a reply to something that is not a received message.
 
     Raised before anything is uploaded or sent.
     """

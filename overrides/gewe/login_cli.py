@@ -4,7 +4,8 @@ Shows the login QR code in the terminal (needs the `qr` extra; without it the co
 printed), saves it as an image with -o, polls checkLogin until the account is in (then prints the
 app id, wxid and nickname), the code expires (exit 1) or a verification code is asked for (then
 prompts for it on the terminal). Progress goes to stderr; with --json every state is one JSON
-line on stdout instead, for scripts.
+line on stdout instead, for scripts. A device already logged in, or one GeWe does not know, adds a
+`hint:` line after the error with the next step.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import GeweDependencyError
+from .errors import GeweAlreadyLoggedInError, GeweAPIError, GeweDependencyError, GeweDeviceNotFoundError
 from .login_flow import DEFAULT_INTERVAL, DEFAULT_MAX_WAIT, DEFAULT_REGION, LoginState
 
 
@@ -58,8 +59,34 @@ _PROGRESS = {
 }
 
 
+def _hint(exc: GeweAPIError, app_id: str | None) -> str | None:
+    """What to do next after GeWe refused a login, for the failures that have a next step."""
+    device = f"the device {app_id}" if app_id else "the device"
+    if isinstance(exc, GeweAlreadyLoggedInError):
+        return (
+            f"{device} is already logged in: nothing to do (check with `gewe call login checkOnline`); "
+            "to log in another account on a device of its own, run `gewe login --new-device`; to log "
+            "this one in again, log it out first (`gewe call login logout`)"
+        )
+    if isinstance(exc, GeweDeviceNotFoundError):
+        return (
+            f"GeWe does not know {device} (or it expired): run `gewe login --new-device` to create one, "
+            "and keep the app id it prints (GEWE_APP_ID)"
+        )
+    return None
+
+
 def run_login(args: argparse.Namespace, client: Any, out: Any, err: Any) -> int:
-    """The command, on a configured `GeweClient`; `out`/`err` print a line to stdout/stderr."""
+    """The command, on a configured `GeweClient`; `out`/`err` print a line to stdout/stderr. A
+    GeWe refusal with a next step sets `args.hint` (printed by gewe.cli after the error)."""
+    try:
+        return _login(args, client, out, err)
+    except GeweAPIError as exc:
+        args.hint = _hint(exc, None if args.new_device else client.app_id)
+        raise
+
+
+def _login(args: argparse.Namespace, client: Any, out: Any, err: Any) -> int:
     flow = client.login.login_flow(
         app_id="" if args.new_device else None,
         region_id=args.region,

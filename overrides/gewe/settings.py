@@ -147,8 +147,28 @@ def check_pool(http_client: object, transport: object, client_type: type, transp
         raise GeweConfigError(f"transport must be an httpx.{transport_type.__name__}", setting="transport")
 
 
+#: The path every operation's path starts with; GeWe's docs write it as part of the API root.
+_API_ROOT_PATH = "/gewe/v2/api"
+
+
+def _base_url_from(base_url: str | None) -> str:
+    """The base URL a client uses: the argument, else GEWE_BASE_URL, else the public cloud; stripped
+    of surrounding whitespace. An explicit empty argument is a GeweConfigError (it would otherwise
+    send the token to the public cloud); an empty variable means it is not set."""
+    if base_url is not None:
+        if not base_url.strip():
+            raise GeweConfigError(
+                f"base_url is empty: pass the API's root URL (e.g. {DEFAULT_BASE_URL}), or leave base_url "
+                "out to use GEWE_BASE_URL or the default",
+                setting="base_url",
+            )
+        return base_url.strip()
+    return (os.environ.get("GEWE_BASE_URL") or "").strip() or DEFAULT_BASE_URL
+
+
 def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
-    """The base URL without credentials, and `user:password` when it had some."""
+    """The base URL without credentials (and without a trailing `/gewe/v2/api`, which every
+    operation's path starts with), and `user:password` when it had some."""
     problem = None
     try:
         url = httpx.URL(base_url)
@@ -168,6 +188,9 @@ def _parse_base_url(base_url: str) -> tuple[httpx.URL, str | None]:
         raise GeweConfigError(f"base_url {shown!r} is not a valid URL: {problem}", setting="base_url")
     userinfo = url.userinfo.decode("latin-1") if url.userinfo else None
     clean = url.copy_with(username=None, password=None) if userinfo else url
+    path = clean.path.rstrip("/")
+    if path.endswith(_API_ROOT_PATH):  # as GeWe's docs write the root: each path adds it again
+        clean = clean.copy_with(path=path.removesuffix(_API_ROOT_PATH) or "/")
     return clean, userinfo
 
 
@@ -204,7 +227,12 @@ class Settings:
         send_interval: float | None,
     ) -> Settings:
         """A client's settings from its constructor's arguments and the environment (GEWE_TOKEN,
-        GEWE_APP_ID, GEWE_BASE_URL)."""
+        GEWE_APP_ID, GEWE_BASE_URL).
+
+        The base URL is stripped of surrounding whitespace, and of a trailing `/gewe/v2/api` (GeWe's
+        docs write the API root so; every operation's path starts with it): `http://host/gewe/v2/api/`
+        is `http://host`. `base_url=""` is a GeweConfigError; an empty GEWE_BASE_URL means unset.
+        """
         if token is None:
             token = os.environ.get("GEWE_TOKEN")
             if token is None:
@@ -214,7 +242,7 @@ class Settings:
             token = check_token(token)
         if not isinstance(base_url, str | None):
             raise GeweConfigError("base_url must be a string", setting="base_url")
-        base, userinfo = _parse_base_url(base_url or os.environ.get("GEWE_BASE_URL") or DEFAULT_BASE_URL)
+        base, userinfo = _parse_base_url(_base_url_from(base_url))
         from .retry import RetryPolicy
 
         secrets = [token]

@@ -76,7 +76,7 @@ async def test_the_decoded_push_rides_along_only_while_workers_keep_up() -> None
     async def handle(event: Event) -> None:
         seen.append(event)
 
-    receiver = Receiver(handle, path="/gewe/s", workers=1)
+    receiver = Receiver(handle, path="/gewe/s-7c1e9a4b0d2f6e8a", workers=1)
     receiver.ensure_workers()
     intake = receiver.intake
     assert isinstance(intake, MemoryIntake)

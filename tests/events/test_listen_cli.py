@@ -20,7 +20,7 @@ from tests.support import gewe_proc
 from tools.servers import ROOT, free_port, port_accepts
 
 TOKEN = "tok-SECRET-5f3a9c"
-PATH = "/gewe/cli-s3cret"
+PATH = "/gewe/cli-s3cret-7c1e9a4b"
 
 
 def _listen(*extra: str) -> tuple[subprocess.Popen[str], int]:
@@ -194,3 +194,22 @@ def test_store_only_needs_a_queue_other_processes_read(queue: list[str]) -> None
     assert result.returncode == 2 and result.stderr.startswith("usage: gewe listen"), result.stderr
     assert "--store-only needs a --queue other processes read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_path_without_a_secret_is_refused_unless_allow_names_who_may_post(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gewe.cli import main
+
+    assert main(["listen", "--port", "0", "--path", "/gewe/callback"]) == 1
+    err = capsys.readouterr().err
+    assert "--path has no secret segment" in err and "--allow" in err
+    proc, port = _listen("--path", "/gewe/callback", "--allow", "127.0.0.1")
+    try:
+        with httpx.Client(timeout=10) as http:
+            assert (
+                http.post(f"http://127.0.0.1:{port}/gewe/callback", json=P.push(1, "hi")).status_code == 200
+            )
+    finally:
+        out, _ = _interrupt(proc)
+    assert "hi" in out

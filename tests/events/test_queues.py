@@ -265,7 +265,7 @@ async def test_receiver_answers_only_once_stored(make: Any, kind: str) -> None:
     async def handle(event: Event) -> None:
         handled.append(str(getattr(event, "text", "")))
 
-    store = Receiver(queue=queue, path="/gewe/s")  # stores only
+    store = Receiver(queue=queue, path="/gewe/s-7c1e9a4b0d2f6e8a")  # stores only
     url = await store.start()
     async with aiohttp.ClientSession() as http:
         async with http.post(url, json=text_push(0, 0)) as resp:
@@ -275,7 +275,7 @@ async def test_receiver_answers_only_once_stored(make: Any, kind: str) -> None:
     await store.stop()
     assert handled == []
     assert store.stats()["stored"] == 1 and store.stats()["answered"] == {"200": 2}
-    bot = Receiver(handle, queue=queue, path="/gewe/s")  # receives and handles
+    bot = Receiver(handle, queue=queue, path="/gewe/s-7c1e9a4b0d2f6e8a")  # receives and handles
     url = await bot.start()
     async with aiohttp.ClientSession() as http, http.post(url, json=text_push(0, 1)) as resp:
         assert resp.status == 200
@@ -297,7 +297,7 @@ class _Down(MemoryQueue):
 
 @pytest.mark.parametrize("queue", [_Stuck(), _Down()], ids=["slow", "down"])
 async def test_a_push_not_stored_in_time_is_503(queue: PushQueue) -> None:
-    receiver = Receiver(queue=queue, path="/gewe/s", store_timeout=0.2)
+    receiver = Receiver(queue=queue, path="/gewe/s-7c1e9a4b0d2f6e8a", store_timeout=0.2)
     url = await receiver.start()
     async with aiohttp.ClientSession() as http, http.post(url, json=text_push(0, 0)) as resp:
         assert resp.status == 503
@@ -307,7 +307,7 @@ async def test_a_push_not_stored_in_time_is_503(queue: PushQueue) -> None:
 
 def test_config_errors_and_queue_spellings(tmp_path: Path) -> None:
     with pytest.raises(GeweConfigError, match="handler"):
-        Receiver(path="/gewe/s")
+        Receiver(path="/gewe/s-7c1e9a4b0d2f6e8a")
     with pytest.raises(GeweConfigError, match="queue"):
         Worker(lambda e: None, queue=object())  # type: ignore[arg-type]
     with pytest.raises(GeweConfigError, match="--queue"):

@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from gewe import GeweConfigError
-from gewe.events import Event, ImageEvent, MemoryDedup, Receiver, TextEvent, secret_path
+from gewe.events import Event, ImageEvent, MemoryDedup, MemoryQueue, Receiver, TextEvent, Worker, secret_path
+from gewe.events.receiver import MIN_SECRET
 from tests.fixtures import pushes as P
 
 TOKEN = "tok-SECRET-5f3a9c"
@@ -268,7 +269,7 @@ async def test_stop_drains_the_queue_or_says_what_was_left(
 
 async def test_mounted_in_an_aiohttp_app(http: aiohttp.ClientSession) -> None:
     rec = Recorder()
-    receiver = Receiver(rec, path="/hooks/gewe-s3cret")
+    receiver = Receiver(rec, path="/hooks/gewe-s3cret-4f9a2c7e")
     app = web.Application()
 
     async def health(_: web.Request) -> web.Response:
@@ -279,7 +280,7 @@ async def test_mounted_in_an_aiohttp_app(http: aiohttp.ClientSession) -> None:
     async with serving(app) as base:
         async with http.get(base + "/health") as resp:
             assert resp.status == 200
-        assert await post(http, base + "/hooks/gewe-s3cret", body(P.push(1, "mounted"))) == 200
+        assert await post(http, base + "/hooks/gewe-s3cret-4f9a2c7e", body(P.push(1, "mounted"))) == 200
         assert await post(http, base + "/hooks/other", body(P.push(1, "x"))) == 404
         await until(lambda: len(rec.events) == 1)
     # leaving `serving` cleaned the app up, which stopped the receiver too
@@ -288,7 +289,7 @@ async def test_mounted_in_an_aiohttp_app(http: aiohttp.ClientSession) -> None:
 
 async def test_as_an_asgi_app() -> None:
     rec = Recorder()
-    receiver = Receiver(rec, path="/cb/asgi-s3cret", max_body=2000)
+    receiver = Receiver(rec, path="/cb/asgi-s3cret-4f9a2c7e", max_body=2000)
     app = receiver.asgi()
 
     async def call(path: str, data: bytes, method: str = "POST", root_path: str = "") -> int:
@@ -312,19 +313,19 @@ async def test_as_an_asgi_app() -> None:
         await app(scope, receive, send)
         return int(sent[0]["status"])
 
-    assert await call("/cb/asgi-s3cret", body(P.push(1, "asgi"))) == 200
-    assert await call("/asgi-s3cret", body(P.push(1, "mounted")), root_path="/cb") == 200
+    assert await call("/cb/asgi-s3cret-4f9a2c7e", body(P.push(1, "asgi"))) == 200
+    assert await call("/asgi-s3cret-4f9a2c7e", body(P.push(1, "mounted")), root_path="/cb") == 200
     assert await call("/cb/nope", body(P.push(1, "x"))) == 404
-    assert await call("/cb/asgi-s3cret", b"{", method="GET") == 405
-    assert await call("/cb/asgi-s3cret", b"x" * 3000) == 413
-    assert await call("/cb/asgi-s3cret", b"nope") == 400
+    assert await call("/cb/asgi-s3cret-4f9a2c7e", b"{", method="GET") == 405
+    assert await call("/cb/asgi-s3cret-4f9a2c7e", b"x" * 3000) == 413
+    assert await call("/cb/asgi-s3cret-4f9a2c7e", b"nope") == 400
     await until(lambda: len(rec.events) == 2)
     assert await receiver.stop() == 0
 
 
 async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aiohttp.ClientSession) -> None:
     rec = Recorder()
-    receiver = Receiver(rec, path="/hooks/after-stop")
+    receiver = Receiver(rec, path="/hooks/after-stop-4f9a2c7e")
     app = web.Application()
     receiver.add_to(app)
     asgi = receiver.asgi()
@@ -338,12 +339,17 @@ async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aio
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {"type": "http", "method": "POST", "path": "/hooks/after-stop", "client": ("127.0.0.1", 5)}
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/hooks/after-stop-4f9a2c7e",
+            "client": ("127.0.0.1", 5),
+        }
         await asgi(scope, receive, send)
         return int(sent[0]["status"])
 
     async with serving(app) as base:
-        url = base + "/hooks/after-stop"
+        url = base + "/hooks/after-stop-4f9a2c7e"
         assert await post(http, url, body(P.push(1, "before"))) == 200
         await until(lambda: len(rec.events) == 1)
         assert await receiver.stop() == 0
@@ -355,7 +361,7 @@ async def test_after_stop_every_route_answers_503_and_nothing_restarts(http: aio
 
 
 async def test_asgi_refuses_compressed_bodies_before_reading_them() -> None:
-    receiver = Receiver(Recorder(), path="/cb/enc")
+    receiver = Receiver(Recorder(), path="/cb/enc-4f9a2c7e0d1b3a5c")
     app = receiver.asgi()
     read: list[int] = []
 
@@ -372,7 +378,7 @@ async def test_asgi_refuses_compressed_bodies_before_reading_them() -> None:
     scope = {
         "type": "http",
         "method": "POST",
-        "path": "/cb/enc",
+        "path": "/cb/enc-4f9a2c7e0d1b3a5c",
         "client": ("127.0.0.1", 5),
         "headers": headers,
     }
@@ -482,12 +488,13 @@ async def test_stop_returns_within_its_timeout_even_when_a_handler_ignores_cance
 
 
 async def test_idle_keep_alive_and_slow_requests_are_closed_by_their_deadlines() -> None:
-    receiver = Receiver(Recorder(), path="/cb/idle", idle_timeout=0.3, request_timeout=0.4)
+    path = "/cb/idle-4f9a2c7e0d1b3a5c"
+    receiver = Receiver(Recorder(), path=path, idle_timeout=0.3, request_timeout=0.4)
     url = await receiver.start()
     port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
     try:
         data = body(P.push(1, "keep-alive"))
-        head = f"POST /cb/idle HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode()
         idle_r, idle_w = await asyncio.open_connection("127.0.0.1", port)
         idle_w.write(head + data)
         assert (await idle_r.readline()).startswith(b"HTTP/1.1 200")
@@ -521,3 +528,25 @@ async def test_a_port_in_use_is_a_config_error_naming_it() -> None:
     url = await receiver.start("127.0.0.1", 0)  # nothing half-started is left in the way
     assert url.startswith("http://127.0.0.1:")
     await receiver.stop()
+
+
+@pytest.mark.parametrize("handler", ["nope", 42, object()])
+def test_a_handler_that_cannot_be_called_is_a_config_error_at_construction(handler: Any) -> None:
+    for kwargs in ({}, {"queue": MemoryQueue()}):  # the in-process workers, and a queue's Worker
+        with pytest.raises(GeweConfigError, match="handler must be callable") as err:
+            Receiver(handler, path=secret_path(), **kwargs)
+        assert err.value.setting == "handler"
+    with pytest.raises(GeweConfigError, match="handler must be callable") as err:
+        Worker(handler, queue=MemoryQueue())
+    assert err.value.setting == "handler"
+    Receiver(None, path=secret_path(), queue=MemoryQueue())  # None: stores only, with a queue
+
+
+@pytest.mark.parametrize("path", ["/", "/gewe", "/gewe/", "/cb/s3cret", "/gewe/callback-url"])
+def test_a_path_without_a_secret_is_refused_unless_an_allow_list_authenticates(path: str) -> None:
+    with pytest.raises(GeweConfigError, match="no secret") as err:
+        Receiver(Recorder(), path=path)
+    assert err.value.setting == "path"
+    assert "s3cret" not in str(err.value) and "callback-url" not in str(err.value)  # never echoed
+    Receiver(Recorder(), path=path, allow=["127.0.0.1"])  # the address list authenticates instead
+    Receiver(Recorder(), path=f"{path.rstrip('/')}/{'x' * MIN_SECRET}")  # a segment long enough

@@ -22,12 +22,12 @@ async def gewe() -> AsyncIterator[FakeGewe]:
 
 
 async def test_listens_first_then_sets_the_url_and_sees_the_test_message(gewe: FakeGewe) -> None:
-    receiver = Receiver(lambda e: None, path="/gewe/s3cret-path")
+    receiver = Receiver(lambda e: None, path="/gewe/s3cret-path-7c1e9a4b")
     port = free_port()
     async with AsyncGeweClient(token=TOKEN, base_url=gewe.base_url, max_retries=0) as client:
         # a public URL without a path (as behind a proxy): the receiver's secret path is appended
         url = await set_callback(client, receiver, f"http://127.0.0.1:{port}", port=port)
-    assert receiver.url == url == f"http://127.0.0.1:{port}/gewe/s3cret-path"
+    assert receiver.url == url == f"http://127.0.0.1:{port}/gewe/s3cret-path-7c1e9a4b"
     await receiver.stop()
     assert gewe.calls(SET) == [{"token": TOKEN, "callbackUrl": url}] and gewe.calls(SET)[0].problems == ()
     assert gewe.callback_url == url and receiver.last_ping is not None  # the test message arrived

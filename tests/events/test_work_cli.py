@@ -73,3 +73,29 @@ def test_gewe_work_bad_input_is_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
     usage = gewe("work", "os:getcwd", "--queue", "memory", "--concurrency", "0", cwd=tmp_path)
     assert usage.returncode == 2 and "must be >= 1" in usage.stderr
+
+
+def test_commands_that_use_a_stored_queue_refuse_a_missing_file_and_create_nothing(tmp_path: Path) -> None:
+    for args in (
+        ["dead", "list", "--queue", "typo.db"],
+        ["dead", "replay", "--all", "--queue", "sqlite:///typo.db"],
+        ["work", "os:getcwd", "--queue", "sqlite:///typo.db"],
+    ):
+        result = gewe(*args, cwd=tmp_path)
+        assert result.returncode == 1, (args, result.stderr)
+        assert f"no queue database at '{tmp_path / 'typo.db'}'" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gewe_work_create_makes_the_queue_a_receiver_will_fill(tmp_path: Path) -> None:
+    proc = gewe_proc.start("work", "os:getcwd", "--queue", "sqlite:///later.db", "--create", cwd=tmp_path)
+    try:
+        for _ in range(300):
+            if (tmp_path / "later.db").exists():
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "later.db").is_file()  # relative to the folder it runs in
+    finally:
+        _, err = gewe_proc.stop(proc)
+    assert proc.returncode == 0, err

@@ -44,3 +44,10 @@ def test_a_broken_bot_fails_the_readme_example(tmp_path: Path) -> None:
     assert code != example(ROOT / "README.md")
     result = run_user_tests(sys.executable, tmp_path, code)
     assert result.returncode == 1 and "1 failed, 2 passed in" in result.stdout, result.stdout
+
+
+def test_the_readme_download_recipe_passes_as_a_users_test_file(tmp_path: Path) -> None:
+    code = first_python_block(ROOT / "README.md", "**Downloads, offline.**")
+    assert first_python_block(ROOT / "overrides" / "README.md", "**Downloads, offline.**") == code
+    result = run_user_tests(sys.executable, tmp_path, code)
+    assert result.returncode == 0 and "1 passed in" in result.stdout, result.stdout + result.stderr

@@ -1,4 +1,4 @@
-"""`gewe listen [--host] [--port] [--path] [--set-callback URL] [--json] [--queue Q [--store-only]]`.
+"""`gewe listen [--host] [--port] [--path] [--allow ADDR] [--set-callback URL] [--json] [--queue Q]`.
 
 Receives GeWe's pushes and prints one line per event (time, kind, chat, sender, a short summary),
 or with --json one JSON object per line; de-duplicated; Ctrl-C (or SIGTERM) stops cleanly after
@@ -22,6 +22,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..errors import GeweConfigError
 from ..images import Image
 from .models import BaseEvent, Event, Member
 
@@ -47,7 +48,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=8080, help="port to listen on; 0 picks one (default: 8080)"
     )
-    parser.add_argument("--path", help="the secret callback path (default: a new random /gewe/<secret>)")
+    parser.add_argument(
+        "--path",
+        help="the secret callback path, with a segment of 16+ random characters (default: a new random "
+        "/gewe/<secret>); pushes are unsigned, so this secret is what authenticates them",
+    )
+    parser.add_argument(
+        "--allow",
+        action="append",
+        metavar="ADDR",
+        help="accept pushes only from this address or network (repeatable); needed for a --path "
+        "without a secret",
+    )
     parser.add_argument(
         "--set-callback",
         metavar="PUBLIC_URL",
@@ -57,7 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queue",
         metavar="QUEUE",
-        help="store pushes in sqlite:///path.db or redis://host:port/db before answering; print from there",
+        help="store pushes before answering, and print from there: sqlite:///relative.db (in the current "
+        "folder; created if missing), sqlite:////absolute/path.db or redis://host:port/db",
     )
     parser.add_argument(
         "--store-only",
@@ -141,16 +154,23 @@ def event_line(event: BaseEvent) -> str:
 async def _listen(args: argparse.Namespace) -> int:
     from ..async_client import AsyncGeweClient
     from .callback import set_callback
-    from .receiver import Receiver, secret_path
+    from .receiver import MIN_SECRET, Receiver, has_secret, secret_path
 
     async def show(event: Event) -> None:
         print(event_json(event) if args.json else event_line(event), flush=True)
 
     from .queues import open_queue
 
+    if args.path and not args.allow and not has_secret(args.path):
+        raise GeweConfigError(
+            f"--path has no secret segment (none of {MIN_SECRET} characters or more), and GeWe's pushes "
+            "are unsigned: anyone who finds the URL could post events. Leave --path out (a random one "
+            "is made), or pass --allow ADDR for the addresses that may post",
+            setting="path",
+        )
     queue = open_queue(args.queue) if args.queue else None
     handler = None if args.store_only else show
-    receiver = Receiver(handler, path=args.path or secret_path(), workers=1, queue=queue)
+    receiver = Receiver(handler, path=args.path or secret_path(), workers=1, queue=queue, allow=args.allow)
     url = await receiver.start(args.host, args.port)
     stopping = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -261,28 +261,83 @@ class MemoryQueue:
         return None
 
 
-def open_queue(spec: str, **options: Any) -> PushQueue:
-    """A queue from a command-line spelling: `memory`, `sqlite:///abs/path.db` (or
-    `sqlite:relative.db`, or a path ending in .db/.sqlite/.sqlite3), `redis://host:port/db`
-    (`rediss://` too)."""
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def open_queue(spec: str, *, create: bool = True, **options: Any) -> PushQueue:
+    """A queue from a command-line spelling (`gewe listen/work/dead --queue`):
+
+    - `memory`;
+    - SQLite, as SQLAlchemy spells it: `sqlite:///bot.db` is `bot.db` in the current folder,
+      `sqlite:////var/lib/bot/pushes.db` the absolute path `/var/lib/bot/pushes.db` (four
+      slashes); also `sqlite:bot.db`, or a bare path ending in .db, .sqlite or .sqlite3;
+    - `redis://host:port/db` (`rediss://`, `unix://` too).
+
+    `create=False` (for commands that only use what is stored: `gewe dead`, `gewe work`): a SQLite
+    file that does not exist, or is not a gewe queue, is a GeweConfigError, and nothing is created.
+    `options` go to the queue's constructor.
+    """
+    if not isinstance(spec, str) or not spec:
+        raise GeweConfigError("--queue: expected memory, sqlite:///path.db or redis://...", setting="queue")
     if spec == "memory":
         return MemoryQueue(**options)
     if spec.startswith(("redis://", "rediss://", "unix://")):
         from .redis_queue import RedisStreamQueue
 
         return RedisStreamQueue(spec, **options)
-    path: str | None = None
-    if spec.startswith("sqlite:///"):
-        path = spec[len("sqlite://") :]
-    elif spec.startswith("sqlite:"):
-        path = spec[len("sqlite:") :]
-    elif spec.endswith((".db", ".sqlite", ".sqlite3")):
-        path = spec
-    if not path:
+    path = _sqlite_path(spec)
+    if path is None:
         raise GeweConfigError(
-            f"--queue: expected memory, sqlite:///path.db or redis://host:port/db, got {spec[:80]!r}",
+            "--queue: expected memory, sqlite:///relative.db, sqlite:////absolute/path.db or "
+            f"redis://host:port/db, got {spec[:80]!r}",
             setting="queue",
         )
     from .sqlite_queue import SqliteQueue
 
-    return SqliteQueue(path, **options)
+    queue = SqliteQueue(path, create=create, **options)
+    if not create:
+        _ = queue.db  # a file that is not a queue is refused here, not at the first take
+    return queue
+
+
+def _sqlite_path(spec: str) -> str | None:
+    """The file a SQLite spelling names (SQLAlchemy's convention), None when `spec` is not one."""
+    if spec.startswith("sqlite://"):
+        rest = spec[len("sqlite://") :]
+        if not rest.startswith("/"):
+            raise GeweConfigError(
+                f"--queue {spec[:80]!r}: a SQLite URL has no host: sqlite:///relative.db (in the current "
+                "folder) or sqlite:////absolute/path.db",
+                setting="queue",
+            )
+        path = rest[1:]  # sqlite:///bot.db -> bot.db; sqlite:////srv/bot.db -> /srv/bot.db
+    elif spec.startswith("sqlite:"):
+        path = spec[len("sqlite:") :]
+    elif spec.endswith(SQLITE_SUFFIXES):
+        return spec
+    else:
+        return None
+    if not path or "?" in path:
+        raise GeweConfigError(
+            f"--queue {spec[:80]!r}: name the database file (sqlite:///relative.db or "
+            "sqlite:////absolute/path.db), without ?options",
+            setting="queue",
+        )
+    if spec.startswith("sqlite:///") and not spec.startswith("sqlite:////"):
+        _refuse_a_moved_file(spec, path)
+    return path
+
+
+def _refuse_a_moved_file(spec: str, path: str) -> None:
+    """Older releases read `sqlite:///x.db` as `/x.db`: a database left there is not silently replaced
+    by a new, empty one in the current folder."""
+    import os
+
+    absolute = "/" + path
+    if not os.path.exists(path) and os.path.isfile(absolute):
+        raise GeweConfigError(
+            f"--queue {spec[:80]!r} is {path!r} in the current folder (sqlite:/// is relative, as in "
+            f"SQLAlchemy), which does not exist, but {absolute!r} does: spell it "
+            f"sqlite:///{absolute} to use that one",
+            setting="queue",
+        )

@@ -70,6 +70,7 @@ http_logger = logging.getLogger("gewe.events.http")  # aiohttp's protocol errors
 Handler = Callable[[Event], object]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+MIN_SECRET = 16  # characters of the path's longest segment: secret_path() makes 32 (192 random bits)
 MAX_KEY = 200  # "<Appid>:<NewMsgId>": a real one is under 60 characters
 THREAD_PARSE_BYTES = 64 * 1024  # a bigger push is parsed in a thread: the loop keeps answering
 KEEP_DECODED_BYTES = 16 * 1024  # a push this small, queued behind fewer than KEEP_DECODED_PUSHES,
@@ -80,6 +81,15 @@ _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: c
 def secret_path(prefix: str = "/gewe/") -> str:
     """A callback path nobody can guess: `prefix` + 32 random URL-safe characters."""
     return prefix + secrets.token_urlsafe(24)
+
+
+def has_secret(path: str) -> bool:
+    """Whether `path` has a segment long enough to be a secret (`MIN_SECRET` characters or more).
+
+    Length is all that can be checked: a long segment of words (`/gewe/callback-endpoint-v2`) passes
+    and is still guessable, so make the path with `secret_path()`.
+    """
+    return max(len(segment) for segment in path.split("/")) >= MIN_SECRET
 
 
 def _file_limit() -> int:
@@ -257,6 +267,9 @@ class Receiver:
             (the default): an in-process queue, lost with the process.
         store_timeout: seconds `queue.put` may take before the push is answered 503.
         path: the secret path GeWe posts to, e.g. `secret_path()`; it never appears in a log line.
+            GeWe does not sign pushes, so this secret is their authentication: a path with no
+            segment of `MIN_SECRET` (16) characters or more (`/`, `/gewe/callback`) is a
+            GeweConfigError unless `allow` names the addresses that may post.
         dedup: a `DedupStore` (default: `MemoryDedup()`), or None to handle every delivery.
         max_body: the largest body accepted, in bytes (default 1 MiB).
         queue_size: events waiting for a worker; beyond it pushes are answered 503.
@@ -299,6 +312,11 @@ class Receiver:
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise GeweConfigError("Receiver path must start with '/' (e.g. secret_path())", setting="path")
+        if handler is not None and not callable(handler):
+            raise GeweConfigError(
+                f"Receiver handler must be callable (a function of one event), not {type(handler).__name__}",
+                setting="handler",
+            )
         if max_body < 1 or queue_size < 1 or workers < 1 or queue_bytes < max_body:
             raise GeweConfigError(
                 "max_body, queue_size and workers must be >= 1, and queue_bytes >= max_body",
@@ -331,6 +349,14 @@ class Receiver:
             )
         except ValueError as exc:
             raise GeweConfigError(f"allow: not an address or network: {exc}", setting="allow") from None
+        if self.allow is None and not has_secret(path):
+            # GeWe does not sign pushes: the path is what keeps strangers from posting events
+            raise GeweConfigError(
+                f"Receiver path has no secret segment (none of its segments has {MIN_SECRET} characters "
+                "or more), and GeWe's pushes are unsigned: anyone who finds the URL could post events "
+                "to the bot. Use path=secret_path(), or pass allow=[...] (the addresses that may post)",
+                setting="path",
+            )
         self.handler = handler
         self.media = media  # served by this receiver's server too (gewe.media.ReceiverMediaHost)
         self.queue, self.store_timeout = queue, store_timeout

@@ -53,6 +53,14 @@ CREATE TABLE IF NOT EXISTS gewe_dead (
 CREATE TABLE IF NOT EXISTS gewe_seen (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
 
+_QUEUE_TABLE = "gewe_queue"
+
+
+def _is_queue(db: sqlite3.Connection) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_QUEUE_TABLE,))
+    return found.fetchone() is not None
+
+
 _HEADS = (
     "SELECT q.id, q.chat, q.raw, q.attempts, q.owner, q.until FROM gewe_queue q "
     "JOIN (SELECT MIN(id) AS id FROM gewe_queue GROUP BY chat) h ON q.id = h.id ORDER BY q.id"
@@ -84,6 +92,9 @@ class SqliteQueue:
             of it while the worker lives); a worker whose process is gone loses its pushes at once.
         synchronous: "NORMAL" (survives any process dying) or "FULL" (survives power loss too).
         busy_timeout: seconds a write waits for another process's write lock before failing.
+        create: False: `path` must already be a gewe queue (made by a receiver); a missing file, or
+            a database without the queue's tables, is a GeweConfigError and nothing is created or
+            changed (what `gewe dead` and `gewe work` use, so a mistyped path is an error).
     """
 
     def __init__(
@@ -94,12 +105,20 @@ class SqliteQueue:
         lease: float = 30.0,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout: float = 2.0,
+        create: bool = True,
     ) -> None:
         if max_items < 1 or not lease > 0 or not busy_timeout > 0:
             raise GeweConfigError("SqliteQueue needs max_items >= 1, lease > 0 and busy_timeout > 0")
         if synchronous not in ("NORMAL", "FULL"):
             raise GeweConfigError("synchronous must be 'NORMAL' or 'FULL'", setting="synchronous")
         self.path = Path(path)
+        self.create = create
+        if not create and not self.path.is_file():
+            raise GeweConfigError(
+                f"SqliteQueue: no queue database at {str(self.path.absolute())!r} (a receiver with this "
+                "queue creates it: `gewe listen --queue ...`; check the path)",
+                setting="path",
+            )
         self.max_items, self.lease, self.synchronous = max_items, lease, synchronous
         self.busy_timeout = busy_timeout
         self.owner = f"{os.getpid()}:{secrets.token_hex(6)}"
@@ -124,8 +143,18 @@ class SqliteQueue:
                 if self.path.parent and not self.path.parent.exists():
                     raise GeweConfigError(f"SqliteQueue: no folder {str(self.path.parent)!r}", setting="path")
                 db = sqlite3.connect(
-                    self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                    self.path if self.create else f"{self.path.absolute().as_uri()}?mode=rw",
+                    timeout=self.busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    uri=not self.create,
                 )
+                if not self.create and not _is_queue(db):
+                    db.close()
+                    raise GeweConfigError(
+                        f"SqliteQueue: {str(self.path)!r} is not a gewe queue (no {_QUEUE_TABLE} table)",
+                        setting="path",
+                    )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(_SCHEMA)

@@ -6,8 +6,11 @@ is on the path), runs a `Worker` on the queue until SIGTERM or Ctrl-C, then stop
 letters (one JSON line each: id, error, attempts, when, kind and new_msg_id), `gewe dead replay`
 queues them again (all, or the ids given) for the workers.
 
-Queues are spelled `sqlite:///path/pushes.db` (or a path ending .db), `redis://host:6379/0`, or
-`memory` (only useful for trying the command).
+Queues are spelled as in SQLAlchemy, `sqlite:///pushes.db` (in the current folder) or
+`sqlite:////var/lib/bot/pushes.db` (absolute), or a path ending .db; `redis://host:6379/0`; or
+`memory` (only useful for trying the command). These commands use a queue a receiver made
+(`gewe listen --queue`, `Receiver(queue=...)`): a SQLite file that does not exist is an error, and
+nothing is created (`gewe work --create` creates it, for workers started before the receiver).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ def add_work_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stop-timeout", type=_positive_float, default=10.0, help="seconds to finish on SIGTERM (10)"
     )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="create the SQLite queue if it does not exist yet (by default a missing file is an error)",
+    )
     parser.set_defaults(func=run_work)
 
 
@@ -54,9 +62,17 @@ def add_dead_arguments(parser: argparse.ArgumentParser) -> None:
     replay.set_defaults(func=run_dead_replay)
 
 
+QUEUE_HELP = (
+    "sqlite:///relative.db (in the current folder), sqlite:////absolute/path.db, or redis://host:port/db"
+)
+
+
 def _queue_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--queue", required=True, metavar="QUEUE", help="sqlite:///path.db or redis://host:port/db"
+        "--queue",
+        required=True,
+        metavar="QUEUE",
+        help=f"{QUEUE_HELP}; a SQLite file must exist (a receiver's)",
     )
 
 
@@ -97,7 +113,7 @@ def run_work(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = Worker(
         handler,
-        queue=open_queue(args.queue),
+        queue=open_queue(args.queue, create=args.create),
         concurrency=args.concurrency,
         handler_timeout=args.handler_timeout,
         max_deliveries=args.max_deliveries,
@@ -143,7 +159,7 @@ def _letter_json(letter: Any) -> str:
 async def _with_queue(spec: str, work: Any) -> Any:
     from .queues import open_queue
 
-    queue = open_queue(spec)
+    queue = open_queue(spec, create=False)
     try:
         return await work(queue)
     finally:

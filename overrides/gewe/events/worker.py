@@ -85,7 +85,10 @@ class Worker:
         retry_delay: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         if not callable(handler):
-            raise GeweConfigError("Worker handler must be callable", setting="handler")
+            raise GeweConfigError(
+                f"Worker handler must be callable (a function of one event), not {type(handler).__name__}",
+                setting="handler",
+            )
         if not isinstance(queue, PushQueue):
             raise GeweConfigError(
                 "Worker queue must be a MemoryQueue, SqliteQueue or RedisStreamQueue, "

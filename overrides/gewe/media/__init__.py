@@ -225,8 +225,12 @@ def prepare_video(
         else:
             thumb, tname = load(thumbnail, "thumbnail")
             found = image_type(thumb)
-            if found is None or found[0] != "image/jpeg":
-                raise GeweMediaError("the video thumbnail must be a JPEG")
+            if found is None:
+                raise GeweMediaError("the video thumbnail is not a JPEG, PNG, GIF or WebP")
+            if found[0] != "image/jpeg":  # GeWe needs a JPEG: made from the image (media extra)
+                from .convert import image_to_jpeg
+
+                thumb = image_to_jpeg(thumb, "the video thumbnail")
             prepared.uploads["thumb_url"] = (thumb, _with_ext(tname, ".jpg"), "image/jpeg")
     return prepared
 

@@ -103,12 +103,63 @@ def to_silk(data: bytes) -> tuple[bytes, int]:
     return out.getvalue(), round(len(pcm) / 2 / SILK_RATE * 1000)
 
 
-def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
-    """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None)."""
+# AV_DISPOSITION_ATTACHED_PIC: a picture stream that is an audio file's cover, not a video.
+_ATTACHED_PIC = 0x0400
+# FFmpeg's demuxers of images (besides every "*_pipe" one: jpeg_pipe, png_pipe, webp_pipe, ...).
+_IMAGE_FORMATS = frozenset({"image2", "gif", "apng"})
+
+
+def _moving_picture(container: Any) -> Any:
+    """The video stream of a video: a GeweMediaError for an image, a GIF, a single frame, or a
+    file whose only picture is an audio file's cover."""
+    pictures = list(container.streams.video)
+    if not pictures:
+        raise GeweMediaError("the video has no video stream")
+    formats = set((container.format.name or "").split(","))
+    if formats & _IMAGE_FORMATS or any(name.endswith("_pipe") for name in formats):
+        codec = pictures[0].codec_context.name
+        what = "an image" if "gif" in formats or "apng" in formats else "a still image"
+        raise GeweMediaError(f"the video is {what} ({codec}), not a video: send it with send_image")
+    moving = [s for s in pictures if not int(getattr(s, "disposition", 0) or 0) & _ATTACHED_PIC]
+    if not moving:
+        raise GeweMediaError("the video has no video stream (only a cover picture)")
+    stream = moving[0]
+    if stream.frames == 1:
+        raise GeweMediaError("the video has a single frame (a still image): send it with send_image")
+    return stream
+
+
+def _packets(data: bytes, index: int, stop_at: int | None = None) -> tuple[int, float]:
+    """(how many pictures, up to `stop_at`; the seconds they span) of video stream `index`, read
+    from its packets without decoding them; a GeweMediaError when it has at most one."""
     av = _needs("av", "reading video")
     with _open(data, "video") as container:
-        stream = _video_stream(container)
-        seconds = _seconds(container, stream)
+        stream = container.streams.video[index]
+        count, end = 0, 0
+        try:
+            for packet in container.demux(stream):
+                if packet.size and packet.pts is not None:
+                    count += 1
+                    end = max(end, packet.pts + (packet.duration or 0))
+                    if count == stop_at:
+                        break
+        except av.error.FFmpegError as exc:
+            raise GeweMediaError(f"the video cannot be decoded ({exc})") from None
+        if count <= 1:
+            raise GeweMediaError("the video has a single frame (a still image): send it with send_image")
+        return count, float(end * stream.time_base) if stream.time_base is not None else 0.0
+
+
+def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | None]:
+    """(length in whole seconds, at least 1; a JPEG of a frame near the start, or None).
+
+    A GeweMediaError for what is not a moving picture: no video stream, a still image or a GIF,
+    a single frame, or only an audio file's cover picture.
+    """
+    av = _needs("av", "reading video")
+    with _open(data, "video") as container:
+        stream = _moving_picture(container)
+        seconds = _length(data, container, stream)
         jpeg = None
         if thumbnail:
             try:
@@ -122,15 +173,23 @@ def video_info(data: bytes, *, thumbnail: bool = True) -> tuple[int, bytes | Non
 
 
 def video_seconds(data: bytes) -> float:
-    """The length of a video in seconds, as its container (or else its video stream) states it."""
+    """The length of a video in seconds, as its container (or else its video stream) states it,
+    else counted from its packets; a GeweMediaError for what is not a moving picture (as
+    `video_info`)."""
     with _open(data, "video") as container:
-        return _seconds(container, _video_stream(container))
+        return _length(data, container, _moving_picture(container))
 
 
-def _video_stream(container: Any) -> Any:
-    if not container.streams.video:
-        raise GeweMediaError("the video has no video stream")
-    return container.streams.video[0]
+def _length(data: bytes, container: Any, stream: Any) -> float:
+    """Seconds of `stream` (one of `container`'s, opened from `data`); a GeweMediaError when it
+    turns out to hold a single picture."""
+    index = list(container.streams.video).index(stream)
+    seconds = _seconds(container, stream)
+    if not seconds:  # neither says: count the pictures (a still image has one)
+        seconds = _packets(data, index)[1]
+    if not stream.frames:  # a container that does not count them: at least two pictures?
+        _packets(data, index, stop_at=2)
+    return seconds
 
 
 def _seconds(container: Any, stream: Any) -> float:
@@ -141,10 +200,29 @@ def _seconds(container: Any, stream: Any) -> float:
     return 0.0
 
 
+def image_to_jpeg(data: bytes, what: str) -> bytes:
+    """A PNG, GIF or WebP image (its first picture) as a JPEG, by FFmpeg's own decoders and MJPEG
+    encoder. Without the media extra, a GeweDependencyError that says to install it or give a JPEG."""
+    try:
+        av = _needs("av", f"making {what} a JPEG")
+    except GeweDependencyError as exc:
+        raise GeweDependencyError(f"{exc}, or give a JPEG") from None
+    with _open(data, what) as container:
+        try:
+            frame = next(container.decode(video=0), None) if container.streams.video else None
+        except av.error.FFmpegError as exc:
+            raise GeweMediaError(f"{what} cannot be decoded ({exc})") from None
+        if frame is None:
+            raise GeweMediaError(f"{what} has no picture")
+        return _jpeg(av, frame)
+
+
 def _jpeg(av: Any, frame: Any) -> bytes:
-    """One frame as a JPEG, by FFmpeg's own MJPEG encoder (no Pillow needed)."""
+    """One frame as a JPEG, by FFmpeg's own MJPEG encoder (no Pillow needed); its sides even (at
+    least 2), as the encoder's 4:2:0 pictures need."""
     codec = av.CodecContext.create("mjpeg", "w")
-    codec.width, codec.height = frame.width - frame.width % 2, frame.height - frame.height % 2
+    codec.width = max(2, frame.width - frame.width % 2)
+    codec.height = max(2, frame.height - frame.height % 2)
     codec.pix_fmt = "yuvj420p"
     codec.time_base = Fraction(1, 25)
     picture = frame.reformat(width=codec.width, height=codec.height, format="yuvj420p")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -71,8 +72,34 @@ async def afetch(url: str, limit: int) -> bytes:
         raise GeweMediaError(f"downloading {_where(url)} failed: {type(exc).__name__}: {exc}") from None
 
 
+def check_target(to: object) -> Path:
+    """The path a download is written to, checked before anything is downloaded: a GeweMediaError
+    when it names no file (".", "..", "/", ""), is a folder, or its folder does not exist."""
+    if not isinstance(to, str | os.PathLike):
+        raise GeweMediaError(f"to= is a path (str or os.PathLike), not {type(to).__name__}")
+    try:
+        text = os.fspath(to)
+    except TypeError:  # an os.PathLike whose __fspath__ gives bytes or something else
+        raise GeweMediaError("to= is a path (str or os.PathLike) that gives a str") from None
+    if not isinstance(text, str):
+        raise GeweMediaError(f"to= is a path that gives a str, not {type(text).__name__}")
+    if "\0" in text:
+        raise GeweMediaError(f"cannot write {text!r}: a path cannot contain a NUL character")
+    target = Path(text)
+    if not text or target.name in ("", ".", ".."):
+        raise GeweMediaError(f"cannot write to {text!r}: it names no file")
+    if target.is_dir():
+        raise GeweMediaError(f"cannot write {target}: it is a folder (give a file name in it)")
+    folder = target.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise GeweMediaError(f"cannot write {target}: {folder} {problem} (no folder is created)")
+    return target
+
+
 def write_atomically(target: Path, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `target`, then move it onto `target`."""
+    """Write `data` to a temporary file beside `target`, then move it onto `target`; any failure
+    is a GeweMediaError, with `target` as it was and no temporary file left."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         with open(temp, "xb") as handle:
@@ -80,10 +107,13 @@ def write_atomically(target: Path, data: bytes) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise GeweMediaError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a path the OS cannot take
+        with contextlib.suppress(OSError, ValueError):
+            temp.unlink(missing_ok=True)
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise GeweMediaError(f"cannot write {target}: {detail}") from None
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError, ValueError):
+            temp.unlink(missing_ok=True)
         raise
     return target

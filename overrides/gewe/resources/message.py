@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
@@ -23,6 +24,7 @@ from ..media import (
     Source,
     check_limit,
     get_media_host,
+    image_type,
     prepare_file,
     prepare_image,
     prepare_video,
@@ -30,7 +32,7 @@ from ..media import (
     publish_all,
     remove_all,
 )
-from ..media.fetch import afetch, fetch, write_atomically
+from ..media.fetch import afetch, check_target, fetch, write_atomically
 
 if TYPE_CHECKING:
     from gewe_api.models.message_post_file_data import MessagePostFileData
@@ -45,6 +47,7 @@ T = TypeVar("T")
 
 #: downloadImage's sizes, tried in this order: 1 high definition, 2 normal, 3 thumbnail.
 IMAGE_SIZES = (1, 2, 3)
+_FILE_EXT = re.compile(r"[A-Za-z0-9]{1,10}")
 
 
 def _xml(event: MessageEvent) -> str:
@@ -80,19 +83,48 @@ def _file_url(data: Any) -> str:
     return url
 
 
-def _finish(event: Any, data: bytes, to: str | os.PathLike[str] | None, wav: bool) -> bytes | Path:
+def _extension(event: Any, data: bytes, wav: bool) -> str:
+    """The extension a download's bytes call for ("" when unknown): the image's own by its bytes,
+    .wav or .silk for a voice, .mp4 for an MP4 video, the file's own for a file."""
+    kind = getattr(event, "kind", None)
+    if kind == "voice":
+        from ..media.convert import is_silk
+
+        return ".wav" if wav else ".silk" if is_silk(data) else ""
+    if kind == "image":
+        found = image_type(data)
+        return found[1] if found else ""
+    if kind == "video":
+        return ".mp4" if data[4:8] == b"ftyp" else ""
+    if kind == "file":
+        ext = getattr(event, "ext", None) or Path(getattr(event, "file_name", None) or "").suffix[1:]
+        return f".{ext.lower()}" if isinstance(ext, str) and _FILE_EXT.fullmatch(ext) else ""
+    return ""
+
+
+def _finish(event: Any, data: bytes, target: Path | None, wav: bool) -> bytes | Path:
     if wav and getattr(event, "kind", None) == "voice":
         from ..media.convert import silk_to_wav
 
         data = silk_to_wav(data)
-    if to is None:
+    if target is None:
         return data
-    return write_atomically(Path(to), data)
+    if not target.suffix:  # as Image.save does: "voice" -> "voice.wav", a suffix given is kept
+        target = target.with_name(target.name + _extension(event, data, wav))
+    return write_atomically(target, data)
 
 
 def _reply_fields(
     event: MessageEvent, text: str, mention_sender: bool, sender_name: str | None
 ) -> dict[str, Any]:
+    from ..events.models import MessageEvent
+
+    if not isinstance(event, MessageEvent):
+        what = "an event that is not a message" if hasattr(event, "kind") else f"a {type(event).__name__}"
+        raise GeweMediaError(
+            f"reply takes a received message event (from gewe.events), not {what}; to send a text to "
+            "a wxid or room id, call client.message.post_text(to_wxid=..., content=...)"
+        )
     if not isinstance(event.chat_id, str) or not event.chat_id:
         raise GeweMediaError(f"the {event.kind} event has no chat to reply in")
     if not isinstance(text, str) or not text:
@@ -221,8 +253,11 @@ class MessageResource(generated.MessageResource):
         **options: Unpack[CallOptions],
     ) -> MessagePostVideoData:
         """Send a video from a URL, a path or bytes. Its length (s) is read from the file and, with
-        no `thumbnail` (a JPEG: URL, path or bytes), a frame near its start becomes one (needs
-        `gewe-sdk[media]`). A video URL needs `duration_s` and `thumbnail`."""
+        no `thumbnail`, a frame near its start becomes its JPEG thumbnail (needs `gewe-sdk[media]`).
+        A `thumbnail` path or bytes may be a JPEG, or a PNG, GIF or WebP made a JPEG (the media
+        extra); a thumbnail URL is passed as it is and must be a JPEG. A video URL needs
+        `duration_s` and `thumbnail`. What does not move (a still image, a GIF, a single frame,
+        audio with only a cover picture) is a GeweMediaError: send images with `send_image`."""
         return self._send(
             prepare_video(source, thumbnail, duration_s, max_bytes),
             host,
@@ -262,14 +297,19 @@ class MessageResource(generated.MessageResource):
     ) -> bytes | Path:
         """Download the image, voice, video or file of a received message.
 
-        Returns the bytes, or with `to` writes them to that path atomically and returns it. An
-        image is tried in high definition, then normal, then thumbnail size (a size the sender
-        did not upload fails). `wav=True` decodes a voice from SILK to WAV (needs
-        `gewe-sdk[media]`). Over `max_bytes` (default `gewe.media.LIMITS["download"]`) is a
-        GeweMediaError, and nothing is written.
+        Returns the bytes, or with `to` writes them to that path atomically and returns the path
+        written: a name without an extension gets the one the bytes call for, as `Image.save`
+        does ("out" -> "out.jpg"/".png"/..., a voice ".silk", or ".wav" with `wav=True`, a video
+        ".mp4", a file its own); an extension given is kept. A `to` that names no file (".",
+        "..", ""), is a folder, or whose folder does not exist is a GeweMediaError before
+        anything is downloaded. An image is tried in high definition, then normal, then
+        thumbnail size (a size the sender did not upload fails). `wav=True` decodes a voice from
+        SILK to WAV (needs `gewe-sdk[media]`). Over `max_bytes` (default
+        `gewe.media.LIMITS["download"]`) is a GeweMediaError, and nothing is written.
         """
         limit = check_limit("download", max_bytes)
         method, attempts = _download_plan(event)
+        target = None if to is None else check_target(to)
         call = getattr(self, method)
         last: GeweAPIError | None = None
         for kwargs in attempts:
@@ -278,7 +318,7 @@ class MessageResource(generated.MessageResource):
             except GeweAPIError as exc:
                 last = exc
                 continue
-            return _finish(event, fetch(_file_url(data), limit), to, wav)
+            return _finish(event, fetch(_file_url(data), limit), target, wav)
         assert last is not None
         raise last
 
@@ -391,6 +431,7 @@ class AsyncMessageResource(generated.AsyncMessageResource):
         """See `MessageResource.download`."""
         limit = check_limit("download", max_bytes)
         method, attempts = _download_plan(event)
+        target = None if to is None else await asyncio.to_thread(check_target, to)
         call = getattr(self, method)
         last: GeweAPIError | None = None
         for kwargs in attempts:
@@ -400,6 +441,6 @@ class AsyncMessageResource(generated.AsyncMessageResource):
                 last = exc
                 continue
             body = await afetch(_file_url(data), limit)
-            return await asyncio.to_thread(_finish, event, body, to, wav)
+            return await asyncio.to_thread(_finish, event, body, target, wav)
         assert last is not None
         raise last

@@ -16,8 +16,12 @@ page's example reply, or what the test set with `reply()` / `fail()`. It records
 (`calls()`), plays GeWe's side of the callback URL (the test message on `login.setCallback`,
 `push()` with GeWe's 3 s deadline and re-delivery) and of the login flow, and fetches the media
 URLs given in sends (`fetched`) and checks them as GeWe does (gewe.testing._media: an image, SILK
-of the stated length, a video of the stated length, a JPEG thumbnail). `serve()` puts bytes at a
-URL of the fake's own, for a download reply's `fileUrl` or a send's URL.
+of the stated length, a video of the stated length, a JPEG thumbnail). A download
+(`message.downloadImage`, `downloadVoice`, `downloadVideo`, `downloadFile`: any operation whose
+example reply has `data.fileUrl`) answers a `fileUrl` the fake serves itself, of the right kind (a
+JPEG, SILK, an MP4, a text file: gewe.testing._samples), so `client.message.download(event)` works
+offline. `serve()` puts bytes at a URL of the fake's own, for a download reply of a test's own
+(`reply(op, data={"fileUrl": fake.serve(...)})`) or a send's URL.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from aiohttp import web
 from .._loop_thread import LoopThread, NotInTime
 from ..errors import GeweConfigError
 from ._media import media_problem
+from ._samples import SAMPLES, download_kind, file_url_reply, sample
 from ._spec import Operation, check, load_operations
 
 T = TypeVar("T")
@@ -58,6 +63,7 @@ SET_CALLBACK = "login.setCallback"
 BUILT_IN = (LOGIN_QR, LOGIN_CHECK, SET_CALLBACK)
 CONTROL_PREFIX = "/_fake/"  # the fake's own routes (gewe fake push), never GeWe's
 FILES_PREFIX = CONTROL_PREFIX + "files/"  # what serve() serves (GET, no token: GeWe's CDN)
+SAMPLES_PREFIX = FILES_PREFIX + "samples/"  # the default downloads' files (serve()'s are /<hex>/)
 
 
 class Call(dict[str, Any]):
@@ -551,6 +557,9 @@ class FakeGewe:
     def _file(self, request: web.Request) -> web.Response:
         with self._lock:
             found = self._files.get(request.path)
+        if found is None and request.path.startswith(SAMPLES_PREFIX):
+            name = request.path.removeprefix(SAMPLES_PREFIX)
+            found = next(((sample(n), t) for n, t in SAMPLES.values() if n == name), None)
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405)
         if found is None:
@@ -622,7 +631,16 @@ class FakeGewe:
         reply = self.operations[op].get("reply")
         if reply is None:
             return {"ret": 200, "msg": OK_MSG, "data": None}
+        data = file_url_reply(reply)
+        if data is not None:  # a download: the page's CDN address cannot be fetched, the fake's can
+            return {**reply, "data": {**data, "fileUrl": self._sample_url(op)}}
         return reply
+
+    def _sample_url(self, op: str) -> str:
+        """The `fileUrl` the download operation `op` answers by default: a file the fake serves,
+        of the kind the operation's name says (image: a JPEG, voice: SILK, video: an MP4, else a
+        text file; see gewe.testing._samples)."""
+        return f"{self.base_url}{SAMPLES_PREFIX}{SAMPLES[download_kind(op)][0]}"
 
     async def _fetch_media(self, op: str, body: Any) -> str | None:
         """Download each media URL of a send, as GeWe does; why GeWe would fail the send, or None."""

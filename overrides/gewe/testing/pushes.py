@@ -7,8 +7,8 @@ besides their own fields:
 - `sender` (default "wxid_alice") and `room` (an "...@chatroom" id: a group message, with GeWe's
   `"<sender>:\\n"` prefix in `Content`), `self_sent=True` for the bot's own message;
 - `bot` (the bot's wxid, `Wxid`), `app_id` (`Appid`), `new_msg_id` (default: a fresh id beyond
-  2^53), `msg_id`, `create_time` (Unix seconds), `push_content`, `mentions` (wxids, listed in
-  `MsgSource` as GeWe does).
+  2^53), `msg_id`, `create_time` (Unix seconds), `push_content`, `mentions` (one wxid or
+  several, never a str's characters; listed in `MsgSource` as GeWe does).
 
 The XML inside `Content` is written the way GeWe writes it (attributes for images, voices,
 videos, emoji, locations, cards and friend requests; `<appmsg>` for app messages; `<sysmsg>` for
@@ -21,7 +21,7 @@ import base64
 import itertools
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -50,6 +50,44 @@ def _el(tag: str, value: Any) -> str:
     return "" if value is None else f"<{tag}>{escape(str(value))}</{tag}>"
 
 
+def _wxids(value: str | Iterable[str] | None, what: str) -> list[str]:
+    """A list of wxids from one wxid (a str is one, never its characters) or any iterable of them."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        found = list(value)
+    except TypeError:
+        raise TypeError(f"{what}: each is a wxid (a str), got {type(value).__name__}") from None
+    for item in found:
+        if not isinstance(item, str):
+            raise TypeError(f"{what}: each is a wxid (a str), got {type(item).__name__}")
+    return found
+
+
+def _member(value: Any, what: str) -> tuple[str, str]:
+    """(wxid, nickname) from a pair, or from a wxid alone (named by it)."""
+    if isinstance(value, str):
+        return value, value
+    if isinstance(value, tuple | list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return value[0], value[1]
+    raise TypeError(f"{what}, got {value!r}")
+
+
+def _members(value: Any, what: str) -> list[tuple[str, str]]:
+    """Members from one member (a wxid, or a (wxid, nickname) pair) or an iterable of them."""
+    if isinstance(value, str) or (
+        isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
+    ):
+        return [_member(value, what)]
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{what}, got {value!r}") from None
+    return [_member(item, what) for item in items]
+
+
 def envelope(type_name: str, data: Any = None, *, app_id: str = APP_ID, bot: str | None = BOT) -> Push:
     """`{"TypeName", "Appid", "Wxid", "Data"}` (no `Data` when None, no `Wxid` when `bot` is None)."""
     body: Push = {"TypeName": type_name, "Appid": app_id}
@@ -72,11 +110,13 @@ def message(
     new_msg_id: int | str | None = None,
     msg_id: int | None = None,
     create_time: int | None = None,
-    mentions: Sequence[str] | None = None,
+    mentions: str | Iterable[str] | None = None,
     push_content: str | None = None,
     thumbnail: bytes | None = None,
 ) -> Push:
-    """An `AddMsg` push of `msg_type` with `content` (text or XML), private or in `room`."""
+    """An `AddMsg` push of `msg_type` with `content` (text or XML), private or in `room`;
+    `mentions` is one wxid or several."""
+    mentions = _wxids(mentions, "mentions")
     nid = new_msg_id if new_msg_id is not None else next_id()
     if room is None:
         frm, to = (bot, sender) if self_sent else (sender, bot)
@@ -117,11 +157,12 @@ def text(content: str, **common: Any) -> Push:
     return message(1, content, **common)
 
 
-def group_text(content: str, *, room: str = ROOM, mentions: Sequence[str] = (), **common: Any) -> Push:
-    """A text in `room`; each wxid in `mentions` is listed in `MsgSource` and written into the text
-    as `@<wxid>` followed by U+2005 (as WeChat does), unless the text already carries them."""
-    marks = "".join(f"@{w}{MENTION_SPACE}" for w in mentions if f"@{w}" not in content)
-    return message(1, marks + content, room=room, mentions=list(mentions), **common)
+def group_text(content: str, *, room: str = ROOM, mentions: str | Iterable[str] = (), **common: Any) -> Push:
+    """A text in `room`; `mentions` (one wxid, or several) are listed in `MsgSource` and written into
+    the text as `@<wxid>` followed by U+2005 (as WeChat does), unless the text already carries them."""
+    wxids = _wxids(mentions, "mentions")
+    marks = "".join(f"@{w}{MENTION_SPACE}" for w in wxids if f"@{w}" not in content)
+    return message(1, marks + content, room=room, mentions=wxids, **common)
 
 
 def system_notice(content: str, **common: Any) -> Push:
@@ -411,13 +452,16 @@ def pat(*, patter_wxid: str = SENDER, patted_wxid: str = BOT, room: str = ROOM, 
 def group_event(
     *,
     template: str = '"$username$"邀请"$names$"加入了群聊',
-    inviter: tuple[str, str] = (SENDER, "Alice"),
-    members: Sequence[tuple[str, str]] = (("wxid_e", "Eve"),),
+    inviter: str | tuple[str, str] = (SENDER, "Alice"),
+    members: str | tuple[str, str] | Iterable[str | tuple[str, str]] = (("wxid_e", "Eve"),),
     room: str = ROOM,
     **common: Any,
 ) -> Push:
     """Members invited, joined or removed (`sysmsgtemplate`): `template`'s `$username$` is the inviter,
-    `$names$` the members, each a (wxid, nickname)."""
+    `$names$` the members. A member is a (wxid, nickname) pair, or a wxid alone (named by it);
+    `members` is one member or several (a pair of two str is one member)."""
+    inviter = _member(inviter, "inviter: a wxid or a (wxid, nickname) pair")
+    members = _members(members, "members: each is a wxid or a (wxid, nickname) pair")
 
     def member(wxid: str, nickname: str) -> str:
         return f"<member>{_el('username', wxid)}{_el('nickname', nickname)}</member>"
