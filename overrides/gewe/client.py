@@ -52,7 +52,8 @@ class GeweClient(ClientBase, Modules):
         token: the GeWe API token (default: GEWE_TOKEN). Required.
         app_id: the bot's device id, filled into every call's `appId` (default: GEWE_APP_ID).
         base_url: the API root (default: GEWE_BASE_URL, else http://api.geweapi.com). Credentials
-            in it (`http://user:pw@host`) are sent as an Authorization header and shown as `***`.
+            in it (`http://user:pw@host`) are sent as an Authorization header and shown as `***`;
+            surrounding whitespace and a trailing `/gewe/v2/api` are taken off; "" is refused.
         timeout: seconds each attempt may take in all, from connecting to the reply's last byte
             (None: no limit), or an httpx.Timeout; see `gewe.settings`.
         max_retries: retries after the first attempt; see `gewe.retry` for which failures.
