@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import MODULES, AsyncResources, CallOptions, Report
+from gewe_api.api import CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .errors import GeweConfigError
 from .raw import RawResponse
-from .resources import AsyncOverrides, install
+from .resources import AsyncModules
 from .settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -60,7 +60,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class AsyncGeweClient(ClientBase, AsyncOverrides, AsyncResources):
+class AsyncGeweClient(ClientBase, AsyncModules):
     """An asynchronous GeWe client: `GeweClient`'s twin, with `await` on every method.
 
     Use it as an async context manager, or call `await client.close()`, in the event loop that
@@ -307,6 +307,3 @@ class _SharedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self._transport.handle_async_request(request)
-
-
-install(AsyncGeweClient, MODULES, is_async=True)

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
-from gewe_api.api import MODULES, CallOptions, Report, Resources
+from gewe_api.api import CallOptions, Report
 
 from ._base import ClientBase
 from .call import Call, raw_result, raw_sink
 from .raw import RawResponse
-from .resources import Overrides, install
+from .resources import Modules
 from .settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from .transport import Sender, SenderClosed, SendFailure, Unreadable, log_exchange, wire
 
@@ -45,14 +45,15 @@ P = ParamSpec("P")
 __all__ = ["GeweClient"]
 
 
-class GeweClient(ClientBase, Overrides, Resources):
+class GeweClient(ClientBase, Modules):
     """A synchronous GeWe client. Use it as a context manager, or call `close()`.
 
     Args:
         token: the GeWe API token (default: GEWE_TOKEN). Required.
         app_id: the bot's device id, filled into every call's `appId` (default: GEWE_APP_ID).
         base_url: the API root (default: GEWE_BASE_URL, else http://api.geweapi.com). Credentials
-            in it (`http://user:pw@host`) are sent as an Authorization header and shown as `***`.
+            in it (`http://user:pw@host`) are sent as an Authorization header and shown as `***`;
+            surrounding whitespace and a trailing `/gewe/v2/api` are taken off; "" is refused.
         timeout: seconds each attempt may take in all, from connecting to the reply's last byte
             (None: no limit), or an httpx.Timeout; see `gewe.settings`.
         max_retries: retries after the first attempt; see `gewe.retry` for which failures.
@@ -130,7 +131,7 @@ class GeweClient(ClientBase, Overrides, Resources):
         sender = self._sender
         wait = call.pace()  # the one place a call waits for its turn to send (gewe.pacing)
         if wait > 0:
-            time.sleep(wait)
+            self._sleep(wait)
         while True:
             if sender.closed:
                 raise call.closed()
@@ -155,7 +156,11 @@ class GeweClient(ClientBase, Overrides, Resources):
                     return call.result(reply)
                 delay = after
             if delay > 0:
-                time.sleep(delay)
+                self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait `seconds`, or until the client is closed (from any thread)."""
+        self._shared.closing.wait(seconds)
 
     def with_raw_response(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         """Call `method` (e.g. `client.group.get_chatroom_qr_code`) and keep its HTTP reply.
@@ -169,9 +174,11 @@ class GeweClient(ClientBase, Overrides, Resources):
         return result
 
     def close(self) -> None:
-        """Close the connection pool (unless it was passed in as `http_client`, or shared)."""
+        """Close the connection pool (unless it was passed in as `http_client`, or shared); calls
+        waiting between retries, in other threads, end with a `GeweConfigError` at once."""
         if self._owns_pool:
             self._sender.close()
+            self._shared.closing.set()
         if "generated" in self.__dict__:
             self.generated.get_httpx_client().close()
 
@@ -190,7 +197,3 @@ class _SharedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._transport.handle_request(request)
-
-
-# `client.<module>`: the override in gewe/resources/<module>.py when there is one, else generated.
-install(GeweClient, MODULES, is_async=False)

@@ -8,6 +8,8 @@ client, handed to every call.
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 
 from .errors import GeweConfigError
@@ -19,7 +21,7 @@ URL_CACHE_SIZE = 256
 class Shared:
     """A client's runtime state, shared by its `with_options` copies."""
 
-    __slots__ = ("_urls", "base_url", "pacer", "pacing", "reported")
+    __slots__ = ("_urls", "base_url", "closing", "pacer", "pacing", "reported")
 
     def __init__(self, base_url: str, pacing: Pacing | None = None) -> None:
         if pacing is not None and not isinstance(pacing, Pacing):
@@ -29,6 +31,7 @@ class Shared:
         self.pacing = pacing  # pacing=: the user's, shared with every client given it
         self.reported: set[tuple[str, str]] = set()  # (operation, field) already logged
         self._urls: dict[str, httpx.URL] = {}
+        self.closing = threading.Event()  # set when GeweClient closes its pool: wakes calls waiting to retry
 
     def url(self, path: str) -> httpx.URL:
         """The URL for an operation's path: one object per path (senders cache by its identity)."""

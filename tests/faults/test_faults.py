@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 import httpx
@@ -189,7 +188,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def async_sleep(delay: float, *args: Any) -> None:
         asked.append(delay)
 
-    monkeypatch.setattr(time, "sleep", asked.append)
+    monkeypatch.setattr(GeweClient, "_sleep", lambda client, delay: asked.append(delay))
     monkeypatch.setattr(asyncio, "sleep", async_sleep)
     return asked
 

@@ -13,6 +13,7 @@ import json
 import pickle
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -294,6 +295,35 @@ async def test_close_wakes_a_call_sleeping_between_retries_and_opens_nothing() -
         await pending
     assert time.monotonic() - started < 1.0 and info.value.attempts == 1  # the retry was never sent
     assert client._sender._session is None  # type: ignore[union-attr]
+
+
+def test_close_from_another_thread_wakes_a_sync_call_sleeping_between_retries() -> None:
+    patient = RetryPolicy(max_retries=3, base_delay=30.0, max_delay=30.0)
+    url = f"http://127.0.0.1:{closed_port()}"
+    transport = calls.user_transport("sync")  # on each sync sender (the `route` parameter)
+    client = GeweClient(token=TOKEN, app_id="wx", base_url=url, retry_policy=patient, transport=transport)
+    copy = client.with_options(timeout=5.0)  # shares the pool: closing the client ends its calls too
+    outcomes: list[BaseException] = []
+
+    def call(which: GeweClient) -> None:
+        try:
+            which.invoke(*READ, {}, None)  # refused: retried after 15-30 s
+        except BaseException as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=call, args=(c,), daemon=True) for c in (client, copy)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    client.close()
+    for thread in threads:
+        thread.join(timeout=5.0)
+    assert time.monotonic() - started < 2.0
+    assert len(outcomes) == 2
+    for exc in outcomes:
+        assert isinstance(exc, GeweConfigError) and "closed" in str(exc)
+        assert exc.attempts == 1  # the retry was never sent
 
 
 def test_a_second_event_loop_is_a_config_error(hostile: HostileServer) -> None:

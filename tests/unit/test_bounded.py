@@ -26,14 +26,14 @@ def test_100000_distinct_timeouts_keep_the_async_sender_flat() -> None:
     try:
         for i in range(1_000):  # warm: the cache full once
             phases = httpx.Timeout(1.0 + i / 1e6, pool=None)
-            sender._timeout(Timeouts(phases, 60.0))
+            sender._timeouts(Timeouts(phases, 60.0))
         before = tracemalloc.get_traced_memory()[0]
         for i in range(CALLS):  # a bot passing "time left": every value new
-            sender._timeout(Timeouts(httpx.Timeout(30.0 - i / 1e5), 60.0))
+            sender._timeouts(Timeouts(httpx.Timeout(30.0 - i / 1e5), 60.0))
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert len(sender._timeouts) <= TIMEOUT_CACHE_SIZE
+    assert len(sender._timeouts._kept) <= TIMEOUT_CACHE_SIZE
     assert grown < 64 * 1024, grown  # flat: not 100,000 ClientTimeouts (~20 MB)
 
 

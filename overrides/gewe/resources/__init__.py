@@ -1,17 +1,21 @@
 """Hand-written refinements of generated resource classes, found by convention.
 
-A module `gewe/resources/<module>.py` that defines `<Module>Resource` and/or
-`Async<Module>Resource` (the generated class names, e.g. `GroupResource`) replaces the generated
-resource for `client.<module>`: nothing else has to change, `client.py` least of all. Each class
-subclasses its generated twin, so the generated signatures stay the source of truth and mypy flags
-any drift after a regeneration. Only operations where a richer result adds real value live here.
+`client.<module>` is declared once per module of the spec, by the generated `Resources` /
+`AsyncResources` mixins, and made from the class their `resource_class(module, generated)` gives.
+The clients' `resource_class` is `refined` below: a module `gewe/resources/<module>.py` that defines
+`<Module>Resource` and/or `Async<Module>Resource` (the generated class names, e.g. `GroupResource`)
+replaces the generated class for `client.<module>`. That file is all it takes: nothing else has to
+change, `client.py` least of all. Each class subclasses its generated twin, so the generated
+signatures stay the source of truth and mypy flags any drift after a regeneration. Only operations
+where a richer result adds real value live here.
 
 An override that cannot be imported against the current spec (it refines an operation the spec
 no longer has, so its generated model is gone) is skipped with a warning: the module still works,
 with its generated methods.
 
-For static typing, `Overrides`/`AsyncOverrides` declare the overridden modules' types (a line
-each); at run time they are empty, and the lookup is by convention alone.
+A type checker sees the generated class, since generated code never imports hand-written code.
+For the shipped overrides, whose helpers (`client.message.send_image`, ...) must type-check,
+`Modules`/`AsyncModules` re-declare the attribute with the override's type, made the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import importlib
 import logging
 import re
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gewe_api.api import MODULES, AsyncResources, Resources
 
 if TYPE_CHECKING:
     from .group import AsyncGroupResource, GroupResource
@@ -28,51 +34,32 @@ if TYPE_CHECKING:
     from .message import AsyncMessageResource, MessageResource
 
 logger = logging.getLogger("gewe")
+R = TypeVar("R")
 
 
-def resource_class(module: str, is_async: bool) -> type[Any]:
-    """The resource class for `module`: the override by convention if there is one, else generated."""
-    generated = importlib.import_module(f"gewe_api.api.{module}")
-    sync_name, async_name = _class_names(generated)
-    name = async_name if is_async else sync_name
-    default: type[Any] = getattr(generated, name)
+def refined(module: str, generated: type[R]) -> type[R]:
+    """The class for `client.<module>`: the override by convention if there is one, else `generated`."""
+    name = generated.__name__
     qualified = f"{__name__}.{module}"
     try:
         override = importlib.import_module(qualified)
     except ModuleNotFoundError as exc:
         if exc.name == qualified:
-            return default
-        return _skipped(qualified, exc, default)
+            return generated
+        return _skipped(qualified, exc, generated)
     except ImportError as exc:  # it imports a model or operation the current spec lacks
-        return _skipped(qualified, exc, default)
+        return _skipped(qualified, exc, generated)
     found = getattr(override, name, None)
     if found is None:
-        return default
-    if not (isinstance(found, type) and issubclass(found, default)):
-        raise TypeError(f"{qualified}.{name} must subclass gewe_api.api.{module}.{name}")
+        return generated
+    if not (isinstance(found, type) and issubclass(found, generated)):
+        raise TypeError(f"{qualified}.{name} must subclass {generated.__module__}.{name}")
     return found
 
 
-def _class_names(generated: Any) -> tuple[str, str]:
-    """(sync, async) resource class names, as the generated module exports them."""
-    names: tuple[str, ...] = generated.__all__
-    async_name = next(n for n in names if n.startswith("Async") and n.endswith("Resource"))
-    return async_name[len("Async") :], async_name
-
-
-def _skipped(qualified: str, exc: ImportError, default: type[Any]) -> type[Any]:
+def _skipped(qualified: str, exc: ImportError, generated: type[R]) -> type[R]:
     logger.warning("override %s skipped, it does not fit the current spec: %s", qualified, exc)
-    return default
-
-
-def _resource_property(module: str, is_async: bool) -> cached_property[Any]:
-    def make(client: Any) -> Any:
-        return resource_class(module, is_async)(client)
-
-    make.__name__ = module
-    make.__doc__ = f"The `{module}` module of the API."
-    prop = cached_property(make)
-    return prop
+    return generated
 
 
 class ModuleNotInSpecError(AttributeError):
@@ -97,47 +84,55 @@ class ModuleNotInSpecError(AttributeError):
 _LOOKS_LIKE_MODULE = re.compile(r"^[a-z][a-z0-9]*$")
 
 
-def install(client_class: type[Any], modules: tuple[str, ...], is_async: bool) -> None:
-    """Give `client_class` a lazily created attribute per module that honours the overrides, and
-    an error naming the module for one the spec lacks."""
-    for module in modules:
-        prop = _resource_property(module, is_async)
-        setattr(client_class, module, prop)
-        prop.__set_name__(client_class, module)
+class _Lookup:
+    """What both clients' modules share: the convention lookup, and the error for a missing module."""
 
-    def __getattr__(self: Any, name: str) -> Any:  # only for names the class does not have
-        if _LOOKS_LIKE_MODULE.match(name):
-            raise ModuleNotInSpecError(type(self).__name__, name, modules)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+    def resource_class(self, module: str, generated: type[R]) -> type[R]:
+        return refined(module, generated)
 
-    client_class.__getattr__ = __getattr__
+    def _declared(self, module: str) -> Any:
+        """`client.<module>` as the generated mixin makes it (for the re-declarations below)."""
+        for base in type(self).__mro__:
+            if base in (Resources, AsyncResources) and module in base.__dict__:
+                return base.__dict__[module].__get__(self, type(self))
+        raise ModuleNotInSpecError(type(self).__name__, module, MODULES)
 
+    if not TYPE_CHECKING:  # invisible to type checkers: a misspelt attribute stays an error there
 
-class Overrides:
-    """The static types of the overridden modules of `GeweClient` (empty at run time)."""
-
-    if TYPE_CHECKING:
-
-        @property
-        def group(self) -> GroupResource: ...
-
-        @property
-        def login(self) -> LoginResource: ...
-
-        @property
-        def message(self) -> MessageResource: ...
+        def __getattr__(self, name: str) -> Any:  # only for names the class does not have
+            if _LOOKS_LIKE_MODULE.match(name):
+                raise ModuleNotInSpecError(type(self).__name__, name, MODULES)
+            message = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(message, name=name, obj=self)
 
 
-class AsyncOverrides:
-    """The static types of the overridden modules of `AsyncGeweClient` (empty at run time)."""
+class Modules(_Lookup, Resources):
+    """`GeweClient`'s modules: every module of the spec, refined by convention."""
 
-    if TYPE_CHECKING:
+    @cached_property
+    def group(self) -> GroupResource:
+        return self._declared("group")  # type: ignore[no-any-return]
 
-        @property
-        def group(self) -> AsyncGroupResource: ...
+    @cached_property
+    def login(self) -> LoginResource:
+        return self._declared("login")  # type: ignore[no-any-return]
 
-        @property
-        def login(self) -> AsyncLoginResource: ...
+    @cached_property
+    def message(self) -> MessageResource:
+        return self._declared("message")  # type: ignore[no-any-return]
 
-        @property
-        def message(self) -> AsyncMessageResource: ...
+
+class AsyncModules(_Lookup, AsyncResources):
+    """`AsyncGeweClient`'s modules: every module of the spec, refined by convention."""
+
+    @cached_property
+    def group(self) -> AsyncGroupResource:
+        return self._declared("group")  # type: ignore[no-any-return]
+
+    @cached_property
+    def login(self) -> AsyncLoginResource:
+        return self._declared("login")  # type: ignore[no-any-return]
+
+    @cached_property
+    def message(self) -> AsyncMessageResource:
+        return self._declared("message")  # type: ignore[no-any-return]

@@ -1,11 +1,9 @@
 """The one seam between a call and an HTTP stack: an `Attempt` goes in, a `Reply` comes out.
 
 A client picks its sender once, when it is built (ARCHITECTURE.md lists them). A sender sends one
-attempt and reads its reply whole (decoded and bounded by `body.BodyReader`); it maps its library's
-failures straight to a `SendFailure` (whether the request may have been sent; whether it was a
-timeout). A reply it cannot read is `Unreadable`; a closed sender raises `SenderClosed`. The
-deadline is one `time.monotonic()` instant (`Attempt.deadline`): `sync_deadline` bounds each socket
-operation by it, `async_deadline` the whole send.
+attempt and reads its reply whole, decoded and bounded by `body.BodyReader`. It maps its library's
+failures straight to a `SendFailure`; a reply it cannot read is `Unreadable`; a closed sender
+raises `SenderClosed`. The deadline is one `time.monotonic()` instant, `Attempt.deadline`.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 import httpx
 
@@ -28,26 +26,15 @@ wire = logging.getLogger("gewe.wire")
 _DECODED = frozenset({"content-encoding", "content-length"})  # dropped: the body is decoded
 
 
-class Attempt:
-    """One POST as it goes on the wire: URL, headers, body bytes, limits and its deadline."""
+class Attempt(NamedTuple):
+    """One POST as it goes on the wire."""
 
-    __slots__ = ("body", "deadline", "headers", "limits", "max_bytes", "url")
-
-    def __init__(
-        self,
-        url: httpx.URL,
-        headers: Mapping[str, str],
-        body: bytes,
-        limits: Timeouts,
-        max_bytes: int,
-        deadline: float | None,
-    ) -> None:
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.limits = limits  # the phase limits, and the whole attempt's in seconds (`limits.total`)
-        self.max_bytes = max_bytes  # the largest decoded reply to read
-        self.deadline = deadline  # when the attempt must end: a time.monotonic() instant, or None
+    url: httpx.URL
+    headers: Mapping[str, str]
+    body: bytes
+    limits: Timeouts  # the phase limits, and the whole attempt's in seconds (`limits.total`)
+    max_bytes: int  # the largest decoded reply to read
+    deadline: float | None  # when the attempt must end: a time.monotonic() instant, or None
 
 
 class Reply:

@@ -1,15 +1,12 @@
 """Whole-attempt deadlines for `AsyncGeweClient`, on loop timers shared by the calls that end together.
 
-`asyncio.timeout` (and aiohttp's `total`) arm one loop timer per call: a `TimerHandle` pushed on the
-loop's heap, whose entries compare in Python, and left on it, cancelled, when the call ends in time,
-as nearly every call does; in a burst that costs as much as the SDK's own work per call (`make
-bench`). `Deadlines` gives the calls whose deadlines fall in the same `GRANULARITY` window one timer
-between them: entering and leaving a bound is a dict insert and a delete.
-
-A deadline is rounded up to the end of its window, so an attempt ends at most `GRANULARITY` late,
-never early. When a window's timer fires, every task still inside a bound of that window is
-cancelled, and the bound turns that cancellation into `TimeoutError`, as `asyncio.timeout` does:
-a cancellation from anywhere else goes through unchanged (`Task.uncancel` counts them).
+`asyncio.timeout` arms one loop timer per call, left on the loop's heap, cancelled, when the call
+ends in time, as nearly every call does; in a burst that costs as much as the SDK's own work per
+call. `Deadlines` gives the calls whose deadlines fall in the same `GRANULARITY` window one timer:
+entering and leaving a bound is a dict insert and a delete. A deadline is rounded up to the end of
+its window (an attempt ends at most `GRANULARITY` late, never early). When a window's timer fires,
+each task still inside a bound of it is cancelled, and the bound turns that into `TimeoutError`, as
+`asyncio.timeout` does; a cancellation from anywhere else goes through (`Task.uncancel` counts).
 """
 
 from __future__ import annotations

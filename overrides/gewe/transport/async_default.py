@@ -1,18 +1,11 @@
 """`AsyncGeweClient`'s default sender: one POST straight to aiohttp's connection pool.
 
-httpx's own async pool rescans every queued request against every connection each time one frees
-up, so a large burst slows down and runs into `PoolTimeout`; aiohttp's pool does not. The sender
-keeps one `aiohttp.ClientSession` (made on first use, in the loop; no cookie jar: GeWe
-authenticates by token; proxies from the environment, read once) and reads each reply whole.
-
-`_post` sends through aiohttp's own request, connector and response classes as
-`ClientSession._request` does, without the per-request URL, header, cookie, auth, netrc and proxy
-resolution, traces, middlewares and redirects the SDK never needs. Those are aiohttp internals
-(ARCHITECTURE.md): `DIRECT` says whether this aiohttp is a release it was tested with whose
-signatures match (checked once); if not, `send` goes through `session.request`.
-
-`failure` classes aiohttp's errors by whether the request may have left (httpx-aiohttp maps a reset
-while the server answered to "connect timeout", which would let a message be sent twice).
+httpx's async pool rescans every queued request against every connection whenever one frees up, so
+a large burst slows down and runs into `PoolTimeout`; aiohttp's pool does not. `_post` sends as
+`ClientSession._request` does, less the per-request URL, header, cookie, auth, proxy and redirect
+resolution the SDK never needs. It uses aiohttp internals (ARCHITECTURE.md), so only on a release
+it was tested with whose signatures match (`DIRECT`); else `send` goes through `session.request`.
+`failure` classes aiohttp's errors by whether the request may have left.
 """
 
 from __future__ import annotations
@@ -35,7 +28,7 @@ if TYPE_CHECKING:
     from ..settings import Timeouts
 
 CHUNK = 64 * 1024
-TIMEOUT_CACHE_SIZE = 64  # distinct timeouts kept; a bot passing "time left" must not grow it
+TIMEOUT_CACHE_SIZE = 64  # timeouts kept, by their limits' identity: per-call ones must not grow it
 TARGET_CACHE_SIZE = 256  # URLs kept parsed for aiohttp (operation paths, and same-origin redirects)
 CEIL_THRESHOLD = 5.0  # aiohttp's default: phase timeouts this long or longer end on a whole second
 # The aiohttp releases `_post` has been tested with (the floor in pyproject.toml, and the pin in
@@ -44,28 +37,23 @@ DIRECT_TESTED = ((3, 10), (3, 14))
 
 
 def _direct_supported(version: str = aiohttp.__version__) -> bool:
-    """Whether `_post` may be used with this aiohttp: a release it has been tested with
-    (`DIRECT_TESTED`) that has the request, connector and protocol interfaces it uses; any doubt
-    means `send` goes through `session.request`."""
+    """Whether `_post` may be used: a release in `DIRECT_TESTED` whose interfaces take what it passes."""
     try:
         release = tuple(int(part) for part in version.split(".")[:2])
-        if not DIRECT_TESTED[0] <= release <= DIRECT_TESTED[1]:
-            return False
         from aiohttp.client_proto import ResponseHandler
 
-        wanted: dict[Callable[..., object], set[str]] = {
-            aiohttp.ClientRequest.__init__: {"headers", "data", "loop", "session", "proxy", "proxy_headers"},
-            aiohttp.BaseConnector.connect: {"req", "traces", "timeout"},
-            ResponseHandler.set_response_params: {
-                "read_until_eof",
-                "auto_decompress",
-                "read_timeout",
-                "timeout_ceil_threshold",
-            },
-            aiohttp.ClientRequest.send: {"conn"},
-            aiohttp.ClientResponse.start: {"connection"},
+        wanted: dict[Callable[..., object], str] = {
+            aiohttp.ClientRequest.__init__: "headers data loop session proxy proxy_headers",
+            aiohttp.BaseConnector.connect: "req traces timeout",
+            ResponseHandler.set_response_params: "read_until_eof auto_decompress read_timeout "
+            "timeout_ceil_threshold",
+            aiohttp.ClientRequest.send: "conn",
+            aiohttp.ClientResponse.start: "connection",
         }
-        return all(names <= inspect.signature(f).parameters.keys() for f, names in wanted.items())
+        signatures = all(
+            set(names.split()) <= inspect.signature(f).parameters.keys() for f, names in wanted.items()
+        )
+        return DIRECT_TESTED[0] <= release <= DIRECT_TESTED[1] and signatures
     except (ImportError, AttributeError, TypeError, ValueError):
         return False
 
@@ -74,84 +62,47 @@ DIRECT = _direct_supported()
 
 
 class AiohttpSender:
-    """The default async sender, on one `aiohttp.ClientSession` (created on first use, in the loop).
+    """The default async sender, on one `aiohttp.ClientSession` made on first use, in the loop.
 
-    `max_connections` connections at most; idle ones are closed after `keepalive_expiry` seconds.
-    Certificates are checked against certifi's; proxies come from the environment (`net`), read once
-    per host (aiohttp's own `trust_env` looks them up, and netrc, in a thread on every request).
+    `max_connections` connections at most, idle ones closed after `keepalive_expiry` seconds, no
+    cookie jar (GeWe authenticates by token). Certificates are checked against certifi's; the proxy
+    comes from the environment (`net`), read once: a client only ever sends to its own origin.
     """
 
     def __init__(self, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
         self._limit = max_connections
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
-        # (limits, aiohttp's timeouts) of the last call: nearly every call has its client's limits
-        self._last: tuple[object, aiohttp.ClientTimeout] = (None, aiohttp.ClientTimeout())
-        self._timeouts: dict[Phases, aiohttp.ClientTimeout] = {}
+        self._proxy: yarl.URL | None = None
         self.closed = False
         self._targets = ByIdentity(_target, TARGET_CACHE_SIZE)
         self._headers = ByIdentity(_multidict, TARGET_CACHE_SIZE)
-        self._proxies: dict[tuple[str, str], yarl.URL | None] = {}
-
-    def _proxy(self, url: httpx.URL) -> yarl.URL | None:
-        """The environment's proxy for this URL's scheme and host (None: go direct), parsed once."""
-        key = (url.scheme, url.host)
-        if key not in self._proxies:
-            proxy = net.proxy_for(*key)
-            try:  # as aiohttp takes it; a bad one fails as it fails in aiohttp
-                self._proxies[key] = None if proxy is None else yarl.URL(proxy)
-            except ValueError as exc:
-                raise aiohttp.InvalidURL(str(proxy)) from exc
-        return self._proxies[key]
+        self._timeouts = ByIdentity(_client_timeout, TIMEOUT_CACHE_SIZE)  # a client's limits: one object
 
     def _open(self, url: httpx.URL) -> aiohttp.ClientSession:
         if self.closed:
             raise SenderClosed
-        # The process's one verified TLS context when this client's URL or a proxy is https://
-        context = net.context_for(f"{url.scheme}://")
+        proxy = net.proxy_for(url.scheme, url.host)
+        try:  # as aiohttp takes it; a bad one fails as it fails in aiohttp
+            self._proxy = None if proxy is None else yarl.URL(proxy)
+        except ValueError as exc:
+            raise aiohttp.InvalidURL(str(proxy)) from exc
         connector = aiohttp.TCPConnector(
             limit=self._limit,
             keepalive_timeout=self._keepalive,
-            ssl=context,
+            ssl=net.context_for(f"{url.scheme}://"),  # the process's one verified context, if https
             timeout_ceil_threshold=CEIL_THRESHOLD,
         )
-        # No cookie jar: GeWe authenticates by token, and filtering cookies costs every request.
         jar = aiohttp.DummyCookieJar()
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=jar)
         return self._session
-
-    def _timeout(self, limits: Timeouts) -> aiohttp.ClientTimeout:
-        """aiohttp's phase timers for these limits. A phase limit as long as the whole attempt's can
-        never end the attempt first (the client's loop timers bound it) and is left out: each one
-        costs aiohttp a timer, re-armed on every read."""
-        last = self._last
-        if last[0] is limits:
-            return last[1]
-        phases, total = limits.phases, limits.total
-        key = tuple(
-            None if t is None or (total is not None and t >= total) else t
-            for t in (phases.connect, phases.read, phases.pool)
-        )
-        timeout = self._timeouts.get(key)  # type: ignore[arg-type]
-        if timeout is None:
-            # aiohttp's `connect` covers getting a pooled connection and opening it; `sock_read`
-            # is the longest wait for the next bytes of the reply, as httpx's read timeout.
-            timeout = aiohttp.ClientTimeout(
-                sock_connect=key[0], sock_read=key[1], connect=key[2], total=None, ceil_threshold=math.inf
-            )
-            if len(self._timeouts) >= TIMEOUT_CACHE_SIZE:  # "time left" timeouts never repeat
-                self._timeouts.clear()
-            self._timeouts[key] = timeout  # type: ignore[index]
-        self._last = (limits, timeout)
-        return timeout
 
     async def send(self, attempt: Attempt) -> Reply:
         url = attempt.url
         session = self._session or self._open(url)
         target, headers = self._targets(url), self._headers(attempt.headers)
-        timeout = self._timeout(attempt.limits)
+        timeout, proxy = self._timeouts(attempt.limits), self._proxy
         try:
-            proxy = self._proxy(url)
             if DIRECT:
                 reply = await self._post(session, target, headers, attempt.body, timeout, proxy)
             else:
@@ -251,7 +202,17 @@ class AiohttpSender:
             self._session = None
 
 
-Phases = tuple[float | None, float | None, float | None]  # connect, read, pool (seconds; None: no limit)
+def _client_timeout(limits: Timeouts) -> aiohttp.ClientTimeout:
+    """aiohttp's phase timers for these limits. One as long as the whole attempt's can never end it
+    first (the client's loop timers bound the attempt) and is left out: aiohttp re-arms a timer per
+    read for each. aiohttp's `connect` covers getting a pooled connection and opening it;
+    `sock_read` is the longest wait for the reply's next bytes, as httpx's read timeout."""
+    total = limits.total
+    connect, read, pool = (
+        None if t is None or (total is not None and t >= total) else t
+        for t in (limits.phases.connect, limits.phases.read, limits.phases.pool)
+    )
+    return aiohttp.ClientTimeout(sock_connect=connect, sock_read=read, connect=pool, ceil_threshold=math.inf)
 
 
 def _target(url: httpx.URL) -> yarl.URL:

@@ -1,6 +1,5 @@
 """`sync_httpx`'s async twin; the client's loop timers bound the attempt (`async_deadline`). An
-aiohttp error (let through by an httpx transport on aiohttp, or the cause of the httpx error it was
-mapped to) is classed as the default sender classes it.
+aiohttp error under an httpx transport on aiohttp is classed as the default sender classes it.
 """
 
 from __future__ import annotations

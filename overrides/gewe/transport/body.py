@@ -1,11 +1,9 @@
 """Reading a reply's body with bounded memory: decoded chunk by chunk, counted after decompression.
 
-httpx decodes `Content-Encoding: gzip` in one `decompress()` per chunk with no limit, so a few
-kilobytes of gzip can expand to gigabytes before anyone counts them. `BodyReader` decodes with
-zlib's `max_length`, so it never holds more than `limit` decoded bytes (plus one chunk), and ends
-with `BodyTooLarge` as soon as the reply would exceed it. A body it cannot decode is `BodyUndecodable`.
-
-Every sender reads every reply through a `BodyReader` (gewe.transport).
+httpx decodes `Content-Encoding: gzip` with no limit, so a few kilobytes of gzip can expand to
+gigabytes before anyone counts them. `BodyReader` decodes with zlib's `max_length`, never holds more
+than `limit` decoded bytes (plus one chunk), and raises `BodyTooLarge` as soon as the reply would
+exceed it; a body it cannot decode is `BodyUndecodable`. Every sender reads every reply through one.
 """
 
 from __future__ import annotations
@@ -69,19 +67,21 @@ class BodyReader:
             raise BodyUndecodable(f"the body does not decode as its Content-Encoding says ({exc})") from None
 
     def _keep(self, data: bytes) -> None:
-        if not data:
-            return
         if self._size + len(data) > self._limit:
-            raise BodyTooLarge(self._limit, self._prefix(PREFIX_BYTES))
-        self._parts.append(data)
-        self._size += len(data)
+            raise BodyTooLarge(self._limit, self._prefix())
+        if data:
+            self._parts.append(data)
+            self._size += len(data)
 
-    def _prefix(self, size: int) -> bytes:
+    def _prefix(self) -> bytes:
+        """The first PREFIX_BYTES kept (never a copy of all of them: the reply is at its limit)."""
         kept: list[bytes] = []
+        size = 0
         for part in self._parts:
-            kept.append(part[: size - sum(map(len, kept))])
-            if sum(map(len, kept)) >= size:
+            if size >= PREFIX_BYTES:
                 break
+            kept.append(part[: PREFIX_BYTES - size])
+            size += len(kept[-1])
         return b"".join(kept)
 
     def finish(self) -> bytes:

@@ -1,11 +1,10 @@
 """What the default senders share: TLS contexts and proxies from the environment.
 
-Loading the CA bundle into a context is slow, and httpx builds one for every client it makes. A
-client here gets the process's one verified context (httpx's default: certifi's CAs, and
-SSL_CERT_FILE / SSL_CERT_DIR as set when it is first built) when its base URL, or a proxy from the
-environment, is `https://`; otherwise a context with no CAs at all, which no connection of that
-client uses (and which would refuse any certificate if one did: it fails closed). Proxies come from
-the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, in either case) as urllib reads them.
+Loading the CA bundle is slow, and httpx does it for every client it makes. A client here gets the
+process's one verified context (httpx's default: certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR)
+when its base URL, or a proxy from the environment, is `https://`; else a context that trusts no CA,
+which no connection uses (and which would refuse any certificate: it fails closed). Proxies come
+from HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, in either case, as urllib reads them.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The sync senders' whole-attempt deadline, down to each socket operation.
 
 Per-phase timeouts never trip on a server that sends a byte every 0.3 s. `phases(attempt)` makes
-the request's `timeout` extension of `Until` floats (a phase limit carrying the deadline instant);
+the request's `timeout` extension of `Until` floats, phase limits that carry the deadline instant;
 httpcore hands them unchanged to its network backend on every connect, read and write, where
 `DeadlineBackend` waits at most until the deadline. Our pool gets it through httpcore's public
-`network_backend=`; a user's httpx client or transport has no public way, so `bound()` reaches its
-pools through httpx's private attributes (ARCHITECTURE.md; tests/unit/test_internals.py).
+`network_backend=`; for a user's httpx client or transport, `bound()` reaches its pools through
+httpx's private attributes (ARCHITECTURE.md; tests/unit/test_internals.py).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ class Until(float):
 
 
 def phases(attempt: Attempt) -> dict[str, float | None]:
-    """The request's `timeout` extension: the attempt's phase limits (a phase without one gets the
-    whole attempt's), each carrying the attempt's deadline."""
+    """The request's `timeout` extension: each phase's limit (else the attempt's) with the deadline."""
     limits = attempt.limits
     deadline = attempt.deadline
     total = limits.total
@@ -117,8 +116,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 def bound(users: httpx.Client | httpx.BaseTransport) -> int:
     """Wrap the network backend of each httpcore pool under a user's httpx client or transport
-    (private attributes: `Client._transport`, `Client._mounts`, `HTTPTransport._pool`,
-    `ConnectionPool._network_backend`); how many pools it bound."""
+    (through the private attributes ARCHITECTURE.md lists); how many pools it bound."""
     if isinstance(users, httpx.Client):
         transports = [getattr(users, "_transport", None), *getattr(users, "_mounts", {}).values()]
     else:

@@ -1,10 +1,9 @@
 """`GeweClient`'s default sender: one `httpcore.Request` per attempt, straight to httpcore's pool.
 
-Going through `httpx.Client` (URL merging, a `Request`, cookies, a `Response` around the stream)
-costs more than the socket work, so the default client keeps its own httpcore pool, built with
-httpcore's public arguments on first use (`GeweClient()` loads neither httpcore nor a TLS context):
-`network_backend=` bounds every socket operation by the attempt's deadline (`sync_deadline`), the
-proxy and TLS context come from `net`. No cookies: GeWe's API authenticates by token.
+`httpx.Client` (URL merging, a `Request`, cookies, a `Response` around the stream) costs more than
+the socket work, so the default client keeps its own httpcore pool, made on first use with httpcore's
+public arguments: `network_backend=` bounds every socket operation by the deadline
+(`sync_deadline`); the proxy and TLS context come from `net`. No cookies: GeWe authenticates by token.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 
 
 def failure(exc: Exception) -> SendFailure | None:
-    """The outcome of an httpcore error, classed by whether the request may have left (None: not
-    one of httpcore's)."""
+    """The outcome of an httpcore error (None: not one of httpcore's)."""
     import httpcore
 
     known = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError)

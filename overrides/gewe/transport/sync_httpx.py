@@ -1,7 +1,6 @@
-"""The sync sender on a user's `httpx.Client` (through its `send`: its hooks and mounts apply, its
-redirects are never followed) or `httpx.BaseTransport`. `failure` classes httpx's errors (shared with
-`async_httpx`); the deadline reaches the user's pools through `sync_deadline.bound`, and is checked
-between the reply's chunks for a transport it does not know.
+"""The sync sender on a user's `httpx.Client` (through its `send`, so its hooks and mounts apply;
+its redirects are never followed) or `httpx.BaseTransport`. The deadline reaches the user's pools
+through `sync_deadline.bound`, and is checked between chunks for a transport it does not know.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ def failure(exc: httpx.TransportError) -> SendFailure:
 
 
 def reader(response: httpx.Response, attempt: Attempt) -> BodyReader | bytes:
-    """A `BodyReader` for a streamed reply, or the body of one a transport has read already (e.g.
-    `httpx.MockTransport`'s: httpx decoded it), within the attempt's size limit."""
+    """A `BodyReader` for a streamed reply, or the body a transport has read already (e.g.
+    `httpx.MockTransport`'s, decoded by httpx), within the attempt's size limit."""
     try:
         content = response.content
     except httpx.ResponseNotRead:
@@ -38,8 +37,7 @@ def reader(response: httpx.Response, attempt: Attempt) -> BodyReader | bytes:
 def build(
     client: httpx.Client | httpx.AsyncClient | None, attempt: Attempt, timeout: object
 ) -> httpx.Request:
-    """The request for a user's client (through its `build_request`, so its headers and cookies
-    apply) or transport, with the attempt's timeouts."""
+    """The request, through the user's client's `build_request` (its headers and cookies apply)."""
     if client is None:
         return httpx.Request(
             "POST",
