@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from .message import AsyncMessageResource, MessageResource
 
 logger = logging.getLogger("gewe")
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 
-def refined(module: str, generated: type[R]) -> type[R]:
+def refined(module: str, generated: type[_R]) -> type[_R]:
     """The class for `client.<module>`: the override by convention if there is one, else `generated`."""
     name = generated.__name__
     qualified = f"{__name__}.{module}"
@@ -57,7 +57,7 @@ def refined(module: str, generated: type[R]) -> type[R]:
     return found
 
 
-def _skipped(qualified: str, exc: ImportError, generated: type[R]) -> type[R]:
+def _skipped(qualified: str, exc: ImportError, generated: type[_R]) -> type[_R]:
     logger.warning("override %s skipped, it does not fit the current spec: %s", qualified, exc)
     return generated
 
@@ -87,7 +87,7 @@ _LOOKS_LIKE_MODULE = re.compile(r"^[a-z][a-z0-9]*$")
 class _Lookup:
     """What both clients' modules share: the convention lookup, and the error for a missing module."""
 
-    def resource_class(self, module: str, generated: type[R]) -> type[R]:
+    def resource_class(self, module: str, generated: type[_R]) -> type[_R]:
         return refined(module, generated)
 
     def _declared(self, module: str) -> Any:
