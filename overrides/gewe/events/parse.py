@@ -300,10 +300,10 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
     Raises:
         GeweEventError: `body` is not JSON, or is JSON but not an object.
     """
-    return event_of(decode_body(body))
+    return _event_of(decode_body(body))
 
 
-def event_of(raw: dict[str, Any]) -> Event:
+def _event_of(raw: dict[str, Any]) -> Event:
     """`parse_event` of an object `decode_body` made (the receiver's: decoded once, not copied)."""
     if "testMsg" in raw:  # is_test_message(raw)
         return _ping(raw)

@@ -60,7 +60,7 @@ from .queues import PushQueue
 if TYPE_CHECKING:
     from .worker import Worker
 from .models import Event, PingEvent
-from .parse import decode_body, event_of, parse_event, push_key
+from .parse import _event_of, decode_body, parse_event, push_key
 
 if TYPE_CHECKING:
     from ..media.hosts import ReceiverMediaHost
@@ -730,7 +730,7 @@ class Receiver:
             if push.size > THREAD_PARSE_BYTES and self._parsers is not None:
                 event = await self._parse(push)
             else:  # a small push: parsed right here (no coroutine)
-                event = parse_event(push.body) if push.raw is None else event_of(push.raw)
+                event = parse_event(push.body) if push.raw is None else _event_of(push.raw)
             if self.handler_timeout is not None:
                 assert self._loop is not None
                 started[me] = self._loop.time()
