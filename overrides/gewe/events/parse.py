@@ -119,14 +119,23 @@ def _int(value: Any) -> int | None:
     return None
 
 
+_last_time: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))  # pushes in a burst share a second
+
+
 def _time(value: Any) -> datetime | None:
+    global _last_time
     seconds = _int(value)
     if seconds is None:
         return None
+    last = _last_time  # (one tuple, read and replaced whole: safe in a parser thread too)
+    if last[0] == seconds:
+        return last[1]
     try:
-        return datetime.fromtimestamp(seconds, UTC)
+        made = datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+    _last_time = (seconds, made)
+    return made
 
 
 class _Xml:
@@ -262,7 +271,7 @@ def push_key(raw: Mapping[str, Any]) -> str | None:
     The same as `dedup_key(parse_event(raw))`: None for pushes that are not messages (no id).
     """
     data = raw.get("Data")
-    if raw.get("TypeName") != "AddMsg" or not isinstance(data, dict) or is_test_message(raw):
+    if raw.get("TypeName") != "AddMsg" or not isinstance(data, dict) or "testMsg" in raw:  # is_test_message
         return None
     new_msg_id = _int(data.get("NewMsgId"))
     if new_msg_id is None:
@@ -291,7 +300,11 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
     Raises:
         GeweEventError: `body` is not JSON, or is JSON but not an object.
     """
-    raw = decode_body(body)
+    return _event_of(decode_body(body))
+
+
+def _event_of(raw: dict[str, Any]) -> Event:
+    """`parse_event` of an object `decode_body` made (the receiver's: decoded once, not copied)."""
     if "testMsg" in raw:  # is_test_message(raw)
         return _ping(raw)
     app_id, wxid = _str(raw.get("Appid")), _str(raw.get("Wxid"))
