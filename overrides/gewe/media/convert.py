@@ -185,8 +185,8 @@ def _length(data: bytes, container: Any, stream: Any) -> float:
     turns out to hold a single picture."""
     index = list(container.streams.video).index(stream)
     seconds = _seconds(container, stream)
-    if not seconds:  # neither says: count the pictures (a still image has one)
-        seconds = _packets(data, index)[1]
+    if not seconds:  # neither says: count the pictures (a still image has one, refused there)
+        return _packets(data, index)[1]
     if not stream.frames:  # a container that does not count them: at least two pictures?
         _packets(data, index, stop_at=2)
     return seconds

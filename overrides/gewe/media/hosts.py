@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import math
 import os
 import re
 import secrets
@@ -70,9 +69,10 @@ def safe_name(name: str, default: str = "file") -> str:
     return cleaned[:100] or default
 
 
-def _check_ttl(ttl: float) -> float:
+def _check_ttl(ttl: float, setting: str = "ttl") -> float:
+    """`ttl` (or the setting named), a positive number of seconds; else a GeweConfigError."""
     if not isinstance(ttl, int | float) or not 0 < ttl < float("inf"):
-        raise GeweConfigError(f"ttl must be a positive number of seconds, got {ttl!r}", setting="ttl")
+        raise GeweConfigError(f"{setting} must be a positive number of seconds, got {ttl!r}", setting=setting)
     return float(ttl)
 
 
@@ -304,10 +304,7 @@ class ReceiverMediaHost:
         """
         from .._loop_thread import LoopThread, NotInTime
 
-        if not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
-            raise GeweConfigError(
-                f"timeout must be a positive number of seconds, got {timeout!r}", setting="timeout"
-            )
+        _check_ttl(timeout, "timeout")
         worker = LoopThread("gewe-media-host")
         try:
             url = worker.run(self.start(host, port), timeout)
